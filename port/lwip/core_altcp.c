@@ -1,0 +1,2 @@
+/** @file lwIP core/altcp.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/altcp.c"

@@ -1,0 +1,2 @@
+/** @file lwIP core/altcp_tcp.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/altcp_tcp.c"

@@ -1,0 +1,2 @@
+/** @file lwIP core/ip.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/ip.c"

@@ -1,0 +1,2 @@
+/** @file lwIP core/netif.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/netif.c"

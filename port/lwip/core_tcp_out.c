@@ -1,0 +1,2 @@
+/** @file lwIP core/tcp_out.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/tcp_out.c"

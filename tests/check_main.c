@@ -1,0 +1,104 @@
+/**
+ * @file
+ * main() of every lwvsock test program, and the helpers of lwvsock_check.h.
+ *
+ * Environment (libcheck's own): CK_FORK=no runs tests in-process (for gdb and
+ * valgrind), CK_RUN_CASE / CK_RUN_SUITE select tests, CK_VERBOSITY sets the
+ * summary detail, CK_TAP_LOG_FILE_NAME=- writes TAP to stdout (make check).
+ */
+#include "lwvsock_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "lwip/stats.h"
+
+/* Pool names in memp_t order, from the same list lwIP builds memp_t from. */
+static const char *const pool_names[] = {
+#define LWIP_MEMPOOL(name, num, size, desc) #name,
+#include "lwip/priv/memp_std.h"
+};
+
+/* Usage right after lwip_init(): lwIP's own cyclic timers (SYS_TIMEOUT) are not leaks. */
+static mem_size_t mem_baseline;
+static u16_t memp_baseline[MEMP_MAX];
+
+_Static_assert(MEMP_MAX < 63, "the skip mask of lwvsock_check_ensure_no_alloc() has 64 bits");
+_Static_assert(sizeof(pool_names) / sizeof(pool_names[0]) == MEMP_MAX, "pool name table matches memp_t");
+
+Suite *
+create_suite(const char *name, testfunc *tests, size_t num_tests, SFun setup, SFun teardown)
+{
+  size_t i;
+  Suite *s = suite_create(name);
+
+  for (i = 0; i < num_tests; i++) {
+    TCase *tc = tcase_create(name);
+    if ((setup != NULL) || (teardown != NULL)) {
+      tcase_add_checked_fixture(tc, setup, teardown);
+    }
+    tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+  }
+  return s;
+}
+
+void
+lwvsock_check_ensure_no_alloc(unsigned long long skip)
+{
+  int i;
+
+  if (!(skip & SKIP_HEAP)) {
+    ck_assert_msg(lwip_stats.mem.used == mem_baseline,
+                  "lwIP heap: %lu bytes in use, %lu after lwip_init()",
+                  (unsigned long)lwip_stats.mem.used, (unsigned long)mem_baseline);
+  }
+  for (i = 0; i < MEMP_MAX; i++) {
+    if (!(skip & SKIP_POOL(i))) {
+      ck_assert_msg(lwip_stats.memp[i]->used == memp_baseline[i],
+                    "memp pool %s: %lu in use, %lu after lwip_init()", pool_names[i],
+                    (unsigned long)lwip_stats.memp[i]->used, (unsigned long)memp_baseline[i]);
+    }
+  }
+}
+
+int
+main(int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+  int i;
+  const char *tap = getenv("CK_TAP_LOG_FILE_NAME");
+
+  if (argc > 1) {
+    int help = (strcmp(argv[1], "--help") == 0) || (strcmp(argv[1], "-h") == 0);
+    fprintf(help ? stdout : stderr,
+            "usage: %s\n"
+            "Runs this program's unit tests (libcheck). Settings come from the environment:\n"
+            "  CK_FORK=no               run in-process (for gdb, valgrind)\n"
+            "  CK_RUN_CASE=NAME         run only the test case NAME\n"
+            "  CK_VERBOSITY=LEVEL       silent, minimal, normal (default) or verbose\n"
+            "  CK_TAP_LOG_FILE_NAME=-   print TAP to stdout (as make check does)\n",
+            argv[0]);
+    return help ? EXIT_SUCCESS : EXIT_FAILURE;
+  }
+
+  /* In-process tests share one lwIP; forked ones inherit this initialised copy. */
+  lwip_init();
+  mem_baseline = lwip_stats.mem.used;
+  for (i = 0; i < MEMP_MAX; i++) {
+    memp_baseline[i] = lwip_stats.memp[i]->used;
+  }
+
+  sr = srunner_create(lwvsock_test_suite());
+  srunner_run_all(sr, CK_ENV);
+  failed = srunner_ntests_failed(sr);
+  if ((tap != NULL) && (strcmp(tap, "-") == 0)) {
+    /* A TAP diagnostic line: the summary libcheck keeps quiet about in silent mode. */
+    printf("# %d of %d tests failed\n", failed, srunner_ntests_run(sr));
+  }
+  srunner_free(sr);
+  return (failed == 0) ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,9 @@
+# tests/local.mk: the test framework's own suite (the build owner's).
+# tests/lwvsock_check.h, check_main.c and fake_clock.c are shared by every test
+# program through $(TEST_COMMON_SOURCES) (see Makefile.am).
+check_PROGRAMS += tests/test_hdr
+TESTS += tests/test_hdr
+tests_test_hdr_SOURCES = tests/test_hdr.c $(TEST_COMMON_SOURCES)
+tests_test_hdr_CFLAGS = $(TEST_CFLAGS)
+tests_test_hdr_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_hdr_LDADD = $(TEST_LDADD)

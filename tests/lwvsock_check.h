@@ -1,0 +1,61 @@
+/**
+ * @file
+ * Common header of the lwvsock unit tests (libcheck), in the style of lwIP's
+ * test/unit/lwip_check.h.
+ *
+ * A test program defines one suite factory, lwvsock_test_suite(), usually with
+ * create_suite(); tests/check_main.c runs it. Every test should end with
+ * lwvsock_check_ensure_no_alloc() (typically in the teardown) so a leak of lwIP
+ * heap or pool memory fails the test that caused it.
+ */
+#ifndef LWVSOCK_CHECK_H
+#define LWVSOCK_CHECK_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwip/opt.h"
+#include "lwip/arch.h"
+#include "lwip/memp.h"
+
+#define FAIL_RET() do { ck_abort(); return; } while (0)
+#define EXPECT(x) ck_assert(x)
+#define EXPECT_RET(x) do { ck_assert(x); if (!(x)) { return; } } while (0)
+#define EXPECT_RETX(x, y) do { ck_assert(x); if (!(x)) { return y; } } while (0)
+#define EXPECT_RETNULL(x) EXPECT_RETX(x, NULL)
+
+/* check >= 0.13 records each test's name itself (START_TEST makes a TTest). */
+typedef const TTest *testfunc;
+#define TESTFUNC(x) x
+
+/** Build a suite with one test case per test, each with the same fixture. */
+Suite *create_suite(const char *name, testfunc *tests, size_t num_tests,
+                    SFun setup, SFun teardown);
+
+/** The suite a test program runs; each program defines it. */
+Suite *lwvsock_test_suite(void);
+
+/* Skip mask for lwvsock_check_ensure_no_alloc(). */
+#define SKIP_POOL(x) (1ull << (x))
+#define SKIP_HEAP    (1ull << MEMP_MAX)
+
+/**
+ * Fail the running test when lwIP's heap or any memp pool (except those in
+ * @p skip) has more in use than right after lwip_init() (which main() calls
+ * once), naming the pool and the counts.
+ */
+void lwvsock_check_ensure_no_alloc(unsigned long long skip);
+
+/* ---- the fake clock (tests/fake_clock.c): sys_now() returns lwvsock_test_now ---- */
+
+/** Current fake time in ms. Tests set it directly or through the helpers. */
+extern u32_t lwvsock_test_now;
+
+/** Set the fake clock to @p ms. */
+void lwvsock_test_clock_set(u32_t ms);
+
+/** Advance the fake clock by @p ms (wraps at 2^32, as the real one does). */
+void lwvsock_test_clock_advance(u32_t ms);
+
+#endif /* LWVSOCK_CHECK_H */
