@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# check.sh - build lwvsock and run its tests, from a fresh Debian machine to a
+# green `make check` and `make distcheck`.
+#
+# Steps: install missing build tools (apt-get, as root), fetch lwIP
+# (scripts/get-lwip.sh), autoreconf, configure in build/ with --enable-werror,
+# make, make check, make distcheck; with --sanitizers also an ASan+UBSan build
+# and check in build-asan/. Exits non-zero on the first failure.
+set -euo pipefail
+
+usage() {
+  cat <<USAGE
+usage: scripts/check.sh [--no-install] [--no-distcheck] [--sanitizers] [--help]
+
+Builds lwvsock in build/ (under the source tree) and runs its tests.
+  --no-install    do not install missing Debian packages (only say which)
+  --no-distcheck  skip 'make distcheck'
+  --sanitizers    also build and test with ASan+UBSan in build-asan/
+  --help          show this help
+Environment: JOBS (parallel make jobs, default: nproc), LWIP_DIR (lwIP source
+tree; default: ./lwip, fetched by scripts/get-lwip.sh when missing).
+USAGE
+}
+
+install=yes
+distcheck=yes
+sanitizers=no
+for arg in "$@"; do
+  case $arg in
+    --no-install) install=no ;;
+    --no-distcheck) distcheck=no ;;
+    --sanitizers) sanitizers=yes ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "check.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+lwip_dir=${LWIP_DIR:-$top/lwip}
+t_all=$SECONDS
+t_step=$SECONDS
+
+step() {
+  printf '\n==== %s  (%ds so far)\n' "$*" $((SECONDS - t_all))
+  t_step=$SECONDS
+}
+done_step() { printf -- '---- done in %ds\n' $((SECONDS - t_step)); }
+die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Packages for the build and the unit tests, then for the other suites (interop
+# VM, valgrind, sanitizers with clang, packet dumps, helper scripts).
+pkgs_build="build-essential autoconf automake libtool pkg-config check dpkg-dev"
+pkgs_extra="qemu-system-x86 kmod cpio xz-utils socat busybox-static valgrind clang libclang-rt-14-dev tshark python3"
+
+step "packages"
+missing=
+for p in $pkgs_build $pkgs_extra; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "all required packages are installed"
+elif [ "$install" = no ] || [ "$(id -u)" != 0 ]; then
+  echo "missing packages:$missing"
+  echo "install them with: apt-get update && apt-get install -y$missing"
+  for p in $pkgs_build; do
+    case " $missing " in
+      *" $p "*) die "build needs package $p (run the apt-get line above as root)" ;;
+    esac
+  done
+  echo "(only the build packages are needed for this script; continuing)"
+else
+  echo "installing:$missing"
+  apt-get update -q || die "apt-get update failed (network or /etc/apt/sources.list)"
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing || die "apt-get install failed"
+fi
+done_step
+
+step "lwIP source ($lwip_dir)"
+sh scripts/get-lwip.sh "$lwip_dir" || die "could not fetch lwIP (see above); or set LWIP_DIR to an lwIP >= 2.1 source tree"
+done_step
+
+step "autoreconf"
+autoreconf -fi || die "autoreconf failed"
+done_step
+
+# Show what went wrong: the logs of failed tests, then the suite log.
+show_test_logs() {
+  local dir=$1 trs log
+  for trs in $(find "$dir" -name '*.trs' 2>/dev/null); do
+    if grep -qE '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
+      log=${trs%.trs}.log
+      printf '\n---- %s\n' "${log#$top/}"
+      cat "$log"
+    fi
+  done
+  [ -f "$dir/test-suite.log" ] && { printf '\n---- test-suite.log\n'; cat "$dir/test-suite.log"; }
+  return 0
+}
+
+# build_and_check DIR CONFIGURE-ARGS...
+build_and_check() {
+  local dir=$1; shift
+  step "configure in ${dir#$top/} ($*)"
+  mkdir -p "$dir"
+  ( cd "$dir" && "$top/configure" --with-lwip="$lwip_dir" "$@" ) || die "configure failed (see ${dir#$top/}/config.log)"
+  done_step
+
+  step "make -j$jobs in ${dir#$top/}"
+  make -C "$dir" -j"$jobs" || die "make failed"
+  done_step
+
+  step "make check in ${dir#$top/}"
+  if ! make -C "$dir" -j"$jobs" check; then
+    show_test_logs "$dir"
+    die "make check failed in ${dir#$top/} (logs above)"
+  fi
+  done_step
+}
+
+build_and_check "$top/build" --enable-werror
+
+if [ "$sanitizers" = yes ]; then
+  # halt_on_error: a UBSan report fails the test rather than scrolling by.
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+  build_and_check "$top/build-asan" --enable-werror --enable-sanitizers
+fi
+
+if [ "$distcheck" = yes ]; then
+  step "make distcheck in build"
+  make -C "$top/build" -j"$jobs" distcheck || die "make distcheck failed"
+  done_step
+fi
+
+printf '\n==== all checks passed in %ds\n' $((SECONDS - t_all))
