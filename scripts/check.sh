@@ -50,9 +50,10 @@ done_step() { printf -- '---- done in %ds\n' $((SECONDS - t_step)); }
 die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 
 # Packages for the build and the unit tests, then for the other suites (interop
-# VM, valgrind, sanitizers with clang, packet dumps, helper scripts).
+# VM, valgrind, sanitizers with clang, packet dumps, helper scripts). The VM
+# harness fetches its kernel and busybox itself with apt-get download.
 pkgs_build="build-essential autoconf automake libtool pkg-config check dpkg-dev"
-pkgs_extra="qemu-system-x86 kmod cpio xz-utils socat busybox-static valgrind clang libclang-rt-14-dev tshark python3"
+pkgs_extra="qemu-system-x86 kmod cpio xz-utils socat valgrind clang libclang-rt-14-dev tshark python3"
 
 step "packages"
 missing=
