@@ -1,2 +1,11 @@
 # src/local.mk: the protocol core (maintained by the lead).
-liblwvsock_la_SOURCES += src/vsock_hdr.c src/vsock_hdr.h src/virtio_defs.h
+liblwvsock_la_SOURCES += \
+	src/virtio_defs.h \
+	src/vsock_hdr.c src/vsock_hdr.h \
+	src/virtq.c src/virtq.h \
+	src/lwvsock_priv.h \
+	src/device.c \
+	src/rxbuf.c \
+	src/txbuf.c \
+	src/pcb.c \
+	src/strerror.c

@@ -1,0 +1,88 @@
+/**
+ * @file
+ * The backend interface: how the driver reaches a virtio-vsock device.
+ *
+ * A backend is one const ops table (DPDK style) plus its private state. Each
+ * backend type embeds struct lwvsock_backend as the first member of its own
+ * state and hands the driver a pointer to it. Ops return 0 or a negative errno.
+ *
+ * The driver asks the backend for device-reachable memory (one region, from
+ * mem_alloc) and carves its rings and every packet buffer out of it, so
+ * backends that share memory with a device (vhost) and backends that need DMA
+ * memory (virtio-pci) are served the same way.
+ */
+#ifndef LWVSOCK_BACKEND_H
+#define LWVSOCK_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Device-reachable memory. The device sees byte va+i at address dma+i. */
+struct lwvsock_mem {
+  void *va;        /**< where the driver sees the region */
+  uint64_t dma;    /**< address of va as the device sees it */
+  size_t size;     /**< bytes */
+};
+
+/** One split virtqueue as the driver laid it out, for setup_queue. */
+struct lwvsock_vring_info {
+  uint16_t index;          /**< 0 rx, 1 tx, 2 event */
+  uint16_t num;            /**< ring size, a power of two */
+  void *desc;              /**< driver addresses of the three parts */
+  void *avail;
+  void *used;
+  uint64_t desc_dma;       /**< device addresses of the three parts */
+  uint64_t avail_dma;
+  uint64_t used_dma;
+};
+
+struct lwvsock_backend;
+
+/** Operations of a backend. Required unless marked optional. */
+struct lwvsock_backend_ops {
+  /** Short name for logs ("sim", "vhost-vsock"). */
+  const char *name;
+  /** Feature bits the device offers. */
+  int (*get_features)(struct lwvsock_backend *be, uint64_t *features);
+  /** Features the driver accepts (a subset of the offer); fails if the device refuses. */
+  int (*set_features)(struct lwvsock_backend *be, uint64_t features);
+  /** Read @p len bytes of device config space at @p offset (little-endian, as on the wire). */
+  int (*read_config)(struct lwvsock_backend *be, uint32_t offset, void *buf, uint32_t len);
+  /** Largest ring size for queue @p index; 0 when the device has no such queue. */
+  uint16_t (*max_queue_size)(struct lwvsock_backend *be, uint16_t index);
+  /** Allocate @p size bytes of zeroed device-reachable memory, page aligned. */
+  int (*mem_alloc)(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem);
+  /** Release memory from mem_alloc (only after reset or before start). */
+  void (*mem_free)(struct lwvsock_backend *be, struct lwvsock_mem *mem);
+  /** Tell the device where queue vr->index lives. */
+  int (*setup_queue)(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr);
+  /** Set DRIVER_OK: the device may use the queues from now on. */
+  int (*start)(struct lwvsock_backend *be);
+  /** Notify the device that queue @p index has new available buffers. */
+  void (*notify)(struct lwvsock_backend *be, uint16_t index);
+  /** Reset the device: it stops using every queue and forgets them. */
+  int (*reset)(struct lwvsock_backend *be);
+  /** Optional: run an in-process device; returns units of work done (>= 0). */
+  int (*poll)(struct lwvsock_backend *be);
+  /** Optional: fds that become readable when the device has work; returns how many. */
+  int (*wait_fds)(struct lwvsock_backend *be, int *fds, int max);
+  /** Optional: 0, or a negative errno when the device reported an error since the last call. */
+  int (*check)(struct lwvsock_backend *be);
+  /** Release the backend and everything it owns. */
+  void (*destroy)(struct lwvsock_backend *be);
+};
+
+/** The part every backend's state starts with. */
+struct lwvsock_backend {
+  const struct lwvsock_backend_ops *ops;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_BACKEND_H */

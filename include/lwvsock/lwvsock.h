@@ -1,0 +1,132 @@
+/**
+ * @file
+ * lwvsock: a polled virtio-vsock driver for lwIP. Device API.
+ *
+ * A device (struct lwvsock_dev) drives one virtio-vsock device reached through
+ * a backend (see backend.h; the ports give sim, vhost-vsock, ...). There are no
+ * globals: open as many devices as you like. Nothing blocks: call
+ * lwvsock_poll() from your main loop together with lwIP's sys_check_timeouts(),
+ * and sleep on lwvsock_dev_wait_fds() for at most lwvsock_next_timeout() ms
+ * when idle.
+ *
+ * @code
+ *   lwip_init();
+ *   struct lwvsock_dev *dev;
+ *   if (lwvsock_dev_open(backend, &dev) != ERR_OK) ...
+ *   for (;;) {
+ *     lwvsock_poll(dev, 64);
+ *     sys_check_timeouts();
+ *   }
+ * @endcode
+ *
+ * Connections are made with the raw API (vsock.h) or through the altcp
+ * provider (altcp_vsock.h).
+ */
+#ifndef LWVSOCK_LWVSOCK_H
+#define LWVSOCK_LWVSOCK_H
+
+#include <stdint.h>
+
+#include "lwvsock/lwvsock_opts.h"
+#include "lwip/err.h"
+#include "lwvsock/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lwvsock_dev;
+struct pbuf;
+
+/** lwvsock_next_timeout() when no timer is armed. */
+#define LWVSOCK_TIMEOUT_INFINITE 0xffffffffu
+
+/** Counters of one device. All are free-running. */
+struct lwvsock_dev_stats {
+  uint64_t rx_pkts;          /**< packets taken from the rx queue */
+  uint64_t rx_bytes;         /**< RW payload bytes received */
+  uint64_t tx_pkts;          /**< packets put on the tx queue */
+  uint64_t tx_bytes;         /**< RW payload bytes sent */
+  uint64_t rx_zerocopy;      /**< RW payloads handed to the application in place */
+  uint64_t rx_copied;        /**< RW payloads copied (small, or loan bound reached) */
+  uint64_t credit_stalls;    /**< times a sender had data but no peer credit */
+  uint64_t credit_updates_tx;/**< CREDIT_UPDATE sent */
+  uint64_t credit_requests_tx;/**< CREDIT_REQUEST sent */
+  uint64_t rst_tx;           /**< RST sent */
+  uint64_t rst_rx;           /**< RST received */
+  uint64_t bad_pkts;         /**< malformed or unexpected packets dropped */
+  uint64_t credit_violations;/**< peers that overran our buffer (connection reset) */
+  uint64_t pool_exhausted;   /**< allocations refused for lack of memory */
+  uint64_t transport_resets; /**< TRANSPORT_RESET events */
+  uint64_t dev_errors;       /**< device protocol violations (queue broken) */
+  uint64_t conns_opened;     /**< connections established */
+  uint64_t conns_active;     /**< connections open now (a gauge) */
+};
+
+/** Packet direction for lwvsock_tap_fn. */
+enum lwvsock_dir { LWVSOCK_DIR_RX = 0, LWVSOCK_DIR_TX = 1 };
+
+/**
+ * Packet tap: called for every packet the driver sends or receives, with the
+ * 44-byte wire header and the payload (which may be split in two parts).
+ */
+typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
+                               const void *payload, uint32_t len,
+                               const void *payload2, uint32_t len2);
+
+/**
+ * Bring up the device behind @p be: negotiate features, read the CID, set up
+ * the queues, fill rx and event buffers and start it. On success the device
+ * owns the backend (lwvsock_dev_close() destroys it).
+ * @return ERR_OK; ERR_ARG for a bad backend; ERR_MEM when memory is short;
+ *         ERR_IF when the device refuses (see lwvsock_dev_error() on *devp,
+ *         which is then still returned, closed only by lwvsock_dev_close()).
+ */
+err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
+
+/**
+ * Abort every connection (RST, err callback with ERR_ABRT), reset the device and
+ * free it. Received pbufs the application still holds stay valid; their memory
+ * is released when the last one is freed.
+ */
+void lwvsock_dev_close(struct lwvsock_dev *dev);
+
+/**
+ * Do pending work: run timers, take used buffers, deliver received packets,
+ * send what is queued. At most @p budget received packets are processed
+ * (<= 0: no limit). Returns the units of work done (0 when idle).
+ */
+int lwvsock_poll(struct lwvsock_dev *dev, int budget);
+
+/** Milliseconds until the next lwvsock timer is due; LWVSOCK_TIMEOUT_INFINITE when none. */
+uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
+
+/** File descriptors to wait on (readable = device has work); returns how many (may be 0). */
+int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);
+
+/** Our CID, as read from the device (updated on TRANSPORT_RESET). */
+uint32_t lwvsock_dev_cid(const struct lwvsock_dev *dev);
+
+/** Whether SEQPACKET was negotiated. */
+int lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev);
+
+/** ERR_OK while the device works; ERR_IF once it is broken. */
+err_t lwvsock_dev_status(const struct lwvsock_dev *dev);
+
+/** Why the device is broken (a sentence), or "" when it is not. */
+const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
+
+/** Copy the device's counters into @p st. */
+void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
+
+/** Install (or, with NULL, remove) a packet tap. */
+void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
+
+/** A sentence for an lwIP err_t (lwip_strerr exists only with LWIP_DEBUG). */
+const char *lwvsock_strerror(err_t err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_LWVSOCK_H */

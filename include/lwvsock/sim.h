@@ -1,0 +1,148 @@
+/**
+ * @file
+ * The simulated host: an in-process virtio-vsock device and the host's end of
+ * its sockets, behaving like Linux's vhost-vsock and AF_VSOCK. It is the peer
+ * of the unit tests, the benchmarks and the demo.
+ *
+ * Deterministic and single-threaded: the device runs inside lwvsock_poll()
+ * (through the backend's poll op), so one loop drives both ends. Host sockets
+ * are small integers; calls never block and return a negative errno on error
+ * (-EAGAIN: nothing yet).
+ */
+#ifndef LWVSOCK_SIM_H
+#define LWVSOCK_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lwvsock/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lwvsock_sim;
+
+/** Device and host settings. */
+struct lwvsock_sim_config {
+  uint32_t guest_cid;       /**< the CID the device reports (default 3) */
+  uint64_t features;        /**< feature bits offered (default VERSION_1 | SEQPACKET) */
+  uint16_t queue_size_max;  /**< largest ring the device accepts (default 1024) */
+  int event_queue;          /**< whether the device has an event queue (default 1) */
+  uint32_t host_buf_alloc;  /**< receive buffer of each host socket (default 256 KiB) */
+  uint32_t max_pkt;         /**< largest RW payload the host sends (default 64 KiB) */
+  int credit_request;       /**< host sends CREDIT_REQUEST when blocked (default 0, as Linux) */
+};
+
+/** Fill @p cfg with the defaults. */
+void lwvsock_sim_config_init(struct lwvsock_sim_config *cfg);
+
+/**
+ * Create a simulated device (cfg NULL: defaults). Hand lwvsock_sim_backend() to
+ * lwvsock_dev_open(); closing the device destroys the sim. Returns 0 or -ENOMEM/-EINVAL.
+ */
+int lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp);
+
+/** The backend to open with lwvsock_dev_open(). */
+struct lwvsock_backend *lwvsock_sim_backend(struct lwvsock_sim *sim);
+
+/** The sim behind @p be, or NULL when @p be is not a sim backend. */
+struct lwvsock_sim *lwvsock_sim_from_backend(struct lwvsock_backend *be);
+
+/* ---- host sockets ----------------------------------------------------------- */
+
+/** Host socket states. */
+enum lwvsock_sim_state {
+  LWVSOCK_SIM_FREE = 0,
+  LWVSOCK_SIM_LISTENING,
+  LWVSOCK_SIM_CONNECTING,
+  LWVSOCK_SIM_CONNECTED,
+  LWVSOCK_SIM_CLOSING,     /**< sent SHUTDOWN both ways, waiting for the guest's RST */
+  LWVSOCK_SIM_CLOSED       /**< reset, refused or closed; see lwvsock_sim_error() */
+};
+
+/** Listen on host port @p port (CID 2) for guest connections of @p type (1 stream, 2 seqpacket). */
+int lwvsock_sim_listen(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
+/** Take an established connection from a listener; -EAGAIN when none. */
+int lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock);
+/** Connect from the host to the guest's @p port; the host port is >= 2^30. Completes in poll. */
+int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
+/** As lwvsock_sim_connect, to @p dst_cid (normally the guest's CID; anything else is dropped as vhost does). */
+int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
+
+enum lwvsock_sim_state lwvsock_sim_state(struct lwvsock_sim *sim, int s);
+/** Why a socket closed: 0 (orderly), -ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ENOBUFS. */
+int lwvsock_sim_error(struct lwvsock_sim *sim, int s);
+/** SHUTDOWN flags the guest has sent on this connection (sticky). */
+uint32_t lwvsock_sim_peer_shutdown(struct lwvsock_sim *sim, int s);
+uint32_t lwvsock_sim_local_port(struct lwvsock_sim *sim, int s);
+uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
+
+/**
+ * Queue @p len bytes to the guest (stream), or one message (seqpacket). Returns
+ * the bytes accepted (at most the host send buffer's free space), -EAGAIN when
+ * full, -EPIPE after shutdown, -ENOTCONN.
+ */
+ssize_t lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
+/**
+ * Read received bytes (stream) or one message, truncated to @p len (seqpacket).
+ * Returns bytes, 0 at end of stream, -EAGAIN when nothing is there yet.
+ * Reading returns credit to the guest as Linux does.
+ */
+ssize_t lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
+/** Bytes received and not yet read. */
+size_t lwvsock_sim_rx_pending(struct lwvsock_sim *sim, int s);
+/** Bytes queued to the guest and not yet sent (waiting for credit or buffers). */
+size_t lwvsock_sim_tx_pending(struct lwvsock_sim *sim, int s);
+/** Half-close: @p how is a mask of 1 (no more receive) and 2 (no more send). */
+int lwvsock_sim_shutdown(struct lwvsock_sim *sim, int s, uint32_t how);
+/** Orderly close as Linux close(): SHUTDOWN both, RST on the guest's answer or after 8 s. The id is freed. */
+int lwvsock_sim_close(struct lwvsock_sim *sim, int s);
+/** Abort with RST. The id is freed. */
+int lwvsock_sim_reset(struct lwvsock_sim *sim, int s);
+/** Change the host socket's receive buffer (a credit update follows). */
+int lwvsock_sim_set_rcvbuf(struct lwvsock_sim *sim, int s, uint32_t size);
+
+/* ---- device-level controls ------------------------------------------------- */
+
+/** Raise VIRTIO_VSOCK_EVENT_TRANSPORT_RESET with a new CID (0: keep it); resets host connections. */
+int lwvsock_sim_transport_reset(struct lwvsock_sim *sim, uint32_t new_cid);
+/** Deliver a raw packet (44-byte header as given, then @p len payload bytes) to the guest. */
+int lwvsock_sim_inject(struct lwvsock_sim *sim, const void *hdr, const void *payload, uint32_t len);
+
+/** Called for every packet the guest sends, with the 44 header bytes and the payload. */
+typedef void (*lwvsock_sim_tap_fn)(void *arg, const uint8_t *hdr, const uint8_t *payload, uint32_t len);
+void lwvsock_sim_set_tap(struct lwvsock_sim *sim, lwvsock_sim_tap_fn fn, void *arg);
+
+/** Misbehaviours the device can be told to show (for hardening tests). */
+struct lwvsock_sim_faults {
+  int stall_tx;          /**< stop completing tx buffers */
+  int stall_rx;          /**< stop delivering to the guest */
+  int used_id_bogus;     /**< next used entry: an id out of range */
+  int used_id_dup;       /**< next used entry: repeat the previous id */
+  int used_len_overflow; /**< next rx used entry: a length beyond the buffer */
+  int hdr_len_mismatch;  /**< next rx packet: header len disagrees with the bytes written */
+  int zero_len_rx;       /**< next rx used entry: length 0 */
+  int ignore_credit;     /**< host sends RW regardless of guest credit */
+  uint32_t huge_buf_alloc; /**< nonzero: host advertises this buf_alloc */
+};
+void lwvsock_sim_set_faults(struct lwvsock_sim *sim, const struct lwvsock_sim_faults *f);
+
+/** Host-side counters. */
+struct lwvsock_sim_stats {
+  uint64_t rx_pkts, tx_pkts;       /**< packets the host took from / gave to the guest */
+  uint64_t rx_bytes, tx_bytes;     /**< RW payload bytes */
+  uint64_t rst_rx, rst_tx;
+  uint64_t credit_updates_rx, credit_requests_rx;
+  uint64_t credit_violations;      /**< guest RW beyond host credit */
+  uint64_t dropped;                /**< malformed guest packets */
+  uint64_t kicks;                  /**< notifications received */
+};
+void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_SIM_H */

@@ -1,0 +1,176 @@
+/**
+ * @file
+ * Raw vsock pcb API, shaped like lwIP's tcp raw API (tcp.h), with 32-bit CIDs
+ * and ports.
+ *
+ * Callback contract (as lwIP TCP):
+ * - recv(p != NULL): the application owns p and calls lwvsock_recved() once it
+ *   has consumed the data, which returns credit to the peer. If recv returns an
+ *   error other than ERR_ABRT, lwvsock keeps p and delivers it again later.
+ *   recv(p == NULL): the peer will send no more (SHUTDOWN SEND or close).
+ * - err: the pcb is already freed when it is called (ERR_RST: peer reset;
+ *   ERR_ABRT: aborted or timed out; ERR_TIMEOUT: connect timed out).
+ * - Return ERR_ABRT from a callback only after calling lwvsock_abort() on the pcb.
+ * - SEQPACKET: each recv delivers one whole message; each write sends one message.
+ *
+ * Data written is always copied into device-reachable memory; sent(len) fires
+ * when the device has taken len bytes.
+ */
+#ifndef LWVSOCK_VSOCK_H
+#define LWVSOCK_VSOCK_H
+
+#include <stdint.h>
+
+#include "lwvsock/lwvsock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lwvsock_pcb;
+
+/** Socket types (the virtio-vsock type field). */
+#define LWVSOCK_STREAM     1
+#define LWVSOCK_SEQPACKET  2
+
+/** Wildcards for lwvsock_bind(). */
+#define LWVSOCK_CID_ANY    0xffffffffu
+#define LWVSOCK_PORT_ANY   0xffffffffu
+/** Well-known CIDs. */
+#define LWVSOCK_CID_LOCAL  1u
+#define LWVSOCK_CID_HOST   2u
+
+/** Flags for lwvsock_write() (same values as TCP_WRITE_FLAG_*). */
+#define LWVSOCK_WRITE_FLAG_COPY  0x01 /**< accepted; data is always copied */
+#define LWVSOCK_WRITE_FLAG_MORE  0x02 /**< more data follows: hold a partial packet for coalescing */
+
+/** Connection states (for lwvsock_state()). */
+enum lwvsock_state {
+  LWVSOCK_CLOSED = 0,
+  LWVSOCK_LISTEN,
+  LWVSOCK_CONNECTING,
+  LWVSOCK_ESTABLISHED,
+  LWVSOCK_CLOSING
+};
+
+typedef err_t (*lwvsock_accept_fn)(void *arg, struct lwvsock_pcb *newpcb, err_t err);
+typedef err_t (*lwvsock_connected_fn)(void *arg, struct lwvsock_pcb *pcb, err_t err);
+typedef err_t (*lwvsock_recv_fn)(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err);
+typedef err_t (*lwvsock_sent_fn)(void *arg, struct lwvsock_pcb *pcb, uint32_t len);
+typedef err_t (*lwvsock_poll_fn)(void *arg, struct lwvsock_pcb *pcb);
+typedef void (*lwvsock_err_fn)(void *arg, err_t err);
+
+/** Counters of one connection. */
+struct lwvsock_pcb_stats {
+  uint64_t rx_bytes;
+  uint64_t tx_bytes;
+  uint32_t rx_pkts;
+  uint32_t tx_pkts;
+  uint32_t credit_stalls;
+};
+
+/** A new pcb of @p type on @p dev, or NULL (pool empty, bad type, device broken). */
+struct lwvsock_pcb *lwvsock_new(struct lwvsock_dev *dev, uint8_t type);
+
+void lwvsock_arg(struct lwvsock_pcb *pcb, void *arg);
+void lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept);
+void lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv);
+void lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent);
+void lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err);
+/** Call @p poll every @p interval * 500 ms (0 disables). */
+void lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
+
+/**
+ * Bind to @p cid (our CID or LWVSOCK_CID_ANY) and @p port (LWVSOCK_PORT_ANY:
+ * pick an ephemeral port above 1023). ERR_USE when taken, ERR_VAL for a CID
+ * that is not ours, ERR_ISCONN when already bound.
+ */
+err_t lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port);
+
+/**
+ * Listen with a backlog of not-yet-accepted connections (REQUESTs beyond it get
+ * RST). Returns @p pcb itself (unlike lwIP TCP, no new pcb is allocated), or NULL
+ * with @p err set. The pcb must be bound.
+ */
+struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t backlog, err_t *err);
+#define lwvsock_listen(pcb) lwvsock_listen_with_backlog((pcb), LWVSOCK_DEFAULT_BACKLOG, NULL)
+
+/**
+ * Backlog control, as lwIP's tcp_backlog_delayed/accepted: a new connection
+ * counts against its listener's backlog until its accept callback returns,
+ * unless the callback calls lwvsock_backlog_delayed(newpcb); it then counts
+ * until lwvsock_backlog_accepted(newpcb).
+ */
+void lwvsock_backlog_delayed(struct lwvsock_pcb *pcb);
+void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
+
+/**
+ * Connect to @p cid : @p port. Binds to an ephemeral port when unbound.
+ * connected() runs with ERR_OK once the peer answers; a refusal (RST) or the
+ * connect timeout calls err() with ERR_RST or ERR_TIMEOUT instead.
+ * CID 1 and our own CID connect through the in-driver loopback.
+ */
+err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
+
+/**
+ * Queue @p len bytes for sending (copied). ERR_MEM when the send buffer or the
+ * device memory is full (retry from sent or poll), ERR_CONN when not connected
+ * or after shutdown of the send side, ERR_VAL for a SEQPACKET message larger
+ * than the window.
+ */
+err_t lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint32_t len, uint8_t apiflags);
+
+/** Send a pbuf chain's bytes (copied; the caller keeps its reference). */
+err_t lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags);
+
+/** Push queued data to the device now (lwvsock_poll() also does). */
+err_t lwvsock_output(struct lwvsock_pcb *pcb);
+
+/** The application consumed @p len received bytes: return them as credit. */
+void lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len);
+
+/** Bytes that can be written now without ERR_MEM. */
+uint32_t lwvsock_sndbuf(const struct lwvsock_pcb *pcb);
+
+/** Packets queued and not yet taken by the device. */
+uint32_t lwvsock_sndqueuelen(const struct lwvsock_pcb *pcb);
+
+/** Largest payload of one packet (for lwIP's "mss"). */
+uint32_t lwvsock_mss(const struct lwvsock_pcb *pcb);
+
+/** Half-close: stop receiving (@p shut_rx) and/or sending (@p shut_tx). */
+err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
+
+/**
+ * Orderly close: SHUTDOWN both ways, then the pcb is gone for the application
+ * (no further callbacks). The driver waits for the peer's RST up to the close
+ * timeout, then sends RST. Returns ERR_OK (always, once the pcb is valid).
+ */
+err_t lwvsock_close(struct lwvsock_pcb *pcb);
+
+/** Send RST, call err(ERR_ABRT) and free the pcb. */
+void lwvsock_abort(struct lwvsock_pcb *pcb);
+
+/**
+ * Receive buffer size we advertise (buf_alloc), clamped to
+ * [LWVSOCK_RCV_BUF_MIN, LWVSOCK_RCV_BUF_MAX]; a credit update follows.
+ */
+void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
+uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
+/** Send buffer size (bytes queued before write returns ERR_MEM), clamped like the rcvbuf. */
+void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
+
+uint32_t lwvsock_local_cid(const struct lwvsock_pcb *pcb);
+uint32_t lwvsock_local_port(const struct lwvsock_pcb *pcb);
+uint32_t lwvsock_remote_cid(const struct lwvsock_pcb *pcb);
+uint32_t lwvsock_remote_port(const struct lwvsock_pcb *pcb);
+enum lwvsock_state lwvsock_state(const struct lwvsock_pcb *pcb);
+uint8_t lwvsock_type(const struct lwvsock_pcb *pcb);
+struct lwvsock_dev *lwvsock_pcb_dev(const struct lwvsock_pcb *pcb);
+void lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_VSOCK_H */

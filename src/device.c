@@ -1,0 +1,524 @@
+/**
+ * @file
+ * The device: bring-up, the poll loop, the receive and event paths, close.
+ *
+ * Bring-up follows the spec's order (features, CID, queues, event and rx
+ * buffers filled, then DRIVER_OK), so REQUESTs arriving right after start
+ * find us ready. Everything the device hands back is checked before use; a
+ * device that breaks the protocol marks the device broken, every connection
+ * gets ERR_IF and lwvsock_dev_error() says why.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwvsock_priv.h"
+#include "lwip/sys.h"
+
+static size_t
+align_up(size_t v, size_t a)
+{
+  return (v + a - 1) & ~(a - 1);
+}
+
+static uint16_t
+pow2_floor(uint16_t v)
+{
+  uint16_t p = 1;
+
+  while ((uint32_t)p * 2 <= v) {
+    p = (uint16_t)(p * 2);
+  }
+  return p;
+}
+
+void
+dev_fail(struct lwvsock_dev *dev, const char *fmt, ...)
+{
+  va_list ap;
+
+  dev->st.dev_errors++;
+  if (dev->error[0] != '\0') {
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(dev->error, sizeof(dev->error), fmt, ap);
+  va_end(ap);
+  LWIP_DEBUGF(LWVSOCK_DEBUG | LWIP_DBG_LEVEL_SERIOUS, ("lwvsock(%s): %s\n", dev->be->ops->name, dev->error));
+}
+
+void
+dev_timer_at(struct lwvsock_dev *dev, uint32_t when)
+{
+  if (time_diff(when, dev->next_timer) < 0) {
+    dev->next_timer = when;
+  }
+}
+
+void
+dev_loop_enqueue(struct lwvsock_dev *dev, struct pbuf *p)
+{
+  /* Queue link through p->next; each queued pbuf is a single RAM pbuf. */
+  p->next = NULL;
+  if (dev->loop_tail != NULL) {
+    dev->loop_tail->next = p;
+  } else {
+    dev->loop_head = p;
+  }
+  dev->loop_tail = p;
+}
+
+static struct pbuf *
+dev_loop_dequeue(struct lwvsock_dev *dev)
+{
+  struct pbuf *p = dev->loop_head;
+
+  if (p != NULL) {
+    dev->loop_head = p->next;
+    if (dev->loop_head == NULL) {
+      dev->loop_tail = NULL;
+    }
+    p->next = NULL;
+  }
+  return p;
+}
+
+static void
+dev_tap_rx(struct lwvsock_dev *dev, const uint8_t *hdr, const void *payload, uint32_t len)
+{
+  if (dev->tap != NULL) {
+    dev->tap(dev->tap_arg, LWVSOCK_DIR_RX, hdr, payload, len, NULL, 0);
+  }
+}
+
+static int
+dev_read_cid(struct lwvsock_dev *dev, uint32_t *cid)
+{
+  uint8_t cfg[8];
+  uint64_t v;
+
+  if (dev->be->ops->read_config(dev->be, VIRTIO_VSOCK_CFG_GUEST_CID, cfg, sizeof(cfg)) != 0) {
+    dev_fail(dev, "cannot read the device's config space");
+    return -1;
+  }
+  v = le64_load(cfg);
+  if (v > 0xfffffffeull || v <= VMADDR_CID_HOST) {
+    dev_fail(dev, "device reports the reserved or invalid CID %llu", (unsigned long long)v);
+    return -1;
+  }
+  *cid = (uint32_t)v;
+  return 0;
+}
+
+static void
+dev_post_event(struct lwvsock_dev *dev, uint8_t *buf)
+{
+  struct virtq_buf in = { dev_dma(dev, buf), VIRTIO_VSOCK_EVENT_LEN };
+
+  (void)virtq_add(&dev->evq, NULL, 0, &in, 1, buf);
+}
+
+/* Lay out rings, event, tx and rx buffers in one region and set up the queues. */
+static err_t
+dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t evn)
+{
+  const struct lwvsock_backend_ops *ops = dev->be->ops;
+  size_t off_rx = 0;
+  size_t off_tx = align_up(off_rx + virtq_ring_size(rxn), 64);
+  size_t off_ev = align_up(off_tx + virtq_ring_size(txn), 64);
+  size_t off_evbuf = align_up(off_ev + (evn ? virtq_ring_size(evn) : 0), 64);
+  size_t off_txbuf = align_up(off_evbuf + (size_t)evn * 8u, 64);
+  size_t off_rxbuf = align_up(off_txbuf + txbuf_mem_size(dev->npkts, dev->nslots), 64);
+  size_t total = align_up(off_rxbuf + rxbuf_mem_size(dev->nrxbufs), 4096);
+  uint8_t *base;
+  uint16_t i;
+
+  if (ops->mem_alloc(dev->be, total, &dev->mem) != 0) {
+    dev_fail(dev, "the backend cannot provide %lu bytes of device memory", (unsigned long)total);
+    return ERR_MEM;
+  }
+  base = (uint8_t *)dev->mem.va;
+  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, base + off_rx, dev->mem.dma + off_rx, false) != 0 ||
+      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, base + off_tx, dev->mem.dma + off_tx, false) != 0 ||
+      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, base + off_ev, dev->mem.dma + off_ev, false) != 0) ||
+      txbuf_setup(dev, base + off_txbuf) != 0 || rxbuf_init(dev, base + off_rxbuf) != 0) {
+    return ERR_MEM;
+  }
+  dev->has_evq = evn != 0;
+  dev->evbufs = base + off_evbuf;
+  if (ops->setup_queue(dev->be, &dev->rxq.info) != 0 || ops->setup_queue(dev->be, &dev->txq.info) != 0 ||
+      (dev->has_evq && ops->setup_queue(dev->be, &dev->evq.info) != 0)) {
+    dev_fail(dev, "the device refused the queue setup");
+    return ERR_IF;
+  }
+  for (i = 0; i < evn; i++) {
+    dev_post_event(dev, dev->evbufs + (size_t)i * 8u);
+  }
+  return ERR_OK;
+}
+
+static uint16_t
+dev_queue_size(struct lwvsock_dev *dev, uint16_t index, uint16_t want)
+{
+  uint16_t max = dev->be->ops->max_queue_size(dev->be, index);
+
+  return max == 0 ? 0 : pow2_floor(LWIP_MIN(max, want));
+}
+
+static err_t
+dev_negotiate(struct lwvsock_dev *dev)
+{
+  uint64_t offered, want;
+
+  if (dev->be->ops->get_features(dev->be, &offered) != 0) {
+    dev_fail(dev, "cannot read the device's features");
+    return ERR_IF;
+  }
+  if (!(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+    dev_fail(dev, "the device does not offer VIRTIO_F_VERSION_1 (legacy devices are not supported)");
+    return ERR_IF;
+  }
+  want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_STREAM) |
+         VIRTIO_BIT(VIRTIO_VSOCK_F_NO_IMPLIED_STREAM);
+#if LWVSOCK_ENABLE_SEQPACKET
+  want |= VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET);
+#endif
+  dev->features = offered & want;
+  if (dev->be->ops->set_features(dev->be, dev->features) != 0) {
+    dev_fail(dev, "the device refused features 0x%llx", (unsigned long long)dev->features);
+    return ERR_IF;
+  }
+  /* Stream is implied unless NO_IMPLIED_STREAM was negotiated without STREAM. */
+  dev->has_stream = !(dev->features & VIRTIO_BIT(VIRTIO_VSOCK_F_NO_IMPLIED_STREAM)) ||
+                    (dev->features & VIRTIO_BIT(VIRTIO_VSOCK_F_STREAM));
+  dev->has_seqpacket = (dev->features & VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET)) != 0;
+  return ERR_OK;
+}
+
+err_t
+lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
+{
+  struct lwvsock_dev *dev;
+  uint16_t rxn, txn, evn;
+  err_t err;
+
+  if (devp == NULL) {
+    return ERR_ARG;
+  }
+  *devp = NULL;
+  if (be == NULL || be->ops == NULL || be->ops->get_features == NULL || be->ops->mem_alloc == NULL ||
+      be->ops->setup_queue == NULL || be->ops->notify == NULL || be->ops->start == NULL ||
+      be->ops->reset == NULL || be->ops->read_config == NULL || be->ops->max_queue_size == NULL) {
+    return ERR_ARG;
+  }
+  lwvsock_pcb_pool_init();
+  dev = (struct lwvsock_dev *)calloc(1, sizeof(*dev));
+  if (dev == NULL) {
+    return ERR_MEM;
+  }
+  dev->be = be;
+  *devp = dev;
+  dev->next_tick = sys_now() + LWVSOCK_POLL_TICK_MS;
+  dev->next_timer = dev->next_tick;
+  dev->next_ephemeral = 1024u + (uint32_t)(LWIP_RAND() % 0x3fff0000u);
+
+  err = dev_negotiate(dev);
+  if (err != ERR_OK) {
+    return err;
+  }
+  if (dev_read_cid(dev, &dev->cid) != 0) {
+    return ERR_IF;
+  }
+  rxn = dev_queue_size(dev, VIRTIO_VSOCK_QUEUE_RX, LWVSOCK_QUEUE_SIZE);
+  txn = dev_queue_size(dev, VIRTIO_VSOCK_QUEUE_TX, LWVSOCK_QUEUE_SIZE);
+  evn = dev_queue_size(dev, VIRTIO_VSOCK_QUEUE_EVENT, LWVSOCK_EVENT_BUFS);
+  if (rxn < 2 || txn < 2) {
+    dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
+    return ERR_IF;
+  }
+  dev->nrxbufs = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
+  dev->npkts = txn;
+  dev->nslots = LWVSOCK_TX_SLOTS;
+  err = dev_setup_memory(dev, rxn, txn, evn);
+  if (err != ERR_OK) {
+    return err;
+  }
+  rxbuf_refill(dev);
+  if (be->ops->start(be) != 0) {
+    dev_fail(dev, "the device did not start");
+    return ERR_IF;
+  }
+  dev->started = true;
+  if (dev->has_evq) {
+    be->ops->notify(be, VIRTIO_VSOCK_QUEUE_EVENT);
+  }
+  be->ops->notify(be, VIRTIO_VSOCK_QUEUE_RX);
+  return ERR_OK;
+}
+
+/* One buffer from the rx queue: validate, decode, dispatch, recycle. */
+static void
+dev_rx_one(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
+{
+  struct vsock_hdr h;
+
+  dev->st.rx_pkts++;
+  if (len < VIRTIO_VSOCK_HDR_LEN || vsock_hdr_decode(&h, rb->mem, len) == 0 ||
+      h.len != len - VIRTIO_VSOCK_HDR_LEN || h.dst_cid != dev->cid) {
+    /* Short, length that disagrees with what was written, or not for us. */
+    dev->st.bad_pkts++;
+    rxbuf_put(dev, rb);
+    return;
+  }
+  dev_tap_rx(dev, rb->mem, rb->mem + VIRTIO_VSOCK_HDR_LEN, h.len);
+  pcb_input(dev, &h, rb, NULL);
+  if (!rb->loaned) {
+    rxbuf_put(dev, rb);
+  }
+}
+
+static int
+dev_rx(struct lwvsock_dev *dev, int budget)
+{
+  int n = 0;
+  uint32_t len;
+  struct rxbuf *rb;
+
+  /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
+  while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX &&
+         (rb = (struct rxbuf *)virtq_get_used(&dev->rxq, &len)) != NULL) {
+    dev->rx_posted--;
+    dev_rx_one(dev, rb, len);
+    n++;
+  }
+  return n;
+}
+
+static int
+dev_loopback(struct lwvsock_dev *dev, int budget)
+{
+  int n = 0;
+  struct pbuf *p;
+  struct vsock_hdr h;
+
+  while ((budget <= 0 || n < budget) && (p = dev_loop_dequeue(dev)) != NULL) {
+    vsock_hdr_decode(&h, p->payload, p->len);
+    dev->st.rx_pkts++;
+    dev_tap_rx(dev, (const uint8_t *)p->payload, (const uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN, h.len);
+    if (h.len == 0) {
+      pbuf_free(p);
+      p = NULL;
+    } else {
+      pbuf_remove_header(p, VIRTIO_VSOCK_HDR_LEN);
+    }
+    pcb_input(dev, &h, NULL, p);
+    n++;
+  }
+  return n;
+}
+
+static int
+dev_events(struct lwvsock_dev *dev)
+{
+  int n = 0;
+  uint32_t len;
+  uint8_t *buf;
+
+  if (!dev->has_evq) {
+    return 0;
+  }
+  while ((buf = (uint8_t *)virtq_get_used(&dev->evq, &len)) != NULL) {
+    uint32_t id = len >= VIRTIO_VSOCK_EVENT_LEN ? le32_load(buf) : 0xffffffffu;
+    if (id == VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) {
+      uint32_t cid;
+      dev->st.transport_resets++;
+      if (dev_read_cid(dev, &cid) == 0) {
+        dev->cid = cid;
+      }
+      pcb_transport_reset(dev);
+    } else {
+      dev->st.bad_pkts++;
+    }
+    dev_post_event(dev, buf);
+    n++;
+  }
+  if (n > 0 && virtq_kick_prepare(&dev->evq)) {
+    dev->be->ops->notify(dev->be, VIRTIO_VSOCK_QUEUE_EVENT);
+  }
+  return n;
+}
+
+static void
+dev_check_broken(struct lwvsock_dev *dev)
+{
+  const struct virtq *bad = virtq_is_broken(&dev->rxq) ? &dev->rxq :
+                            virtq_is_broken(&dev->txq) ? &dev->txq :
+                            (dev->has_evq && virtq_is_broken(&dev->evq)) ? &dev->evq : NULL;
+  int r;
+
+  if (bad != NULL) {
+    dev_fail(dev, "device error on queue %u: %s", bad->index, bad->broken_reason);
+  } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) < 0) {
+    dev_fail(dev, "the device reported an error (%d)", r);
+  }
+}
+
+int
+lwvsock_poll(struct lwvsock_dev *dev, int budget)
+{
+  int work = 0;
+  uint32_t now;
+
+  if (dev == NULL || !dev->started) {
+    return 0;
+  }
+  if (dev->error[0] != '\0') {
+    /* Broken: connections were failed once; only killed pcbs remain to free. */
+    return pcb_service(dev);
+  }
+  if (dev->be->ops->poll != NULL) {
+    work += dev->be->ops->poll(dev->be);
+  }
+  work += txbuf_reclaim(dev);
+  txbuf_flush_replies(dev);
+  work += dev_rx(dev, budget);
+  work += dev_events(dev);
+  work += dev_loopback(dev, budget);
+  dev_check_broken(dev);
+  if (dev->error[0] != '\0') {
+    pcb_abort_all(dev, ERR_IF);
+    return work + pcb_service(dev);
+  }
+  rxbuf_refill(dev);
+  now = sys_now();
+  if (time_diff(now, dev->next_timer) >= 0) {
+    work += pcb_timers(dev, now);
+  }
+  work += pcb_service(dev);
+  txbuf_flush_replies(dev);
+  txbuf_kick(dev);
+  return work;
+}
+
+uint32_t
+lwvsock_next_timeout(struct lwvsock_dev *dev)
+{
+  int32_t d;
+
+  if (dev == NULL || !dev->started) {
+    return LWVSOCK_TIMEOUT_INFINITE;
+  }
+  if (dev->dirty != NULL || dev->loop_head != NULL || dev->nreplies > 0 ||
+      virtq_has_used(&dev->rxq) || virtq_has_used(&dev->txq)) {
+    return 0;
+  }
+  d = time_diff(dev->next_timer, sys_now());
+  if (d < 0) {
+    d = 0;
+  }
+  /* An in-process device only moves when polled. */
+  if (dev->be->ops->poll != NULL && d > 1) {
+    d = 1;
+  }
+  return (uint32_t)d;
+}
+
+int
+lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max)
+{
+  if (dev == NULL || dev->be->ops->wait_fds == NULL || max <= 0) {
+    return 0;
+  }
+  return dev->be->ops->wait_fds(dev->be, fds, max);
+}
+
+void
+dev_release_if_done(struct lwvsock_dev *dev)
+{
+  struct pbuf *p;
+
+  if (!dev->closing || dev->rx_loans > 0) {
+    return;
+  }
+  while ((p = dev_loop_dequeue(dev)) != NULL) {
+    pbuf_free(p);
+  }
+  virtq_fini(&dev->rxq);
+  virtq_fini(&dev->txq);
+  if (dev->has_evq) {
+    virtq_fini(&dev->evq);
+  }
+  txbuf_fini(dev);
+  rxbuf_fini(dev);
+  if (dev->mem.va != NULL && dev->be->ops->mem_free != NULL) {
+    dev->be->ops->mem_free(dev->be, &dev->mem);
+  }
+  if (dev->be->ops->destroy != NULL) {
+    dev->be->ops->destroy(dev->be);
+  }
+  free(dev);
+}
+
+void
+lwvsock_dev_close(struct lwvsock_dev *dev)
+{
+  if (dev == NULL) {
+    return;
+  }
+  if (dev->started && dev->error[0] == '\0') {
+    pcb_abort_all(dev, ERR_ABRT);
+    txbuf_flush_replies(dev);
+    txbuf_kick(dev);
+    /* Let an in-process device see the RSTs before it is reset. */
+    if (dev->be->ops->poll != NULL) {
+      dev->be->ops->poll(dev->be);
+    }
+  } else {
+    pcb_abort_all(dev, ERR_ABRT);
+  }
+  pcb_service(dev);
+  if (dev->started || dev->mem.va != NULL) {
+    dev->be->ops->reset(dev->be);
+  }
+  dev->started = false;
+  dev->closing = true;
+  dev_release_if_done(dev);
+}
+
+uint32_t
+lwvsock_dev_cid(const struct lwvsock_dev *dev)
+{
+  return dev->cid;
+}
+
+int
+lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev)
+{
+  return dev->has_seqpacket;
+}
+
+err_t
+lwvsock_dev_status(const struct lwvsock_dev *dev)
+{
+  return dev->error[0] == '\0' ? ERR_OK : ERR_IF;
+}
+
+const char *
+lwvsock_dev_error(const struct lwvsock_dev *dev)
+{
+  return dev->error;
+}
+
+void
+lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st)
+{
+  *st = dev->st;
+}
+
+void
+lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg)
+{
+  dev->tap = fn;
+  dev->tap_arg = arg;
+}

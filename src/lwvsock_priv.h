@@ -1,0 +1,291 @@
+/**
+ * @file
+ * lwvsock internals shared by the core modules: the device, its rx and tx
+ * buffers, and connection pcbs.
+ *
+ * Ownership rules:
+ * - Device memory (rings, rx buffers, tx header slots, tx payload slots) is
+ *   one backend region; the device may scribble on it at any time, so nothing
+ *   the driver relies on (tokens, lengths, links) is kept there.
+ * - A pcb freed by the protocol is first "killed" (unhashed, callbacks
+ *   dropped) and released at the end of lwvsock_poll(), so a callback that
+ *   aborts its own pcb never leaves the caller with a dangling pointer.
+ * - An rx buffer lent to the application as a pbuf is owned by that pbuf until
+ *   pbuf_free(); the device's memory outlives the device until the last loan
+ *   returns.
+ */
+#ifndef LWVSOCK_PRIV_H
+#define LWVSOCK_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwvsock/vsock.h"
+#include "lwip/pbuf.h"
+#include "lwip/def.h"
+#include "lwip/debug.h"
+#include "virtq.h"
+#include "vsock_hdr.h"
+
+#if !LWIP_SUPPORT_CUSTOM_PBUF
+#error "lwvsock needs LWIP_SUPPORT_CUSTOM_PBUF=1 in lwipopts.h (zero-copy receive)"
+#endif
+#if !NO_SYS
+#error "lwvsock is a polled driver for lwIP with NO_SYS=1"
+#endif
+#if LWVSOCK_RX_BUF_SIZE > 0xffff
+#error "LWVSOCK_RX_BUF_SIZE must fit a pbuf (<= 65535)"
+#endif
+#if LWVSOCK_MAX_PKT > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE
+#error "LWVSOCK_MAX_PKT must not exceed 64 KiB: devices drop larger packets"
+#endif
+
+#define LWVSOCK_NONE16 0xffffu
+
+/* ---- rx buffers (rxbuf.c) ---------------------------------------------- */
+
+/** One rx buffer: [44-byte header][payload] contiguous in device memory. */
+struct rxbuf {
+  struct pbuf_custom pc;     /* first: the free callback gets &pc.pbuf */
+  struct lwvsock_dev *dev;
+  uint8_t *mem;
+  uint16_t next_free;        /* free-list link (driver-private) */
+  uint8_t loaned;            /* owned by an application pbuf */
+};
+
+/** Bytes of device memory @p n rx buffers need. */
+size_t rxbuf_mem_size(uint16_t n);
+/** Set up dev->nrxbufs buffers over @p mem (rxbuf_mem_size bytes of device memory). */
+int rxbuf_init(struct lwvsock_dev *dev, uint8_t *mem);
+void rxbuf_fini(struct lwvsock_dev *dev);
+/** Post free rx buffers until the ring is full; kicks when the device wants it. */
+void rxbuf_refill(struct lwvsock_dev *dev);
+/** Give a used rx buffer back (not lent): to the free list, reposted by rxbuf_refill. */
+void rxbuf_put(struct lwvsock_dev *dev, struct rxbuf *rb);
+/**
+ * A pbuf holding @p len payload bytes of @p rb: lent in place when allowed,
+ * else copied (small payloads, loan bound reached). NULL when memory is short.
+ */
+struct pbuf *rxbuf_take_pbuf(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len);
+
+/* ---- tx (txbuf.c) ---------------------------------------------------------- */
+
+/** One tx payload slot in device memory; RW packets are cut from it. */
+struct txslot {
+  uint8_t *mem;
+  uint64_t dma;
+  struct lwvsock_pcb *owner; /* NULL once its pcb is gone (orphaned: freed when idle) */
+  uint32_t fill;             /* bytes written by the application */
+  uint32_t sent;             /* bytes handed to the device */
+  uint32_t msg_end;          /* SEQPACKET: offset where a message ends (0: none) */
+  uint16_t inflight;         /* packets from this slot the device still holds */
+  uint16_t next;             /* link in the owner's queue or the free list */
+  uint8_t queued;            /* in its owner's send queue (else freed when idle) */
+};
+
+/** A packet the device holds (token of the tx queue). */
+struct txpkt {
+  uint16_t slot;             /* payload slot, or LWVSOCK_NONE16 for header-only packets */
+  uint16_t next_free;
+  uint32_t len;              /* payload bytes */
+};
+
+/** Bytes of device memory for @p npkts header slots and @p nslots payload slots. */
+size_t txbuf_mem_size(uint16_t npkts, uint16_t nslots);
+/** Set up dev->npkts header slots and dev->nslots payload slots over @p mem. */
+int txbuf_setup(struct lwvsock_dev *dev, uint8_t *mem);
+void txbuf_fini(struct lwvsock_dev *dev);
+/** Take completed tx buffers back from the device; credits pcbs with sent bytes. */
+int txbuf_reclaim(struct lwvsock_dev *dev);
+/**
+ * Send a header-only packet (control). Queued in the bounded reply store when
+ * the ring is full. Returns ERR_OK, or ERR_MEM when even the store is full.
+ */
+err_t dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h);
+/** Send queued reply-store packets. */
+void txbuf_flush_replies(struct lwvsock_dev *dev);
+/**
+ * Send @p len payload bytes of @p slot from its sent offset with header @p h
+ * (len filled in here). Returns ERR_OK, or ERR_WOULDBLOCK when the ring is full.
+ */
+err_t dev_send_rw(struct lwvsock_dev *dev, struct vsock_hdr *h, uint16_t slot, uint32_t len);
+/** Kick the tx queue if anything was added and the device wants it. */
+void txbuf_kick(struct lwvsock_dev *dev);
+/** Allocate a free slot for @p owner; LWVSOCK_NONE16 when none is free. */
+uint16_t txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner);
+/** Release a slot that no packet references any more. */
+void txslot_free(struct lwvsock_dev *dev, uint16_t slot);
+/** Number of free slots. */
+uint16_t txslot_free_count(const struct lwvsock_dev *dev);
+
+/* ---- connections (pcb.c) ---------------------------------------------------- */
+
+/* pcb flags */
+#define PCB_F_DIRTY          0x0001u /* on the device's dirty list */
+#define PCB_F_APP_CLOSED     0x0002u /* application called close: no more callbacks */
+#define PCB_F_DEAD           0x0004u /* killed; freed at the end of poll */
+#define PCB_F_CREDIT_UPDATE  0x0008u /* a CREDIT_UPDATE is owed */
+#define PCB_F_SHUT_PENDING   0x0010u /* SHUTDOWN to send once queued data is out */
+#define PCB_F_FIN_PENDING    0x0020u /* recv(NULL) to deliver once refused data is out */
+#define PCB_F_FIN_DONE       0x0040u /* recv(NULL) delivered */
+#define PCB_F_MORE           0x0080u /* application said more data follows */
+#define PCB_F_BACKLOG        0x0100u /* counts against its listener's backlog */
+#define PCB_F_STALLED        0x0200u /* blocked on peer credit (counted once) */
+#define PCB_F_PEER_DONE      0x0400u /* peer shut down both ways, or reset: connection over */
+#define PCB_F_BOUND          0x0800u /* owns its local port (in the bind table) */
+#define PCB_F_RST_PENDING    0x1000u /* RST to send once the reply store has room */
+#define PCB_F_ACCEPTING      0x2000u /* inside its accept callback */
+#define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
+
+struct lwvsock_pcb {
+  struct lwvsock_dev *dev;
+  struct lwvsock_pcb *all_next, *all_prev;  /* every pcb of the device (timers) */
+  struct lwvsock_pcb *conn_next;            /* connection hash chain */
+  struct lwvsock_pcb *bind_next;            /* bind hash chain */
+  struct lwvsock_pcb *dirty_next;           /* pending work, or graveyard */
+  struct lwvsock_pcb *listener;             /* for a not yet accepted child */
+  void *arg;
+  union {
+    lwvsock_accept_fn accept;
+    lwvsock_connected_fn connected;
+  } cb;
+  lwvsock_recv_fn recv;
+  lwvsock_sent_fn sent;
+  lwvsock_poll_fn poll;
+  lwvsock_err_fn errf;
+  struct pbuf *rq_head, *rq_tail;           /* received, refused by the application */
+  struct pbuf *msg;                         /* SEQPACKET: message being reassembled */
+
+  uint32_t local_cid, local_port, remote_cid, remote_port;
+
+  /* receive credit (ours) */
+  uint32_t buf_alloc;      /* advertised receive buffer */
+  uint32_t rx_cnt;         /* payload bytes received */
+  uint32_t fwd_cnt;        /* bytes the application consumed (recved) */
+  uint32_t last_fwd_cnt;   /* fwd_cnt the peer was last told */
+  /* send credit (the peer's) */
+  uint32_t peer_buf_alloc;
+  uint32_t peer_fwd_cnt;
+  uint32_t tx_cnt;         /* payload bytes sent */
+
+  uint32_t snd_buf;        /* send buffer size */
+  uint32_t snd_queued;     /* written and not yet completed by the device */
+  uint32_t acked;          /* completed bytes not yet reported through sent() */
+  uint32_t deadline;       /* connect or close timeout (sys_now ms), when armed */
+  uint32_t last_credit_req;
+  uint16_t snd_head, snd_tail;              /* slot queue */
+  uint16_t flags;
+  uint16_t rq_count;       /* packets in rq */
+  uint8_t state;           /* enum lwvsock_state */
+  uint8_t type;
+  uint8_t peer_shut;       /* SHUTDOWN flags received (sticky) */
+  uint8_t shut_sent;       /* SHUTDOWN flags sent (sticky) */
+  uint8_t shut_want;       /* SHUTDOWN flags the application asked for */
+  uint8_t poll_interval, poll_tick;
+  uint8_t backlog, backlog_used;            /* listeners */
+  uint8_t deadline_armed;
+  uint32_t rx_pkts, tx_pkts, stalls;
+  uint64_t rx_bytes, tx_bytes;
+};
+
+/** Initialise the pcb pool (once per process; lwIP pools are global). */
+void lwvsock_pcb_pool_init(void);
+/** Handle one received packet (device or loopback). @p rb is the rx buffer or NULL;
+ *  @p lp a loopback payload pbuf (ownership passes) or NULL. */
+void pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb,
+               struct pbuf *lp);
+/** Run due timers; returns work done. */
+int pcb_timers(struct lwvsock_dev *dev, uint32_t now);
+/** Serve pcbs with pending work (redelivery, sent, output, control); free killed pcbs. */
+int pcb_service(struct lwvsock_dev *dev);
+/** Mark a pcb as having work for pcb_service. */
+void pcb_dirty(struct lwvsock_pcb *pcb);
+/** TRANSPORT_RESET: reset every connection, keep listeners and bound pcbs. */
+void pcb_transport_reset(struct lwvsock_dev *dev);
+/** Abort everything (device closing). */
+void pcb_abort_all(struct lwvsock_dev *dev);
+/** The send queue of @p pcb drained and completed bytes to report. */
+void pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len);
+
+/* ---- the device (device.c) ---------------------------------------------------- */
+
+struct lwvsock_dev {
+  struct lwvsock_backend *be;
+  uint64_t features;
+  uint32_t cid;
+  bool started;
+  bool closing;              /* lwvsock_dev_close() ran; memory waits for loans */
+  bool has_stream, has_seqpacket;
+  char error[160];           /* why the device is broken ("" when fine) */
+
+  struct lwvsock_mem mem;
+  struct virtq rxq, txq, evq;
+  bool has_evq;
+
+  /* rx buffers */
+  struct rxbuf *rxbufs;
+  uint16_t nrxbufs, rx_free_head, rx_free_count, rx_loans, rx_posted;
+  uint8_t *evbufs;
+
+  /* tx */
+  struct txslot *slots;
+  uint16_t nslots, slot_free_head, slot_free_count;
+  struct txpkt *pkts;        /* one per header slot */
+  uint8_t *hdrmem;           /* header slots in device memory */
+  uint16_t npkts, pkt_free_head;
+  bool tx_added;             /* tx buffers added since the last kick */
+  struct vsock_hdr *replies; /* reply store: control packets waiting for the ring */
+  uint16_t nreplies, reply_head;
+
+  /* loopback: packets to our own CID, as PBUF_RAM [hdr][payload] */
+  struct pbuf *loop_head, *loop_tail;
+
+  /* connections */
+  struct lwvsock_pcb *conn_hash[LWVSOCK_HASH_BUCKETS];
+  struct lwvsock_pcb *bind_hash[LWVSOCK_HASH_BUCKETS];
+  struct lwvsock_pcb *all;
+  struct lwvsock_pcb *dirty;
+  struct lwvsock_pcb *graveyard;
+  uint32_t next_ephemeral;
+  uint32_t next_timer;       /* earliest deadline or poll tick (sys_now ms) */
+  uint32_t next_tick;        /* next 500 ms poll tick */
+  bool in_service;
+
+  lwvsock_tap_fn tap;
+  void *tap_arg;
+  struct lwvsock_dev_stats st;
+};
+
+/** Mark the device broken with a reason (first reason wins); counts a device error. */
+void dev_fail(struct lwvsock_dev *dev, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
+/** Device address of a pointer into device memory. */
+static inline uint64_t
+dev_dma(const struct lwvsock_dev *dev, const void *va)
+{
+  return dev->mem.dma + (uint64_t)((const uint8_t *)va - (const uint8_t *)dev->mem.va);
+}
+/** Whether @p cid goes through the in-driver loopback. */
+static inline bool
+dev_is_local_cid(const struct lwvsock_dev *dev, uint64_t cid)
+{
+  return cid == VMADDR_CID_LOCAL || cid == dev->cid;
+}
+/** Queue a loopback packet (takes @p p: [hdr][payload]). */
+void dev_loop_enqueue(struct lwvsock_dev *dev, struct pbuf *p);
+/** Arm the device timer for @p when (sys_now ms). */
+void dev_timer_at(struct lwvsock_dev *dev, uint32_t when);
+/** Free the device's memory once it is closed and no loan is left. */
+void dev_release_if_done(struct lwvsock_dev *dev);
+
+/** Signed distance from @p a to @p b in the wrapping ms clock. */
+static inline int32_t
+time_diff(uint32_t b, uint32_t a)
+{
+  return (int32_t)(b - a);
+}
+
+#endif /* LWVSOCK_PRIV_H */

@@ -1,0 +1,1496 @@
+/**
+ * @file
+ * Connections: the vsock state machine, credit-based flow control and the raw
+ * pcb API (vsock.h).
+ *
+ * Rules follow Linux's virtio_transport_common.c where it is the de-facto
+ * standard: RST for unknown sockets, wrong state, full backlog and unknown
+ * types, never an RST for an RST; every packet carries our credit; a
+ * CREDIT_UPDATE goes out on its own when the application consumes data
+ * (Linux never asks for one); the send window is
+ * min(peer buf_alloc, own buf_alloc) - (tx_cnt - peer_fwd_cnt) in wrapping
+ * u32 counters; a peer that overruns our credit is reset.
+ *
+ * Callbacks never run from API calls, only from lwvsock_poll(): write, close,
+ * recved and friends only queue work and mark the pcb dirty.
+ */
+#include <string.h>
+
+#include "lwvsock_priv.h"
+#include "lwip/memp.h"
+#include "lwip/sys.h"
+
+LWIP_MEMPOOL_DECLARE(LWVSOCK_PCB, MEMP_NUM_LWVSOCK_PCB, sizeof(struct lwvsock_pcb), "LWVSOCK_PCB")
+
+static bool pool_ready;
+
+void
+lwvsock_pcb_pool_init(void)
+{
+  if (!pool_ready) {
+    LWIP_MEMPOOL_INIT(LWVSOCK_PCB);
+    pool_ready = true;
+  }
+}
+
+/* ---- tables ------------------------------------------------------------------ */
+
+static uint32_t
+hash3(uint32_t a, uint32_t b, uint32_t c)
+{
+  uint32_t h = a * 0x9e3779b1u ^ b * 0x85ebca77u ^ c * 0xc2b2ae3du;
+  return (h ^ (h >> 15)) % LWVSOCK_HASH_BUCKETS;
+}
+
+static struct lwvsock_pcb **
+conn_bucket(struct lwvsock_dev *dev, uint32_t lport, uint32_t rcid, uint32_t rport)
+{
+  return &dev->conn_hash[hash3(lport, rcid, rport)];
+}
+
+static struct lwvsock_pcb **
+bind_bucket(struct lwvsock_dev *dev, uint32_t port)
+{
+  return &dev->bind_hash[hash3(port, 0, 0)];
+}
+
+static struct lwvsock_pcb *
+conn_lookup(struct lwvsock_dev *dev, uint32_t lport, uint32_t rcid, uint32_t rport)
+{
+  struct lwvsock_pcb *p;
+
+  for (p = *conn_bucket(dev, lport, rcid, rport); p != NULL; p = p->conn_next) {
+    if (p->local_port == lport && p->remote_cid == rcid && p->remote_port == rport) {
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static struct lwvsock_pcb *
+bind_lookup(struct lwvsock_dev *dev, uint32_t port)
+{
+  struct lwvsock_pcb *p;
+
+  for (p = *bind_bucket(dev, port); p != NULL; p = p->bind_next) {
+    if (p->local_port == port) {
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static void
+list_remove(struct lwvsock_pcb **head, struct lwvsock_pcb *pcb, size_t link_off)
+{
+  struct lwvsock_pcb **pp = head;
+
+  while (*pp != NULL) {
+    if (*pp == pcb) {
+      *pp = *(struct lwvsock_pcb **)(void *)((uint8_t *)pcb + link_off);
+      return;
+    }
+    pp = (struct lwvsock_pcb **)(void *)((uint8_t *)*pp + link_off);
+  }
+}
+
+static void
+conn_insert(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_pcb **b = conn_bucket(pcb->dev, pcb->local_port, pcb->remote_cid, pcb->remote_port);
+
+  pcb->conn_next = *b;
+  *b = pcb;
+}
+
+static void
+conn_remove(struct lwvsock_pcb *pcb)
+{
+  list_remove(conn_bucket(pcb->dev, pcb->local_port, pcb->remote_cid, pcb->remote_port), pcb,
+              offsetof(struct lwvsock_pcb, conn_next));
+  pcb->conn_next = NULL;
+}
+
+static void
+bind_insert(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_pcb **b = bind_bucket(pcb->dev, pcb->local_port);
+
+  pcb->bind_next = *b;
+  *b = pcb;
+  pcb->flags |= PCB_F_BOUND;
+}
+
+static bool
+pcb_hashed(const struct lwvsock_pcb *pcb)
+{
+  return pcb->state == LWVSOCK_CONNECTING || pcb->state == LWVSOCK_ESTABLISHED ||
+         pcb->state == LWVSOCK_CLOSING;
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+void
+pcb_dirty(struct lwvsock_pcb *pcb)
+{
+  if (!(pcb->flags & PCB_F_DIRTY)) {
+    pcb->flags |= PCB_F_DIRTY;
+    pcb->dirty_next = pcb->dev->dirty;
+    pcb->dev->dirty = pcb;
+  }
+}
+
+static struct lwvsock_pcb *
+pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
+{
+  struct lwvsock_pcb *pcb = (struct lwvsock_pcb *)LWIP_MEMPOOL_ALLOC(LWVSOCK_PCB);
+
+  if (pcb == NULL) {
+    dev->st.pool_exhausted++;
+    return NULL;
+  }
+  memset(pcb, 0, sizeof(*pcb));
+  pcb->dev = dev;
+  pcb->type = type;
+  pcb->state = LWVSOCK_CLOSED;
+  pcb->local_cid = LWVSOCK_CID_ANY;
+  pcb->local_port = LWVSOCK_PORT_ANY;
+  pcb->buf_alloc = LWVSOCK_RCV_BUF;
+  pcb->snd_buf = LWVSOCK_SND_BUF;
+  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
+  pcb->all_next = dev->all;
+  if (dev->all != NULL) {
+    dev->all->all_prev = pcb;
+  }
+  dev->all = pcb;
+  return pcb;
+}
+
+static void
+pbuf_queue_free(struct pbuf *p)
+{
+  while (p != NULL) {
+    struct pbuf *next = p->next;
+    p->next = NULL;
+    pbuf_free(p);
+    p = next;
+  }
+}
+
+/* Give up the pcb's tx slots: idle ones now, busy ones when the device returns them. */
+static void
+pcb_release_slots(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+  uint16_t i;
+
+  for (i = 0; i < dev->nslots; i++) {
+    struct txslot *s = &dev->slots[i];
+    if (s->owner == pcb) {
+      s->owner = NULL;
+      s->queued = 0;
+      if (s->inflight == 0) {
+        txslot_free(dev, i);
+      }
+    }
+  }
+  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
+  pcb->snd_queued = 0;
+}
+
+static void
+backlog_release(struct lwvsock_pcb *pcb)
+{
+  if ((pcb->flags & PCB_F_BACKLOG) && pcb->listener != NULL) {
+    pcb->listener->backlog_used--;
+  }
+  pcb->flags &= (uint16_t)~PCB_F_BACKLOG;
+  pcb->listener = NULL;
+}
+
+/*
+ * Take the pcb out of the protocol: unhashed, no more callbacks, buffers
+ * released. The memory is freed by pcb_service(), never under a caller's feet.
+ */
+static void
+pcb_kill(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+
+  if (pcb->flags & PCB_F_DEAD) {
+    return;
+  }
+  if (pcb->state == LWVSOCK_ESTABLISHED || pcb->state == LWVSOCK_CLOSING) {
+    dev->st.conns_active--;
+  }
+  if (pcb_hashed(pcb) && !(pcb->flags & PCB_F_PEER_DONE)) {
+    conn_remove(pcb);
+  }
+  if (pcb->flags & PCB_F_BOUND) {
+    list_remove(bind_bucket(dev, pcb->local_port), pcb, offsetof(struct lwvsock_pcb, bind_next));
+    pcb->flags &= (uint16_t)~PCB_F_BOUND;
+  }
+  if (pcb->state == LWVSOCK_LISTEN) {
+    struct lwvsock_pcb *c;
+    for (c = dev->all; c != NULL; c = c->all_next) {
+      if (c->listener == pcb) {
+        c->listener = NULL;
+        c->flags &= (uint16_t)~PCB_F_BACKLOG;
+      }
+    }
+  }
+  backlog_release(pcb);
+  pcb_release_slots(pcb);
+  pbuf_queue_free(pcb->rq_head);
+  pcb->rq_head = pcb->rq_tail = NULL;
+  if (pcb->msg != NULL) {
+    pbuf_free(pcb->msg);
+    pcb->msg = NULL;
+  }
+  pcb->state = LWVSOCK_CLOSED;
+  pcb->flags |= PCB_F_DEAD;
+  pcb->recv = NULL;
+  pcb->sent = NULL;
+  pcb->poll = NULL;
+  pcb->errf = NULL;
+  pcb->cb.accept = NULL;
+  pcb_dirty(pcb);
+}
+
+static void
+pcb_free(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+
+  if (pcb->all_prev != NULL) {
+    pcb->all_prev->all_next = pcb->all_next;
+  } else {
+    dev->all = pcb->all_next;
+  }
+  if (pcb->all_next != NULL) {
+    pcb->all_next->all_prev = pcb->all_prev;
+  }
+  LWIP_MEMPOOL_FREE(LWVSOCK_PCB, pcb);
+}
+
+/* Kill the pcb and tell the application (unless it already let go). */
+static void
+pcb_fail(struct lwvsock_pcb *pcb, err_t err)
+{
+  lwvsock_err_fn errf = pcb->errf;
+  void *arg = pcb->arg;
+  bool tell = !(pcb->flags & PCB_F_APP_CLOSED);
+
+  pcb_kill(pcb);
+  if (tell && errf != NULL) {
+    errf(arg, err);
+  }
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+static void
+pcb_hdr(const struct lwvsock_pcb *pcb, struct vsock_hdr *h, uint16_t op, uint32_t flags)
+{
+  h->src_cid = pcb->local_cid;
+  h->dst_cid = pcb->remote_cid;
+  h->src_port = pcb->local_port;
+  h->dst_port = pcb->remote_port;
+  h->len = 0;
+  h->type = pcb->type;
+  h->op = op;
+  h->flags = flags;
+  h->buf_alloc = pcb->buf_alloc;
+  h->fwd_cnt = pcb->fwd_cnt;
+}
+
+/* Every packet tells the peer our credit: nothing is owed after one goes out. */
+static void
+pcb_credit_sent(struct lwvsock_pcb *pcb)
+{
+  pcb->last_fwd_cnt = pcb->fwd_cnt;
+  pcb->flags &= (uint16_t)~PCB_F_CREDIT_UPDATE;
+}
+
+static void
+pcb_send_ctrl(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags)
+{
+  struct vsock_hdr h;
+
+  pcb_hdr(pcb, &h, op, flags);
+  if (dev_send_ctrl(pcb->dev, &h) == ERR_OK) {
+    pcb_credit_sent(pcb);
+    if (op == VIRTIO_VSOCK_OP_CREDIT_UPDATE) {
+      pcb->dev->st.credit_updates_tx++;
+    } else if (op == VIRTIO_VSOCK_OP_CREDIT_REQUEST) {
+      pcb->dev->st.credit_requests_tx++;
+    }
+  }
+}
+
+/* RST in answer to a packet no socket wants. Never answers an RST. */
+static void
+reply_rst(struct lwvsock_dev *dev, const struct vsock_hdr *in)
+{
+  struct vsock_hdr h;
+
+  if (in->op == VIRTIO_VSOCK_OP_RST) {
+    return;
+  }
+  memset(&h, 0, sizeof(h));
+  h.src_cid = in->dst_cid;
+  h.dst_cid = in->src_cid;
+  h.src_port = in->dst_port;
+  h.dst_port = in->src_port;
+  h.type = in->type;
+  h.op = VIRTIO_VSOCK_OP_RST;
+  (void)dev_send_ctrl(dev, &h);
+}
+
+/* Largest payload one packet to this peer may carry. */
+static uint32_t
+pcb_max_pkt(const struct lwvsock_pcb *pcb)
+{
+  uint32_t max = LWIP_MIN(LWVSOCK_MAX_PKT, LWVSOCK_TX_SLOT_SIZE);
+
+  /* Loopback packets travel as one pbuf: header and payload within 64 KiB - 1. */
+  if (dev_is_local_cid(pcb->dev, pcb->remote_cid)) {
+    max = LWIP_MIN(max, 0xffffu - VIRTIO_VSOCK_HDR_LEN);
+  }
+  return max;
+}
+
+/* Send window: min(peer buf_alloc, own buf_alloc) - bytes in flight, never negative. */
+static uint32_t
+pcb_window(const struct lwvsock_pcb *pcb)
+{
+  uint32_t cap = LWIP_MIN(pcb->peer_buf_alloc, pcb->buf_alloc);
+  uint32_t inflight = pcb->tx_cnt - pcb->peer_fwd_cnt;
+
+  return inflight >= cap ? 0 : cap - inflight;
+}
+
+static bool
+pcb_all_sent(const struct lwvsock_pcb *pcb)
+{
+  const struct txslot *s;
+
+  if (pcb->snd_head == LWVSOCK_NONE16) {
+    return true;
+  }
+  s = &pcb->dev->slots[pcb->snd_head];
+  return pcb->snd_head == pcb->snd_tail && s->sent == s->fill;
+}
+
+static void
+pcb_credit_request(struct lwvsock_pcb *pcb, uint32_t now)
+{
+  if (time_diff(now, pcb->last_credit_req) >= LWVSOCK_CREDIT_REQUEST_INTERVAL_MS ||
+      !(pcb->flags & PCB_F_STALLED)) {
+    pcb->last_credit_req = now;
+    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0);
+  }
+}
+
+/* Push queued data within credit and ring space; then owed control packets. */
+static void
+pcb_flush(struct lwvsock_pcb *pcb)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+
+  if (pcb->state != LWVSOCK_ESTABLISHED && pcb->state != LWVSOCK_CLOSING) {
+    return;
+  }
+  while (pcb->snd_head != LWVSOCK_NONE16) {
+    uint16_t si = pcb->snd_head;
+    struct txslot *s = &dev->slots[si];
+    uint32_t avail = s->fill - s->sent;
+    uint32_t win, n, flags = 0;
+    struct vsock_hdr h;
+
+    if (avail == 0) {
+      /* Fully handed out: leave the queue (an idle connection holds no slot);
+         a slot the device still reads is freed when it comes back. */
+      if (si == pcb->snd_tail && s->inflight != 0) {
+        break;
+      }
+      pcb->snd_head = s->next;
+      if (si == pcb->snd_tail) {
+        pcb->snd_tail = LWVSOCK_NONE16;
+      }
+      s->queued = 0;
+      if (s->inflight == 0) {
+        txslot_free(dev, si);
+      }
+      continue;
+    }
+    win = pcb_window(pcb);
+    if (win == 0) {
+      if (!(pcb->flags & PCB_F_STALLED)) {
+        pcb->stalls++;
+        dev->st.credit_stalls++;
+        pcb_credit_request(pcb, sys_now());
+        pcb->flags |= PCB_F_STALLED;
+      }
+      break;
+    }
+    n = LWIP_MIN(LWIP_MIN(avail, win), pcb_max_pkt(pcb));
+    if (pcb->type == LWVSOCK_SEQPACKET && s->msg_end != 0 && s->sent + n == s->msg_end) {
+      flags = VIRTIO_VSOCK_SEQ_EOM;
+    }
+    pcb_hdr(pcb, &h, VIRTIO_VSOCK_OP_RW, flags);
+    if (dev_send_rw(dev, &h, si, n) != ERR_OK) {
+      pcb_dirty(pcb); /* ring full: retry on the next poll */
+      return;
+    }
+    pcb->flags &= (uint16_t)~PCB_F_STALLED;
+    pcb_credit_sent(pcb);
+    pcb->tx_cnt += n;
+    pcb->tx_bytes += n;
+    pcb->tx_pkts++;
+    dev->st.tx_bytes += n;
+    if (pcb->flags & PCB_F_DEAD) {
+      return; /* loopback delivery cannot kill us, but stay defensive */
+    }
+  }
+  if ((pcb->flags & PCB_F_SHUT_PENDING) && pcb_all_sent(pcb)) {
+    pcb->flags &= (uint16_t)~PCB_F_SHUT_PENDING;
+    pcb->shut_sent |= pcb->shut_want;
+    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_SHUTDOWN, pcb->shut_sent);
+  }
+  if (pcb->flags & PCB_F_CREDIT_UPDATE) {
+    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+  }
+}
+
+void
+pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len)
+{
+  LWIP_ASSERT("completed bytes were queued", len <= pcb->snd_queued);
+  pcb->snd_queued -= len;
+  pcb->acked += len;
+  pcb_dirty(pcb);
+}
+
+/* ---- receiving ---------------------------------------------------------------------- */
+
+static void
+rq_push_back(struct lwvsock_pcb *pcb, struct pbuf *p)
+{
+  p->next = NULL;
+  if (pcb->rq_tail != NULL) {
+    pcb->rq_tail->next = p;
+  } else {
+    pcb->rq_head = p;
+  }
+  pcb->rq_tail = p;
+  pcb->rq_count++;
+}
+
+/* The queue links single pbufs (packets, or coalesced messages) through p->next. */
+static void
+rq_push_front(struct lwvsock_pcb *pcb, struct pbuf *p)
+{
+  p->next = pcb->rq_head;
+  pcb->rq_head = p;
+  if (pcb->rq_tail == NULL) {
+    pcb->rq_tail = p;
+  }
+  pcb->rq_count++;
+}
+
+/*
+ * Deliver one received pbuf (one packet, or one SEQPACKET message) to the
+ * application. Returns false when it refused the data (kept for later) or the
+ * pcb died.
+ */
+static bool
+pcb_deliver(struct lwvsock_pcb *pcb, struct pbuf *p)
+{
+  err_t err;
+
+  if (pcb->flags & (PCB_F_APP_CLOSED | PCB_F_DEAD)) {
+    /* Nobody will read it: consume, so the peer's credit is not lost. */
+    pcb->fwd_cnt += p->tot_len;
+    pbuf_free(p);
+    return true;
+  }
+  if (pcb->recv == NULL) {
+    uint16_t len = p->tot_len;
+    pbuf_free(p);
+    lwvsock_recved(pcb, len);
+    return true;
+  }
+  err = pcb->recv(pcb->arg, pcb, p, ERR_OK);
+  if (err == ERR_OK) {
+    return true;
+  }
+  if (err == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
+    return false;
+  }
+  rq_push_front(pcb, p);
+  pcb_dirty(pcb);
+  return false;
+}
+
+static struct pbuf *
+take_payload(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf **lp)
+{
+  struct pbuf *p = *lp;
+
+  if (p != NULL) {
+    *lp = NULL;
+    return p;
+  }
+  return rxbuf_take_pbuf(dev, rb, h->len);
+}
+
+static void
+pcb_reset(struct lwvsock_pcb *pcb, err_t err)
+{
+  pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+  pcb_fail(pcb, err);
+}
+
+static void
+pcb_input_rw(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf **lp)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+  struct pbuf *p;
+  uint32_t outstanding = pcb->rx_cnt - pcb->fwd_cnt;
+
+  if (h->len == 0) {
+    if (pcb->type == LWVSOCK_SEQPACKET && (h->flags & VIRTIO_VSOCK_SEQ_EOM) && pcb->msg != NULL) {
+      p = pcb->msg;
+      pcb->msg = NULL;
+      goto deliver;
+    }
+    return;
+  }
+  if (outstanding > pcb->buf_alloc || h->len > pcb->buf_alloc - outstanding ||
+      pcb->rq_count >= LWVSOCK_RX_QUEUE_MAX_PKTS) {
+    /* The peer ignored our credit: reset it rather than give it our memory. */
+    dev->st.credit_violations++;
+    pcb_reset(pcb, ERR_RST);
+    return;
+  }
+  pcb->rx_cnt += h->len;
+  pcb->rx_bytes += h->len;
+  pcb->rx_pkts++;
+  dev->st.rx_bytes += h->len;
+  if ((pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) || (pcb->shut_sent & VIRTIO_VSOCK_SHUTDOWN_RCV)) {
+    /* Data after the peer's end of stream, or after we stopped receiving: dropped. */
+    pcb->fwd_cnt += h->len;
+    return;
+  }
+  p = take_payload(dev, h, rb, lp);
+  if (p == NULL) {
+    /* Cannot hold the bytes: dropping them would corrupt the stream. */
+    pcb_reset(pcb, ERR_MEM);
+    return;
+  }
+  if (pcb->type == LWVSOCK_SEQPACKET) {
+    if (pcb->msg != NULL) {
+      if ((uint32_t)pcb->msg->tot_len + p->tot_len > 0xffffu) {
+        pbuf_free(p);
+        dev->st.bad_pkts++;
+        pcb_reset(pcb, ERR_RST);
+        return;
+      }
+      pbuf_cat(pcb->msg, p);
+      p = pcb->msg;
+      pcb->msg = NULL;
+    }
+    if (!(h->flags & VIRTIO_VSOCK_SEQ_EOM)) {
+      pcb->msg = p;
+      return;
+    }
+  }
+deliver:
+  if (p->next != NULL) {
+    /* A whole message in one pbuf: the receive queue links single pbufs. */
+    struct pbuf *q = pbuf_coalesce(p, PBUF_RAW);
+    if (q == p) {
+      pbuf_free(p);
+      dev->st.pool_exhausted++;
+      pcb_reset(pcb, ERR_MEM);
+      return;
+    }
+    p = q;
+  }
+  if (pcb->rq_head != NULL) {
+    rq_push_back(pcb, p);
+    pcb_dirty(pcb);
+  } else {
+    (void)pcb_deliver(pcb, p);
+  }
+}
+
+static void
+pcb_input_shutdown(struct lwvsock_pcb *pcb, uint32_t flags)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+
+  pcb->peer_shut |= (uint8_t)(flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
+  if (pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) {
+    pcb->flags |= PCB_F_FIN_PENDING;
+    pcb_dirty(pcb);
+  }
+  if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && !(pcb->flags & PCB_F_PEER_DONE)) {
+    /* The peer is closing: leave the tables so the tuple can be reused, and
+       answer with RST once nothing is left unread (Linux). */
+    conn_remove(pcb);
+    pcb->flags |= PCB_F_PEER_DONE;
+    if (pcb->rq_head == NULL) {
+      pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+      pcb->shut_sent = VIRTIO_VSOCK_SHUTDOWN_ALL;
+    }
+    LWIP_UNUSED_ARG(dev);
+  }
+}
+
+static void
+pcb_input_established(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct rxbuf *rb,
+                      struct pbuf **lp)
+{
+  switch (h->op) {
+    case VIRTIO_VSOCK_OP_RW:
+      pcb_input_rw(pcb, h, rb, lp);
+      break;
+    case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+      pcb_dirty(pcb); /* the window may have opened */
+      break;
+    case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+      pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+      break;
+    case VIRTIO_VSOCK_OP_SHUTDOWN:
+      pcb_input_shutdown(pcb, h->flags);
+      break;
+    case VIRTIO_VSOCK_OP_RST:
+      pcb->dev->st.rst_rx++;
+      pcb->flags |= PCB_F_PEER_DONE;
+      conn_remove(pcb);
+      pcb_fail(pcb, ERR_RST);
+      break;
+    default:
+      /* REQUEST or RESPONSE on a connected socket: protocol error. */
+      pcb->dev->st.bad_pkts++;
+      pcb_reset(pcb, ERR_RST);
+      break;
+  }
+}
+
+static void
+pcb_established(struct lwvsock_pcb *pcb)
+{
+  pcb->state = LWVSOCK_ESTABLISHED;
+  pcb->deadline_armed = 0;
+  pcb->dev->st.conns_opened++;
+  pcb->dev->st.conns_active++;
+}
+
+static void
+pcb_input_listen(struct lwvsock_pcb *lpcb, const struct vsock_hdr *h)
+{
+  struct lwvsock_dev *dev = lpcb->dev;
+  struct lwvsock_pcb *c;
+  err_t err;
+
+  if (h->op != VIRTIO_VSOCK_OP_REQUEST) {
+    dev->st.bad_pkts += h->op != VIRTIO_VSOCK_OP_RST;
+    reply_rst(dev, h);
+    return;
+  }
+  if (lpcb->backlog_used >= lpcb->backlog || lpcb->cb.accept == NULL ||
+      (c = pcb_alloc(dev, lpcb->type)) == NULL) {
+    reply_rst(dev, h);
+    return;
+  }
+  c->local_cid = (uint32_t)h->dst_cid;
+  c->local_port = h->dst_port;
+  c->remote_cid = (uint32_t)h->src_cid;
+  c->remote_port = h->src_port;
+  c->peer_buf_alloc = h->buf_alloc;
+  c->peer_fwd_cnt = h->fwd_cnt;
+  c->buf_alloc = lpcb->buf_alloc;
+  c->snd_buf = lpcb->snd_buf;
+  c->listener = lpcb;
+  c->flags |= PCB_F_BACKLOG;
+  lpcb->backlog_used++;
+  pcb_established(c);
+  conn_insert(c);
+  pcb_send_ctrl(c, VIRTIO_VSOCK_OP_RESPONSE, 0);
+  c->flags |= PCB_F_ACCEPTING;
+  err = lpcb->cb.accept(lpcb->arg, c, ERR_OK);
+  if (err == ERR_ABRT) {
+    return;
+  }
+  c->flags &= (uint16_t)~PCB_F_ACCEPTING;
+  if (err != ERR_OK) {
+    lwvsock_abort(c);
+  } else if (!(c->flags & PCB_F_DEAD) && !(c->flags & PCB_F_DELAYED)) {
+    backlog_release(c);
+  }
+}
+
+static void
+pcb_input_connecting(struct lwvsock_pcb *pcb, const struct vsock_hdr *h)
+{
+  switch (h->op) {
+    case VIRTIO_VSOCK_OP_RESPONSE:
+      pcb_established(pcb);
+      if (pcb->cb.connected != NULL) {
+        (void)pcb->cb.connected(pcb->arg, pcb, ERR_OK);
+      }
+      pcb_dirty(pcb);
+      break;
+    case VIRTIO_VSOCK_OP_RST:
+      pcb->dev->st.rst_rx++;
+      pcb_fail(pcb, ERR_RST);
+      break;
+    default:
+      pcb->dev->st.bad_pkts++;
+      pcb_reset(pcb, ERR_RST);
+      break;
+  }
+}
+
+void
+pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf *lp)
+{
+  struct lwvsock_pcb *pcb;
+  bool type_ok = (h->type == LWVSOCK_STREAM && dev->has_stream) ||
+                 (h->type == LWVSOCK_SEQPACKET && dev->has_seqpacket);
+
+  if (h->src_cid > 0xffffffffull || h->dst_cid > 0xffffffffull) {
+    dev->st.bad_pkts++;
+    goto out;
+  }
+  if (!type_ok || h->op == VIRTIO_VSOCK_OP_INVALID || h->op > VIRTIO_VSOCK_OP_MAX) {
+    dev->st.bad_pkts++;
+    reply_rst(dev, h);
+    goto out;
+  }
+  pcb = conn_lookup(dev, h->dst_port, (uint32_t)h->src_cid, h->src_port);
+  if (pcb == NULL) {
+    struct lwvsock_pcb *l = bind_lookup(dev, h->dst_port);
+    if (l != NULL && l->state == LWVSOCK_LISTEN &&
+        (l->local_cid == LWVSOCK_CID_ANY || l->local_cid == h->dst_cid)) {
+      pcb = l;
+    }
+  }
+  if (pcb == NULL || pcb->type != h->type) {
+    if (h->op == VIRTIO_VSOCK_OP_RST) {
+      dev->st.rst_rx++;
+    }
+    reply_rst(dev, h);
+    goto out;
+  }
+  if (pcb->state != LWVSOCK_LISTEN) {
+    /* Every packet of a connection updates our view of the peer's credit. */
+    pcb->peer_buf_alloc = h->buf_alloc;
+    pcb->peer_fwd_cnt = h->fwd_cnt;
+    if (pcb->snd_head != LWVSOCK_NONE16) {
+      pcb_dirty(pcb);
+    }
+  }
+  switch (pcb->state) {
+    case LWVSOCK_LISTEN:
+      pcb_input_listen(pcb, h);
+      break;
+    case LWVSOCK_CONNECTING:
+      pcb_input_connecting(pcb, h);
+      break;
+    case LWVSOCK_ESTABLISHED:
+      pcb_input_established(pcb, h, rb, &lp);
+      break;
+    case LWVSOCK_CLOSING:
+      /* We closed; only the end of the exchange matters now. */
+      if (h->op == VIRTIO_VSOCK_OP_RST) {
+        dev->st.rst_rx++;
+        pcb->flags |= PCB_F_PEER_DONE;
+        conn_remove(pcb);
+        pcb_kill(pcb);
+      } else if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
+        pcb->peer_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
+        if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && pcb_all_sent(pcb)) {
+          pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+          pcb_kill(pcb);
+        }
+      } else if (h->op == VIRTIO_VSOCK_OP_CREDIT_REQUEST) {
+        pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+      } else if (h->op == VIRTIO_VSOCK_OP_RW) {
+        pcb->rx_cnt += h->len;
+        pcb->fwd_cnt += h->len;
+      }
+      break;
+    default:
+      reply_rst(dev, h);
+      break;
+  }
+out:
+  if (lp != NULL) {
+    pbuf_free(lp);
+  }
+}
+
+/* ---- timers and service --------------------------------------------------------- */
+
+static void
+pcb_arm(struct lwvsock_pcb *pcb, uint32_t ms)
+{
+  pcb->deadline = sys_now() + ms;
+  pcb->deadline_armed = 1;
+  dev_timer_at(pcb->dev, pcb->deadline);
+}
+
+int
+pcb_timers(struct lwvsock_dev *dev, uint32_t now)
+{
+  struct lwvsock_pcb *pcb;
+  bool tick = time_diff(now, dev->next_tick) >= 0;
+  int work = 0;
+
+  if (tick) {
+    dev->next_tick = now + LWVSOCK_POLL_TICK_MS;
+  }
+  dev->next_timer = dev->next_tick;
+  /* Killed pcbs stay on the list until pcb_service, so this walk is safe. */
+  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+    if (pcb->flags & PCB_F_DEAD) {
+      continue;
+    }
+    if (pcb->deadline_armed) {
+      if (time_diff(now, pcb->deadline) >= 0) {
+        pcb->deadline_armed = 0;
+        work++;
+        if (pcb->state == LWVSOCK_CONNECTING) {
+          /* Linux sends nothing on a connect timeout; a late RESPONSE draws an RST. */
+          pcb_fail(pcb, ERR_TIMEOUT);
+        } else if (pcb->state == LWVSOCK_CLOSING) {
+          pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+          pcb_kill(pcb);
+        }
+        continue;
+      }
+      dev_timer_at(dev, pcb->deadline);
+    }
+    if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
+      continue;
+    }
+    if ((pcb->flags & PCB_F_STALLED) && pcb->snd_head != LWVSOCK_NONE16) {
+      pcb_credit_request(pcb, now);
+    }
+    if (pcb->poll != NULL && pcb->poll_interval != 0 && ++pcb->poll_tick >= pcb->poll_interval) {
+      pcb->poll_tick = 0;
+      work++;
+      (void)pcb->poll(pcb->arg, pcb);
+    }
+  }
+  return work;
+}
+
+static int
+pcb_service_one(struct lwvsock_pcb *pcb)
+{
+  int work = 0;
+
+  while (pcb->rq_head != NULL && !(pcb->flags & (PCB_F_DEAD | PCB_F_APP_CLOSED))) {
+    struct pbuf *p = pcb->rq_head;
+    pcb->rq_head = p->next;
+    if (pcb->rq_head == NULL) {
+      pcb->rq_tail = NULL;
+    }
+    p->next = NULL;
+    pcb->rq_count--;
+    work++;
+    if (!pcb_deliver(pcb, p)) {
+      return work;
+    }
+  }
+  if ((pcb->flags & (PCB_F_FIN_PENDING | PCB_F_FIN_DONE | PCB_F_DEAD)) == PCB_F_FIN_PENDING &&
+      pcb->rq_head == NULL) {
+    pcb->flags |= PCB_F_FIN_DONE;
+    work++;
+    if ((pcb->flags & PCB_F_PEER_DONE) && pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL &&
+        pcb->shut_sent != VIRTIO_VSOCK_SHUTDOWN_ALL) {
+      /* Unread data held the RST back (pcb_input_shutdown); it is all read now. */
+      pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+      pcb->shut_sent = VIRTIO_VSOCK_SHUTDOWN_ALL;
+    }
+    if (pcb->recv != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
+      if (pcb->recv(pcb->arg, pcb, NULL, ERR_OK) == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
+        return work;
+      }
+    }
+  }
+  if (pcb->acked != 0 && !(pcb->flags & PCB_F_DEAD)) {
+    uint32_t n = pcb->acked;
+    pcb->acked = 0;
+    work++;
+    if (pcb->sent != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
+      if (pcb->sent(pcb->arg, pcb, n) == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
+        return work;
+      }
+    }
+  }
+  if (!(pcb->flags & PCB_F_DEAD)) {
+    pcb_flush(pcb);
+  }
+  return work;
+}
+
+int
+pcb_service(struct lwvsock_dev *dev)
+{
+  int work = 0;
+  int passes;
+
+  /* A few passes so work one pcb creates for another (loopback) is done now;
+     bounded, so a pcb that re-dirties itself cannot hold the loop. */
+  for (passes = 0; passes < 4 && dev->dirty != NULL; passes++) {
+    struct lwvsock_pcb *list = dev->dirty;
+    dev->dirty = NULL;
+    while (list != NULL) {
+      struct lwvsock_pcb *pcb = list;
+      list = pcb->dirty_next;
+      pcb->flags &= (uint16_t)~PCB_F_DIRTY;
+      if (pcb->flags & PCB_F_DEAD) {
+        pcb_free(pcb);
+        continue;
+      }
+      work += pcb_service_one(pcb);
+      if ((pcb->flags & PCB_F_DEAD) && !(pcb->flags & PCB_F_DIRTY)) {
+        pcb_dirty(pcb);
+      }
+    }
+  }
+  return work;
+}
+
+void
+pcb_transport_reset(struct lwvsock_dev *dev)
+{
+  struct lwvsock_pcb *pcb;
+
+  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+    if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb)) {
+      pcb_fail(pcb, ERR_RST);
+    }
+  }
+}
+
+void
+pcb_abort_all(struct lwvsock_dev *dev, err_t err)
+{
+  struct lwvsock_pcb *pcb;
+
+  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+    if (pcb->flags & PCB_F_DEAD) {
+      continue;
+    }
+    if (pcb_hashed(pcb) && !(pcb->flags & PCB_F_PEER_DONE) && err != ERR_IF) {
+      pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+    }
+    pcb_fail(pcb, err);
+  }
+}
+
+/* ---- raw API ---------------------------------------------------------------------- */
+
+struct lwvsock_pcb *
+lwvsock_new(struct lwvsock_dev *dev, uint8_t type)
+{
+  if (dev == NULL || !dev->started || dev->error[0] != '\0' ||
+      (type == LWVSOCK_STREAM && !dev->has_stream) ||
+      (type == LWVSOCK_SEQPACKET && !dev->has_seqpacket) ||
+      (type != LWVSOCK_STREAM && type != LWVSOCK_SEQPACKET)) {
+    return NULL;
+  }
+  return pcb_alloc(dev, type);
+}
+
+void
+lwvsock_arg(struct lwvsock_pcb *pcb, void *arg)
+{
+  pcb->arg = arg;
+}
+
+void
+lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept)
+{
+  if (pcb->state == LWVSOCK_LISTEN || pcb->state == LWVSOCK_CLOSED) {
+    pcb->cb.accept = accept;
+  }
+}
+
+void
+lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv)
+{
+  pcb->recv = recv;
+}
+
+void
+lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent)
+{
+  pcb->sent = sent;
+}
+
+void
+lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err)
+{
+  pcb->errf = err;
+}
+
+void
+lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval)
+{
+  pcb->poll = poll;
+  pcb->poll_interval = interval;
+  pcb->poll_tick = 0;
+}
+
+static bool
+pcb_usable(const struct lwvsock_pcb *pcb)
+{
+  return pcb != NULL && !(pcb->flags & (PCB_F_DEAD | PCB_F_APP_CLOSED));
+}
+
+err_t
+lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port)
+{
+  struct lwvsock_dev *dev;
+  int tries;
+
+  if (!pcb_usable(pcb)) {
+    return ERR_ARG;
+  }
+  dev = pcb->dev;
+  if (pcb->flags & PCB_F_BOUND || pcb->state != LWVSOCK_CLOSED) {
+    return ERR_ISCONN;
+  }
+  if (cid != LWVSOCK_CID_ANY && cid != dev->cid && cid != LWVSOCK_CID_LOCAL) {
+    return ERR_VAL;
+  }
+  if (port == LWVSOCK_PORT_ANY) {
+    /* Linux: a random start above 1023, then sequential, wrapping, bounded tries. */
+    for (tries = 0; tries < LWVSOCK_EPHEMERAL_RETRIES; tries++) {
+      uint32_t cand = dev->next_ephemeral++;
+      if (cand <= 1023u || cand == LWVSOCK_PORT_ANY) {
+        cand = 1024u;
+        dev->next_ephemeral = 1025u;
+      }
+      if (bind_lookup(dev, cand) == NULL) {
+        port = cand;
+        break;
+      }
+    }
+    if (port == LWVSOCK_PORT_ANY) {
+      return ERR_USE;
+    }
+  } else if (bind_lookup(dev, port) != NULL) {
+    return ERR_USE;
+  }
+  pcb->local_cid = cid;
+  pcb->local_port = port;
+  bind_insert(pcb);
+  return ERR_OK;
+}
+
+struct lwvsock_pcb *
+lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t backlog, err_t *err)
+{
+  err_t e = ERR_OK;
+
+  if (!pcb_usable(pcb)) {
+    e = ERR_ARG;
+  } else if (pcb->state == LWVSOCK_LISTEN) {
+    pcb->backlog = backlog ? backlog : 1;
+  } else if (pcb->state != LWVSOCK_CLOSED || !(pcb->flags & PCB_F_BOUND)) {
+    e = ERR_CONN;
+  } else {
+    pcb->state = LWVSOCK_LISTEN;
+    pcb->backlog = backlog ? backlog : 1;
+  }
+  if (err != NULL) {
+    *err = e;
+  }
+  return e == ERR_OK ? pcb : NULL;
+}
+
+void
+lwvsock_backlog_delayed(struct lwvsock_pcb *pcb)
+{
+  if (pcb != NULL && (pcb->flags & PCB_F_BACKLOG)) {
+    pcb->flags |= PCB_F_DELAYED;
+  }
+}
+
+void
+lwvsock_backlog_accepted(struct lwvsock_pcb *pcb)
+{
+  if (pcb != NULL) {
+    pcb->flags &= (uint16_t)~PCB_F_DELAYED;
+    if (!(pcb->flags & PCB_F_ACCEPTING)) {
+      backlog_release(pcb);
+    }
+  }
+}
+
+err_t
+lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected)
+{
+  struct lwvsock_dev *dev;
+  err_t err;
+
+  if (!pcb_usable(pcb) || cid == LWVSOCK_CID_ANY || port == LWVSOCK_PORT_ANY) {
+    return ERR_ARG;
+  }
+  if (pcb->state != LWVSOCK_CLOSED) {
+    return pcb->state == LWVSOCK_CONNECTING ? ERR_ALREADY : ERR_ISCONN;
+  }
+  dev = pcb->dev;
+  if (!(pcb->flags & PCB_F_BOUND)) {
+    err = lwvsock_bind(pcb, LWVSOCK_CID_ANY, LWVSOCK_PORT_ANY);
+    if (err != ERR_OK) {
+      return err;
+    }
+  }
+  pcb->remote_cid = cid;
+  pcb->remote_port = port;
+  if (conn_lookup(dev, pcb->local_port, cid, port) != NULL) {
+    return ERR_USE;
+  }
+  /* Our source CID: CID 1 talks to itself as 1 (Linux's loopback transport). */
+  pcb->local_cid = cid == LWVSOCK_CID_LOCAL ? LWVSOCK_CID_LOCAL : dev->cid;
+  pcb->cb.connected = connected;
+  pcb->state = LWVSOCK_CONNECTING;
+  conn_insert(pcb);
+  pcb_arm(pcb, LWVSOCK_CONNECT_TIMEOUT_MS);
+  pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_REQUEST, 0);
+  return ERR_OK;
+}
+
+/* Bytes the slots can still take for this pcb. */
+static uint32_t
+pcb_slot_room(const struct lwvsock_pcb *pcb)
+{
+  const struct lwvsock_dev *dev = pcb->dev;
+  uint32_t room = (uint32_t)dev->slot_free_count * LWVSOCK_TX_SLOT_SIZE;
+
+  if (pcb->type == LWVSOCK_STREAM && pcb->snd_tail != LWVSOCK_NONE16) {
+    room += LWVSOCK_TX_SLOT_SIZE - dev->slots[pcb->snd_tail].fill;
+  }
+  return room;
+}
+
+static err_t
+pcb_write_check(const struct lwvsock_pcb *pcb, uint32_t len)
+{
+  if (!pcb_usable(pcb)) {
+    return ERR_ARG;
+  }
+  if (pcb->state != LWVSOCK_ESTABLISHED || (pcb->shut_want & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
+      (pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) || (pcb->flags & PCB_F_PEER_DONE)) {
+    return ERR_CONN;
+  }
+  if (pcb->type == LWVSOCK_SEQPACKET &&
+      (len > 0xffffu || len > LWIP_MIN(pcb->peer_buf_alloc, pcb->buf_alloc))) {
+    return ERR_VAL;
+  }
+  if (len > pcb->snd_buf - LWIP_MIN(pcb->snd_buf, pcb->snd_queued) || len > pcb_slot_room(pcb)) {
+    return ERR_MEM;
+  }
+  return ERR_OK;
+}
+
+/* Append to the slot queue; room was checked. SEQPACKET messages start a slot. */
+static void
+pcb_append(struct lwvsock_pcb *pcb, const struct pbuf *p, const uint8_t *data, uint32_t len)
+{
+  struct lwvsock_dev *dev = pcb->dev;
+  uint32_t done = 0;
+  bool fresh = pcb->type == LWVSOCK_SEQPACKET;
+  struct txslot *s = NULL;
+
+  while (done < len) {
+    uint32_t n;
+    if (fresh || pcb->snd_tail == LWVSOCK_NONE16 ||
+        dev->slots[pcb->snd_tail].fill == LWVSOCK_TX_SLOT_SIZE) {
+      uint16_t si = txslot_alloc(dev, pcb);
+      LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
+      if (pcb->snd_tail != LWVSOCK_NONE16) {
+        dev->slots[pcb->snd_tail].next = si;
+      } else {
+        pcb->snd_head = si;
+      }
+      pcb->snd_tail = si;
+      dev->slots[si].queued = 1;
+      fresh = false;
+    }
+    s = &dev->slots[pcb->snd_tail];
+    n = LWIP_MIN(len - done, LWVSOCK_TX_SLOT_SIZE - s->fill);
+    if (p != NULL) {
+      pbuf_copy_partial(p, s->mem + s->fill, (u16_t)n, (u16_t)done);
+    } else {
+      memcpy(s->mem + s->fill, data + done, n);
+    }
+    s->fill += n;
+    done += n;
+  }
+  if (pcb->type == LWVSOCK_SEQPACKET && s != NULL) {
+    s->msg_end = s->fill;
+  }
+  pcb->snd_queued += len;
+}
+
+static err_t
+pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint32_t len, uint8_t apiflags)
+{
+  err_t err = pcb_write_check(pcb, len);
+
+  if (err != ERR_OK || len == 0) {
+    return err;
+  }
+  pcb_append(pcb, p, (const uint8_t *)data, len);
+  if (apiflags & LWVSOCK_WRITE_FLAG_MORE) {
+    pcb->flags |= PCB_F_MORE;
+  } else {
+    pcb->flags &= (uint16_t)~PCB_F_MORE;
+  }
+  pcb_dirty(pcb);
+  return ERR_OK;
+}
+
+err_t
+lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint32_t len, uint8_t apiflags)
+{
+  if (data == NULL && len > 0) {
+    return ERR_ARG;
+  }
+  return pcb_write(pcb, NULL, data, len, apiflags);
+}
+
+err_t
+lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags)
+{
+  if (p == NULL) {
+    return ERR_ARG;
+  }
+  return pcb_write(pcb, p, NULL, p->tot_len, apiflags);
+}
+
+err_t
+lwvsock_output(struct lwvsock_pcb *pcb)
+{
+  if (!pcb_usable(pcb)) {
+    return ERR_ARG;
+  }
+  if (!(pcb->flags & PCB_F_MORE)) {
+    pcb_flush(pcb);
+    txbuf_kick(pcb->dev);
+  }
+  return ERR_OK;
+}
+
+void
+lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len)
+{
+  uint32_t outstanding, delta;
+
+  if (pcb == NULL || (pcb->flags & PCB_F_DEAD)) {
+    return;
+  }
+  outstanding = pcb->rx_cnt - pcb->fwd_cnt;
+  LWIP_ASSERT("recved more than was received", len <= outstanding);
+  if (len > outstanding) {
+    len = outstanding;
+  }
+  pcb->fwd_cnt += len;
+  outstanding -= len;
+  delta = pcb->fwd_cnt - pcb->last_fwd_cnt;
+  /* Linux's rule: tell the peer once little advertised space is left, or when
+     the reader has drained everything. Linux peers never ask. */
+  if (delta != 0 && (delta + LWVSOCK_CREDIT_UPDATE_THRESHOLD > pcb->buf_alloc || outstanding == 0)) {
+    pcb->flags |= PCB_F_CREDIT_UPDATE;
+    pcb_dirty(pcb);
+  }
+}
+
+uint32_t
+lwvsock_sndbuf(const struct lwvsock_pcb *pcb)
+{
+  if (!pcb_usable(pcb) || pcb->state != LWVSOCK_ESTABLISHED ||
+      (pcb->shut_want & VIRTIO_VSOCK_SHUTDOWN_SEND)) {
+    return 0;
+  }
+  return LWIP_MIN(pcb->snd_buf - LWIP_MIN(pcb->snd_buf, pcb->snd_queued), pcb_slot_room(pcb));
+}
+
+uint32_t
+lwvsock_sndqueuelen(const struct lwvsock_pcb *pcb)
+{
+  uint32_t max = pcb_max_pkt(pcb);
+
+  return (pcb->snd_queued + max - 1) / max;
+}
+
+uint32_t
+lwvsock_mss(const struct lwvsock_pcb *pcb)
+{
+  return pcb_max_pkt(pcb);
+}
+
+err_t
+lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx)
+{
+  uint8_t want = (uint8_t)((shut_rx ? VIRTIO_VSOCK_SHUTDOWN_RCV : 0) |
+                           (shut_tx ? VIRTIO_VSOCK_SHUTDOWN_SEND : 0));
+
+  if (!pcb_usable(pcb)) {
+    return ERR_ARG;
+  }
+  if (pcb->state != LWVSOCK_ESTABLISHED) {
+    return ERR_CONN;
+  }
+  if ((pcb->shut_want | want) != pcb->shut_want) {
+    pcb->shut_want |= want;
+    pcb->flags |= PCB_F_SHUT_PENDING;
+    pcb_dirty(pcb);
+  }
+  return ERR_OK;
+}
+
+err_t
+lwvsock_close(struct lwvsock_pcb *pcb)
+{
+  if (pcb == NULL || (pcb->flags & (PCB_F_DEAD | PCB_F_APP_CLOSED))) {
+    return ERR_ARG;
+  }
+  pcb->flags |= PCB_F_APP_CLOSED;
+  pcb->recv = NULL;
+  pcb->sent = NULL;
+  pcb->poll = NULL;
+  pcb->errf = NULL;
+  backlog_release(pcb);
+  switch (pcb->state) {
+    case LWVSOCK_ESTABLISHED:
+      if (pcb->flags & PCB_F_PEER_DONE) {
+        /* The peer is gone already: answer its SHUTDOWN with the RST it waits for. */
+        if (pcb->shut_sent != VIRTIO_VSOCK_SHUTDOWN_ALL) {
+          pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+        }
+        pcb_kill(pcb);
+        break;
+      }
+      pbuf_queue_free(pcb->rq_head);
+      pcb->rq_head = pcb->rq_tail = NULL;
+      pcb->rq_count = 0;
+      pcb->state = LWVSOCK_CLOSING;
+      pcb->shut_want = VIRTIO_VSOCK_SHUTDOWN_ALL;
+      pcb->flags |= PCB_F_SHUT_PENDING;
+      pcb_arm(pcb, LWVSOCK_CLOSE_TIMEOUT_MS);
+      pcb_dirty(pcb);
+      break;
+    case LWVSOCK_CONNECTING:
+      pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+      pcb_kill(pcb);
+      break;
+    default:
+      pcb_kill(pcb);
+      break;
+  }
+  return ERR_OK;
+}
+
+void
+lwvsock_abort(struct lwvsock_pcb *pcb)
+{
+  if (pcb == NULL || (pcb->flags & PCB_F_DEAD)) {
+    return;
+  }
+  if (pcb_hashed(pcb) && !(pcb->flags & PCB_F_PEER_DONE)) {
+    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+  }
+  pcb_fail(pcb, ERR_ABRT);
+}
+
+void
+lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size)
+{
+  if (!pcb_usable(pcb)) {
+    return;
+  }
+  pcb->buf_alloc = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
+  if (pcb->state == LWVSOCK_ESTABLISHED) {
+    /* Linux announces a changed buffer size at once. */
+    pcb->flags |= PCB_F_CREDIT_UPDATE;
+    pcb_dirty(pcb);
+  }
+}
+
+uint32_t
+lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb)
+{
+  return pcb->buf_alloc;
+}
+
+void
+lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size)
+{
+  if (pcb_usable(pcb)) {
+    pcb->snd_buf = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
+  }
+}
+
+uint32_t
+lwvsock_local_cid(const struct lwvsock_pcb *pcb)
+{
+  return pcb->local_cid;
+}
+
+uint32_t
+lwvsock_local_port(const struct lwvsock_pcb *pcb)
+{
+  return pcb->local_port;
+}
+
+uint32_t
+lwvsock_remote_cid(const struct lwvsock_pcb *pcb)
+{
+  return pcb->remote_cid;
+}
+
+uint32_t
+lwvsock_remote_port(const struct lwvsock_pcb *pcb)
+{
+  return pcb->remote_port;
+}
+
+enum lwvsock_state
+lwvsock_state(const struct lwvsock_pcb *pcb)
+{
+  return (enum lwvsock_state)pcb->state;
+}
+
+uint8_t
+lwvsock_type(const struct lwvsock_pcb *pcb)
+{
+  return pcb->type;
+}
+
+struct lwvsock_dev *
+lwvsock_pcb_dev(const struct lwvsock_pcb *pcb)
+{
+  return pcb->dev;
+}
+
+void
+lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st)
+{
+  st->rx_bytes = pcb->rx_bytes;
+  st->tx_bytes = pcb->tx_bytes;
+  st->rx_pkts = pcb->rx_pkts;
+  st->tx_pkts = pcb->tx_pkts;
+  st->credit_stalls = pcb->stalls;
+}

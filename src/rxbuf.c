@@ -1,0 +1,127 @@
+/**
+ * @file
+ * Receive buffers: posted to the rx queue as [header][payload] chains and lent
+ * to the application in place as custom pbufs.
+ *
+ * There are more buffers than the ring holds (ring/2 chains plus
+ * LWVSOCK_RX_LOAN_MAX), so a lent buffer is replaced at once and the ring stays
+ * full; once LWVSOCK_RX_LOAN_MAX buffers are out, payloads are copied, so one
+ * slow application cannot starve the ring for every other connection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwvsock_priv.h"
+
+#define RXBUF_STRIDE (VIRTIO_VSOCK_HDR_LEN + LWVSOCK_RX_BUF_SIZE)
+
+static void
+rxbuf_free_custom(struct pbuf *p)
+{
+  /* pc is the first member of struct rxbuf */
+  struct rxbuf *rb = (struct rxbuf *)(void *)p;
+  struct lwvsock_dev *dev = rb->dev;
+
+  LWIP_ASSERT("rx buffer not lent", rb->loaned);
+  rb->loaned = 0;
+  dev->rx_loans--;
+  if (dev->closing) {
+    dev_release_if_done(dev);
+    return;
+  }
+  rxbuf_put(dev, rb);
+}
+
+int
+rxbuf_init(struct lwvsock_dev *dev, uint8_t *mem)
+{
+  uint16_t i;
+
+  dev->rxbufs = (struct rxbuf *)calloc(dev->nrxbufs, sizeof(struct rxbuf));
+  if (dev->rxbufs == NULL) {
+    return -1;
+  }
+  dev->rx_free_head = LWVSOCK_NONE16;
+  dev->rx_free_count = 0;
+  for (i = dev->nrxbufs; i-- > 0;) {
+    struct rxbuf *rb = &dev->rxbufs[i];
+    rb->dev = dev;
+    rb->mem = mem + (size_t)i * RXBUF_STRIDE;
+    rxbuf_put(dev, rb);
+  }
+  return 0;
+}
+
+void
+rxbuf_fini(struct lwvsock_dev *dev)
+{
+  free(dev->rxbufs);
+  dev->rxbufs = NULL;
+}
+
+size_t
+rxbuf_mem_size(uint16_t n)
+{
+  return (size_t)n * RXBUF_STRIDE;
+}
+
+void
+rxbuf_put(struct lwvsock_dev *dev, struct rxbuf *rb)
+{
+  rb->next_free = dev->rx_free_head;
+  dev->rx_free_head = (uint16_t)(rb - dev->rxbufs);
+  dev->rx_free_count++;
+}
+
+void
+rxbuf_refill(struct lwvsock_dev *dev)
+{
+  bool added = false;
+
+  while (dev->rx_free_count > 0 && dev->rxq.num_free >= 2 && !virtq_is_broken(&dev->rxq)) {
+    struct rxbuf *rb = &dev->rxbufs[dev->rx_free_head];
+    /* Two descriptors, header then payload: the layout every device accepts. */
+    struct virtq_buf in[2] = {
+      { dev_dma(dev, rb->mem), VIRTIO_VSOCK_HDR_LEN },
+      { dev_dma(dev, rb->mem + VIRTIO_VSOCK_HDR_LEN), LWVSOCK_RX_BUF_SIZE },
+    };
+    if (virtq_add(&dev->rxq, NULL, 0, in, 2, rb) != 0) {
+      break;
+    }
+    dev->rx_free_head = rb->next_free;
+    dev->rx_free_count--;
+    dev->rx_posted++;
+    added = true;
+  }
+  if (added && virtq_kick_prepare(&dev->rxq)) {
+    dev->be->ops->notify(dev->be, VIRTIO_VSOCK_QUEUE_RX);
+  }
+}
+
+struct pbuf *
+rxbuf_take_pbuf(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
+{
+  const uint8_t *payload = rb->mem + VIRTIO_VSOCK_HDR_LEN;
+  struct pbuf *p;
+
+  LWIP_ASSERT("rx payload fits its buffer", len > 0 && len <= LWVSOCK_RX_BUF_SIZE);
+  if (len > LWVSOCK_RX_COPY_MAX && dev->rx_loans < LWVSOCK_RX_LOAN_MAX) {
+    rb->pc.custom_free_function = rxbuf_free_custom;
+    p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &rb->pc,
+                            rb->mem + VIRTIO_VSOCK_HDR_LEN, LWVSOCK_RX_BUF_SIZE);
+    if (p != NULL) {
+      rb->loaned = 1;
+      dev->rx_loans++;
+      dev->st.rx_zerocopy++;
+      return p;
+    }
+  }
+  p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+  if (p == NULL) {
+    dev->st.pool_exhausted++;
+    return NULL;
+  }
+  memcpy(p->payload, payload, len);
+  dev->st.rx_copied++;
+  return p;
+}
