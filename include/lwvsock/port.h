@@ -1,0 +1,52 @@
+/**
+ * @file
+ * Device specs: the one syntax every lwvsock program uses to name the device
+ * it drives (--device SPEC), parsed in one place.
+ *
+ *   sim                  the in-process simulated host (the default)
+ *   sim:cid=N            ... reporting guest CID N
+ *   vhost-vsock:cid=N    Linux /dev/vhost-vsock as guest CID N (see vhost_vsock.h)
+ *   vhost-user:PATH      reserved: a vhost-user socket       (not supported yet)
+ *   vfio:BDF             reserved: a virtio-pci function      (not supported yet)
+ *   mmio:ADDR            reserved: a virtio-mmio device       (not supported yet)
+ *
+ * N is a decimal CID from 3 to 4294967294 (0, 1, 2 and 4294967295 are reserved).
+ */
+#ifndef LWVSOCK_PORT_H
+#define LWVSOCK_PORT_H
+
+#include <stddef.h>
+
+#include "lwvsock/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The spec used when none is given. */
+#define LWVSOCK_PORT_DEFAULT_SPEC "sim"
+
+/** Text for a program's --help, describing SPEC. */
+#define LWVSOCK_PORT_SPEC_HELP \
+  "SPEC is one of:\n" \
+  "  sim                  in-process simulated host (default; sim:cid=N sets the guest CID)\n" \
+  "  vhost-vsock:cid=N    Linux /dev/vhost-vsock as guest CID N (needs LWVSOCK_ALLOW_VHOST_VSOCK=1)\n" \
+  "  vhost-user:PATH, vfio:BDF, mmio:ADDR   reserved, not supported yet\n"
+
+/**
+ * Open the device named by @p spec (NULL or "": LWVSOCK_PORT_DEFAULT_SPEC) and
+ * return its backend in *@p bep, for lwvsock_dev_open(). When the spec is a
+ * sim, lwvsock_sim_from_backend(*bep) gives the simulated host.
+ *
+ * @return 0, or a negative errno with @p err (if not NULL) holding a sentence
+ *         that quotes the spec and says what is wrong: -EINVAL (malformed spec,
+ *         unknown device, bad or reserved CID), -ENOTSUP (a reserved device
+ *         type, or one this build lacks), or the backend's own error.
+ */
+int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_PORT_H */

@@ -1,0 +1,220 @@
+/**
+ * @file
+ * Device specs ("sim", "sim:cid=N", "vhost-vsock:cid=N", ...): parsed here and
+ * nowhere else, so every program accepts the same syntax and reports a bad
+ * spec with the same sentence. See lwvsock/port.h for the grammar.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwvsock/port.h"
+#include "lwvsock/sim.h"
+#ifdef LWVSOCK_HAVE_VHOST_VSOCK
+#include "lwvsock/vhost_vsock.h"
+#endif
+
+/** Longest spec we look at (a vhost-user socket path fits easily). */
+#define DEVSPEC_MAX 256
+
+static int devspec_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
+static int
+devspec_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+  va_list ap;
+  if (err != NULL && errlen > 0) {
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
+
+/** Parse a decimal guest CID in [3, 0xfffffffe]; false when it is not one. */
+static bool
+devspec_cid(const char *s, uint32_t *cid)
+{
+  uint64_t v = 0;
+
+  if (*s == '\0') {
+    return false;
+  }
+  for (; *s != '\0'; s++) {
+    if (*s < '0' || *s > '9') {
+      return false;
+    }
+    v = v * 10u + (uint64_t)(*s - '0');
+    if (v > 0xffffffffu) {
+      return false;
+    }
+  }
+  if (v <= 2u || v == 0xffffffffu) {
+    return false;
+  }
+  *cid = (uint32_t)v;
+  return true;
+}
+
+/**
+ * Parse the options "key=value[,key=value...]" after the colon. Only cid= is
+ * known. *has_cid says whether one was given.
+ */
+static int
+devspec_opts(const char *spec, char *opts, uint32_t *cid, bool *has_cid, char *err, size_t errlen)
+{
+  char *save = NULL;
+  char *kv;
+
+  *has_cid = false;
+  for (kv = strtok_r(opts, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    if (eq == NULL || strncmp(kv, "cid", (size_t)(eq - kv)) != 0 || eq - kv != 3) {
+      return devspec_fail(err, errlen, -EINVAL,
+                          "device spec '%s': unknown option '%s' (the only option is cid=N)", spec, kv);
+    }
+    if (*has_cid) {
+      return devspec_fail(err, errlen, -EINVAL, "device spec '%s': cid= is given twice", spec);
+    }
+    if (!devspec_cid(eq + 1, cid)) {
+      return devspec_fail(err, errlen, -EINVAL,
+                          "device spec '%s': cid '%s' is not a guest CID (a decimal number from 3 to "
+                          "4294967294; 0, 1, 2 and 4294967295 are reserved)", spec, eq + 1);
+    }
+    *has_cid = true;
+  }
+  return 0;
+}
+
+static int
+devspec_sim(const char *spec, char *opts, struct lwvsock_backend **bep, char *err, size_t errlen)
+{
+  struct lwvsock_sim_config cfg;
+  struct lwvsock_sim *sim;
+  uint32_t cid;
+  bool has_cid;
+  int rc;
+
+  lwvsock_sim_config_init(&cfg);
+  if (opts != NULL) {
+    rc = devspec_opts(spec, opts, &cid, &has_cid, err, errlen);
+    if (rc != 0) {
+      return rc;
+    }
+    if (has_cid) {
+      cfg.guest_cid = cid;
+    }
+  }
+  rc = lwvsock_sim_new(&cfg, &sim);
+  if (rc != 0) {
+    return devspec_fail(err, errlen, rc, "device spec '%s': cannot create the simulated device: %s",
+                        spec, strerror(-rc));
+  }
+  *bep = lwvsock_sim_backend(sim);
+  return 0;
+}
+
+static int
+devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, char *err, size_t errlen)
+{
+  uint32_t cid = 0;
+  bool has_cid = false;
+  int rc;
+
+  if (opts != NULL) {
+    rc = devspec_opts(spec, opts, &cid, &has_cid, err, errlen);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  if (!has_cid) {
+    return devspec_fail(err, errlen, -EINVAL,
+                        "device spec '%s': vhost-vsock needs the guest CID to register: "
+                        "vhost-vsock:cid=N (N >= 3)", spec);
+  }
+#ifdef LWVSOCK_HAVE_VHOST_VSOCK
+  {
+    char why[384];
+    why[0] = '\0';
+    rc = lwvsock_vhost_vsock_open(cid, bep, why, sizeof(why));
+    if (rc != 0) {
+      return devspec_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
+    }
+    return 0;
+  }
+#else
+  (void)bep;
+  return devspec_fail(err, errlen, -ENOTSUP,
+                      "device spec '%s': this build of lwvsock has no vhost-vsock backend "
+                      "(it needs Linux; configure found none)", spec);
+#endif
+}
+
+/** A reserved device type: check that it has an argument, then say it is not there yet. */
+static int
+devspec_reserved(const char *spec, const char *type, const char *arg, const char *what,
+                 char *err, size_t errlen)
+{
+  if (arg == NULL || *arg == '\0') {
+    return devspec_fail(err, errlen, -EINVAL, "device spec '%s': %s needs %s: %s:%s",
+                        spec, type, what, type, what);
+  }
+  return devspec_fail(err, errlen, -ENOTSUP,
+                      "device spec '%s': the %s backend is not supported yet; use sim or vhost-vsock:cid=N",
+                      spec, type);
+}
+
+int
+lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen)
+{
+  char buf[DEVSPEC_MAX];
+  char *colon, *arg;
+  size_t len;
+
+  if (err != NULL && errlen > 0) {
+    err[0] = '\0';
+  }
+  if (bep == NULL) {
+    return devspec_fail(err, errlen, -EINVAL, "lwvsock_port_open: bep is NULL");
+  }
+  *bep = NULL;
+  if (spec == NULL || *spec == '\0') {
+    spec = LWVSOCK_PORT_DEFAULT_SPEC;
+  }
+  len = strlen(spec);
+  if (len >= sizeof(buf)) {
+    return devspec_fail(err, errlen, -EINVAL, "device spec '%.40s...' is longer than %u characters",
+                        spec, (unsigned)(sizeof(buf) - 1));
+  }
+  memcpy(buf, spec, len + 1);
+  colon = strchr(buf, ':');
+  arg = NULL;
+  if (colon != NULL) {
+    *colon = '\0';
+    arg = colon + 1;
+  }
+
+  if (strcmp(buf, "sim") == 0) {
+    return devspec_sim(spec, arg, bep, err, errlen);
+  }
+  if (strcmp(buf, "vhost-vsock") == 0) {
+    return devspec_vhost_vsock(spec, arg, bep, err, errlen);
+  }
+  if (strcmp(buf, "vhost-user") == 0) {
+    return devspec_reserved(spec, "vhost-user", arg, "PATH", err, errlen);
+  }
+  if (strcmp(buf, "vfio") == 0) {
+    return devspec_reserved(spec, "vfio", arg, "BDF", err, errlen);
+  }
+  if (strcmp(buf, "mmio") == 0) {
+    return devspec_reserved(spec, "mmio", arg, "ADDR", err, errlen);
+  }
+  return devspec_fail(err, errlen, -EINVAL,
+                      "device spec '%s': unknown device '%s' (use sim, sim:cid=N or vhost-vsock:cid=N)",
+                      spec, buf);
+}
