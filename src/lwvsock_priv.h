@@ -202,8 +202,8 @@ int pcb_service(struct lwvsock_dev *dev);
 void pcb_dirty(struct lwvsock_pcb *pcb);
 /** TRANSPORT_RESET: reset every connection, keep listeners and bound pcbs. */
 void pcb_transport_reset(struct lwvsock_dev *dev);
-/** Abort everything (device closing). */
-void pcb_abort_all(struct lwvsock_dev *dev);
+/** Fail every pcb with @p err (RST to connected peers unless the device is broken). */
+void pcb_abort_all(struct lwvsock_dev *dev, err_t err);
 /** The send queue of @p pcb drained and completed bytes to report. */
 void pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len);
 
