@@ -478,6 +478,8 @@ lwvsock_sim_set_faults(struct lwvsock_sim *sim, const struct lwvsock_sim_faults 
   } else {
     memset(&sim->faults, 0, sizeof(sim->faults));
   }
+  /* ignore_credit or huge_buf_alloc may have unblocked a sender */
+  sim_reschedule_all(sim);
 }
 
 void

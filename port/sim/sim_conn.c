@@ -874,6 +874,18 @@ sim_drop_connections(struct lwvsock_sim *sim)
 }
 
 void
+sim_reschedule_all(struct lwvsock_sim *sim)
+{
+  int id;
+
+  for (id = 1; id < sim->nsocks; id++) {
+    if (sim->socks[id] != NULL) {
+      sim_schedule(sim, sim->socks[id]);
+    }
+  }
+}
+
+void
 sim_free_all_socks(struct lwvsock_sim *sim)
 {
   int id;

@@ -258,6 +258,8 @@ int sim_deliver(struct lwvsock_sim *sim);
 void sim_run_timers(struct lwvsock_sim *sim);
 void sim_drop_connections(struct lwvsock_sim *sim);
 void sim_free_all_socks(struct lwvsock_sim *sim);
+/** Re-examine every socket (the faults changed what may be sent). */
+void sim_reschedule_all(struct lwvsock_sim *sim);
 bool sim_tx_blocked(const struct lwvsock_sim *sim);
 
 #endif /* LWVSOCK_SIM_PRIV_H */
