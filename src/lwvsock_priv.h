@@ -24,6 +24,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/def.h"
 #include "lwip/debug.h"
+#include "lwip/memp.h"
 #include "virtq.h"
 #include "vsock_hdr.h"
 
@@ -188,6 +189,8 @@ struct lwvsock_pcb {
   uint64_t rx_bytes, tx_bytes;
 };
 
+/** The pcb pool (tests read its stats). */
+LWIP_MEMPOOL_PROTOTYPE(LWVSOCK_PCB);
 /** Initialise the pcb pool (once per process; lwIP pools are global). */
 void lwvsock_pcb_pool_init(void);
 /** Handle one received packet (device or loopback). @p rb is the rx buffer or NULL;

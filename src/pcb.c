@@ -672,10 +672,15 @@ pcb_input_established(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct
       conn_remove(pcb);
       pcb_fail(pcb, ERR_RST);
       break;
-    default:
-      /* REQUEST or RESPONSE on a connected socket: protocol error. */
+    case VIRTIO_VSOCK_OP_REQUEST:
+    case VIRTIO_VSOCK_OP_RESPONSE:
+      /* Handshake packets on a connected socket: protocol error. */
       pcb->dev->st.bad_pkts++;
       pcb_reset(pcb, ERR_RST);
+      break;
+    default:
+      /* Unknown op: dropped, as Linux does; the connection is not harmed. */
+      pcb->dev->st.bad_pkts++;
       break;
   }
 }
@@ -766,7 +771,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
     dev->st.bad_pkts++;
     goto out;
   }
-  if (!type_ok || h->op == VIRTIO_VSOCK_OP_INVALID || h->op > VIRTIO_VSOCK_OP_MAX) {
+  if (!type_ok) {
     dev->st.bad_pkts++;
     reply_rst(dev, h);
     goto out;

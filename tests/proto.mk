@@ -1,1 +1,11 @@
-# tests/proto.mk: the lead fills this fragment (see Makefile.am for the variables to append to).
+# tests/proto.mk: protocol suites against the simulated host (the lead's).
+PROTO_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
+PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
+
+check_PROGRAMS += tests/test_proto
+TESTS += tests/test_proto
+tests_test_proto_SOURCES = tests/test_proto.c $(PROTO_TEST_SOURCES)
+tests_test_proto_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
+tests_test_proto_CFLAGS = $(TEST_CFLAGS)
+tests_test_proto_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_proto_LDADD = $(TEST_LDADD)

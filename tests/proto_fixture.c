@@ -1,0 +1,206 @@
+/**
+ * @file
+ * Test fixture for the protocol suites (see proto_fixture.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwvsock_check.h"
+#include "proto_fixture.h"
+#include "lwvsock_priv.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+
+void
+fx_open(struct fx *f, const struct lwvsock_sim_config *cfg)
+{
+  err_t err;
+
+  memset(f, 0, sizeof(*f));
+  ck_assert_int_eq(lwvsock_sim_new(cfg, &f->sim), 0);
+  err = lwvsock_dev_open(lwvsock_sim_backend(f->sim), &f->dev);
+  ck_assert_msg(err == ERR_OK, "dev_open: %s (%s)", lwvsock_strerror(err),
+                f->dev ? lwvsock_dev_error(f->dev) : "");
+}
+
+void
+fx_close(struct fx *f)
+{
+  if (f->dev != NULL) {
+    lwvsock_dev_close(f->dev);
+  }
+  f->dev = NULL;
+  f->sim = NULL;
+}
+
+void
+fx_run(struct fx *f, int n)
+{
+  while (n-- > 0) {
+    lwvsock_poll(f->dev, 0);
+  }
+}
+
+void
+fx_advance(struct fx *f, uint32_t ms)
+{
+  uint32_t step;
+
+  for (step = 0; step < ms; step += 10) {
+    lwvsock_test_clock_advance(10);
+    fx_run(f, 2);
+    sys_check_timeouts();
+  }
+}
+
+int
+fx_until(struct fx *f, int (*cond)(void *), void *arg, int max)
+{
+  while (max-- > 0) {
+    if (cond(arg)) {
+      return 1;
+    }
+    lwvsock_poll(f->dev, 0);
+  }
+  return cond(arg);
+}
+
+uint8_t
+pattern_byte(uint64_t off)
+{
+  uint64_t x = (off >> 6) * 0x9e3779b97f4a7c15ull;
+  return (uint8_t)((x >> 56) ^ off);
+}
+
+void
+pattern_fill(uint8_t *dst, uint64_t off, size_t len)
+{
+  size_t i;
+
+  for (i = 0; i < len; i++) {
+    dst[i] = pattern_byte(off + i);
+  }
+}
+
+static err_t
+app_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
+{
+  struct app *a = (struct app *)arg;
+  struct pbuf *q;
+
+  LWIP_UNUSED_ARG(err);
+  if (p == NULL) {
+    a->fin = 1;
+    return ERR_OK;
+  }
+  if (a->refuse > 0) {
+    a->refuse--;
+    return ERR_MEM;
+  }
+  if (a->msgs < 64) {
+    a->msg_len[a->msgs] = p->tot_len;
+  }
+  a->msgs++;
+  for (q = p; q != NULL; q = q->next) {
+    const uint8_t *d = (const uint8_t *)q->payload;
+    if (a->check_pattern) {
+      size_t i;
+      for (i = 0; i < q->len; i++) {
+        if (d[i] != pattern_byte(a->total + i)) {
+          a->mismatch = 1;
+          break;
+        }
+      }
+      if (!a->mismatch) {
+        a->verified += q->len;
+      }
+    }
+    if (a->len < a->cap) {
+      size_t n = LWIP_MIN((size_t)q->len, a->cap - a->len);
+      memcpy(a->buf + a->len, d, n);
+      a->len += n;
+    }
+    a->total += q->len;
+  }
+  if (a->hold) {
+    a->held += p->tot_len;
+  } else {
+    lwvsock_recved(pcb, p->tot_len);
+  }
+  pbuf_free(p);
+  return ERR_OK;
+}
+
+static err_t
+app_sent(void *arg, struct lwvsock_pcb *pcb, uint32_t len)
+{
+  struct app *a = (struct app *)arg;
+
+  LWIP_UNUSED_ARG(pcb);
+  a->sent += len;
+  return ERR_OK;
+}
+
+static void
+app_err(void *arg, err_t err)
+{
+  struct app *a = (struct app *)arg;
+
+  a->err_called++;
+  a->err = err;
+  a->pcb = NULL;
+}
+
+void
+app_attach(struct app *a, struct lwvsock_pcb *pcb)
+{
+  a->pcb = pcb;
+  lwvsock_arg(pcb, a);
+  lwvsock_recv(pcb, app_recv);
+  lwvsock_sent(pcb, app_sent);
+  lwvsock_err(pcb, app_err);
+}
+
+err_t
+app_accept(void *arg, struct lwvsock_pcb *newpcb, err_t err)
+{
+  struct app *l = (struct app *)arg;
+  struct app *a;
+
+  if (err != ERR_OK || newpcb == NULL || l->naccepted >= l->max_accepted) {
+    return ERR_VAL;
+  }
+  a = &l->accepted[l->naccepted++];
+  app_attach(a, newpcb);
+  a->connected = 1;
+  if (l->delay_backlog) {
+    lwvsock_backlog_delayed(newpcb);
+  }
+  return ERR_OK;
+}
+
+err_t
+app_connected(void *arg, struct lwvsock_pcb *pcb, err_t err)
+{
+  struct app *a = (struct app *)arg;
+
+  LWIP_UNUSED_ARG(pcb);
+  a->connected = err == ERR_OK;
+  return ERR_OK;
+}
+
+void
+app_release(struct app *a)
+{
+  if (a->pcb != NULL && a->held > 0) {
+    lwvsock_recved(a->pcb, (uint32_t)a->held);
+  }
+  a->held = 0;
+  a->hold = 0;
+}
+
+unsigned
+fx_pcbs_in_use(void)
+{
+  return memp_LWVSOCK_PCB.stats->used;
+}

@@ -1,0 +1,71 @@
+/**
+ * @file
+ * Test fixture for the protocol suites: a simulated host and an lwvsock device
+ * on it, a bounded poll loop on the fake clock, and a small application that
+ * records what its callbacks saw.
+ */
+#ifndef LWVSOCK_PROTO_FIXTURE_H
+#define LWVSOCK_PROTO_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwvsock/vsock.h"
+#include "lwvsock/sim.h"
+
+struct fx {
+  struct lwvsock_sim *sim;
+  struct lwvsock_dev *dev;
+};
+
+/** Open a device on a new sim (cfg NULL: defaults). Fails the test on error. */
+void fx_open(struct fx *f, const struct lwvsock_sim_config *cfg);
+/** Close the device (destroys the sim). */
+void fx_close(struct fx *f);
+/** Poll @p n times without moving the clock. */
+void fx_run(struct fx *f, int n);
+/** Poll while advancing the fake clock by @p ms in 10 ms steps. */
+void fx_advance(struct fx *f, uint32_t ms);
+/** Poll until @p cond(arg) holds, at most @p max polls; returns whether it held. */
+int fx_until(struct fx *f, int (*cond)(void *), void *arg, int max);
+
+/** What one connection's callbacks saw. */
+struct app {
+  struct lwvsock_pcb *pcb;
+  uint8_t *buf;          /* received bytes, up to cap */
+  size_t cap, len;
+  uint64_t total;        /* all bytes received */
+  uint64_t verified;     /* bytes matching the pattern (when check_pattern) */
+  int check_pattern;
+  int mismatch;
+  int hold;              /* do not call recved: the application is slow */
+  uint64_t held;         /* bytes received and not recved */
+  int refuse;            /* return ERR_MEM from recv this many times */
+  int fin;               /* recv(NULL) seen */
+  int connected;
+  int err_called;
+  err_t err;
+  uint32_t sent;         /* bytes reported by sent() */
+  int msgs;              /* recv calls with data */
+  uint32_t msg_len[64];  /* their lengths (first 64) */
+  struct app *accepted;  /* listeners: where accepted connections go */
+  int naccepted, max_accepted;
+  int delay_backlog;
+};
+
+/** Set callbacks of @p pcb to record into @p a. */
+void app_attach(struct app *a, struct lwvsock_pcb *pcb);
+/** Listener accept callback target: accepted pcbs go to l->accepted[l->naccepted++]. */
+err_t app_accept(void *arg, struct lwvsock_pcb *newpcb, err_t err);
+err_t app_connected(void *arg, struct lwvsock_pcb *pcb, err_t err);
+/** The application consumes everything it held. */
+void app_release(struct app *a);
+
+/** Deterministic test data: byte at stream offset @p off. */
+uint8_t pattern_byte(uint64_t off);
+void pattern_fill(uint8_t *dst, uint64_t off, size_t len);
+
+/** lwvsock pcbs in use (our pool). */
+unsigned fx_pcbs_in_use(void);
+
+#endif

@@ -1,0 +1,776 @@
+/**
+ * @file
+ * Protocol suite: connection life cycle, RST rules, credit flow control,
+ * coalescing, TRANSPORT_RESET, loopback, SEQPACKET and malformed packets,
+ * against the simulated host.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwvsock_check.h"
+#include "proto_fixture.h"
+#include "lwvsock_priv.h"
+#include "sim_priv.h"
+
+static struct fx f;
+static unsigned pcbs_before;
+
+static void
+proto_setup(void)
+{
+  lwvsock_test_clock_set(1000);
+  pcbs_before = fx_pcbs_in_use();
+  fx_open(&f, NULL);
+}
+
+static void
+proto_teardown(void)
+{
+  fx_close(&f);
+  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
+  lwvsock_check_ensure_no_alloc(0);
+}
+
+static int
+is_connected(void *arg)
+{
+  return ((struct app *)arg)->connected;
+}
+
+/* Guest connects to a host listener on port 5000; returns the host socket. */
+static int
+guest_connect(struct app *a, uint16_t type, uint32_t port)
+{
+  int l = lwvsock_sim_listen(f.sim, port, type);
+  int h;
+  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, (uint8_t)type);
+  int i;
+
+  ck_assert_int_ge(l, 0);
+  ck_assert_ptr_nonnull(pcb);
+  app_attach(a, pcb);
+  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
+  ck_assert(fx_until(&f, is_connected, a, 50));
+  for (i = 0, h = -EAGAIN; i < 50 && h < 0; i++) {
+    h = lwvsock_sim_accept(f.sim, l);
+    fx_run(&f, 1);
+  }
+  ck_assert_int_ge(h, 0);
+  lwvsock_sim_close(f.sim, l);
+  return h;
+}
+
+/* Guest listens on @p port; the host connects; returns the host socket. */
+static int
+host_connect(struct app *l, struct app *acc, int nacc, uint32_t port, uint16_t type)
+{
+  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, (uint8_t)type);
+  int h;
+
+  ck_assert_ptr_nonnull(pcb);
+  ck_assert_int_eq(lwvsock_bind(pcb, LWVSOCK_CID_ANY, port), ERR_OK);
+  ck_assert_ptr_eq(lwvsock_listen_with_backlog(pcb, 4, NULL), pcb);
+  l->pcb = pcb;
+  l->accepted = acc;
+  l->max_accepted = nacc;
+  lwvsock_arg(pcb, l);
+  lwvsock_accept(pcb, app_accept);
+  h = lwvsock_sim_connect(f.sim, port, type);
+  ck_assert_int_ge(h, 0);
+  fx_run(&f, 10);
+  return h;
+}
+
+static ssize_t
+host_read_all(int h, uint8_t *buf, size_t cap)
+{
+  size_t got = 0;
+  int i;
+
+  for (i = 0; i < 200 && got < cap; i++) {
+    ssize_t r = lwvsock_sim_recv(f.sim, h, buf + got, cap - got);
+    if (r > 0) {
+      got += (size_t)r;
+    } else if (r == 0) {
+      break;
+    }
+    fx_run(&f, 1);
+  }
+  return (ssize_t)got;
+}
+
+START_TEST(test_handshake_guest_to_host)
+{
+  struct app a = {0};
+  uint8_t buf[32];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5000);
+
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  ck_assert_uint_eq(lwvsock_remote_cid(a.pcb), 2);
+  ck_assert_uint_eq(lwvsock_remote_port(a.pcb), 5000);
+  ck_assert_uint_gt(lwvsock_local_port(a.pcb), 1023);
+  ck_assert_uint_eq(lwvsock_local_cid(a.pcb), lwvsock_dev_cid(f.dev));
+  ck_assert_int_eq(lwvsock_write(a.pcb, "hello", 5, LWVSOCK_WRITE_FLAG_COPY), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h, buf, 5), 5);
+  ck_assert_mem_eq(buf, "hello", 5);
+  ck_assert_uint_eq(a.sent, 5);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "world!", 6), 6);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(a.total, 6);
+  ck_assert_int_eq(lwvsock_close(a.pcb), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CLOSED);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_handshake_host_to_guest)
+{
+  struct app l = {0}, acc[2];
+  uint8_t buf[16];
+  int h;
+
+  memset(acc, 0, sizeof(acc));
+  h = host_connect(&l, acc, 2, 1234, LWVSOCK_STREAM);
+  ck_assert_int_eq(l.naccepted, 1);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  /* Host ports are >= 2^30 (Firecracker-style): 32-bit ports end to end. */
+  ck_assert_uint_ge(lwvsock_remote_port(acc[0].pcb), 1u << 30);
+  ck_assert_uint_eq(lwvsock_local_port(acc[0].pcb), 1234);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "ping", 4), 4);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(acc[0].total, 4);
+  ck_assert_int_eq(lwvsock_write(acc[0].pcb, "pong", 4, 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h, buf, 4), 4);
+  ck_assert_mem_eq(buf, "pong", 4);
+  /* Host closes: the guest sees end of stream, closes, and the exchange ends with RST. */
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+  ck_assert_int_eq(acc[0].fin, 1);
+  ck_assert_int_eq(lwvsock_close(acc[0].pcb), ERR_OK);
+  ck_assert_int_eq(lwvsock_close(l.pcb), ERR_OK);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_refused_connect)
+{
+  struct app a = {0};
+  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_dev_stats st;
+
+  app_attach(&a, pcb);
+  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, 4999, app_connected), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(a.connected, 0);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_RST);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_eq(st.rst_rx, 1);
+}
+END_TEST
+
+START_TEST(test_connect_timeout)
+{
+  struct app a = {0};
+  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
+
+  app_attach(&a, pcb);
+  /* The device drops packets for CIDs other than the host's (vhost does). */
+  ck_assert_int_eq(lwvsock_connect(pcb, 7, 80, app_connected), ERR_OK);
+  fx_advance(&f, LWVSOCK_CONNECT_TIMEOUT_MS - 100);
+  ck_assert_int_eq(a.err_called, 0);
+  fx_advance(&f, 200);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_TIMEOUT);
+}
+END_TEST
+
+START_TEST(test_full_backlog)
+{
+  struct app l = {0}, acc[4];
+  int h[3], i;
+
+  memset(acc, 0, sizeof(acc));
+  l.delay_backlog = 1;
+  h[0] = host_connect(&l, acc, 4, 77, LWVSOCK_STREAM);
+  lwvsock_listen_with_backlog(l.pcb, 2, NULL);
+  h[1] = lwvsock_sim_connect(f.sim, 77, LWVSOCK_STREAM);
+  h[2] = lwvsock_sim_connect(f.sim, 77, LWVSOCK_STREAM);
+  fx_run(&f, 10);
+  ck_assert_int_eq(l.naccepted, 2);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h[0]), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h[1]), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h[2]), LWVSOCK_SIM_CLOSED);
+  /* Accepting one frees a slot. */
+  lwvsock_backlog_accepted(acc[0].pcb);
+  h[2] = lwvsock_sim_connect(f.sim, 77, LWVSOCK_STREAM);
+  fx_run(&f, 10);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h[2]), LWVSOCK_SIM_CONNECTED);
+  for (i = 0; i < l.naccepted; i++) {
+    lwvsock_close(acc[i].pcb);
+  }
+  lwvsock_close(l.pcb);
+  fx_run(&f, 10);
+  for (i = 0; i < 3; i++) {
+    lwvsock_sim_close(f.sim, h[i]);
+  }
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_half_close_guest_send)
+{
+  struct app a = {0};
+  uint8_t buf[8];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5001);
+
+  ck_assert_int_eq(lwvsock_write(a.pcb, "abc", 3, 0), ERR_OK);
+  ck_assert_int_eq(lwvsock_shutdown(a.pcb, 0, 1), ERR_OK);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
+  fx_run(&f, 10);
+  ck_assert_int_eq(host_read_all(h, buf, sizeof(buf)), 3);
+  ck_assert_int_eq(lwvsock_sim_recv(f.sim, h, buf, sizeof(buf)), 0); /* EOF after the data */
+  ck_assert_uint_eq(lwvsock_sim_peer_shutdown(f.sim, h), VIRTIO_VSOCK_SHUTDOWN_SEND);
+  /* The other direction still works. */
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "back", 4), 4);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(a.total, 4);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_half_close_host_send)
+{
+  struct app a = {0};
+  uint8_t buf[8];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5002);
+
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "data", 4), 4);
+  ck_assert_int_eq(lwvsock_sim_shutdown(f.sim, h, VIRTIO_VSOCK_SHUTDOWN_SEND), 0);
+  fx_run(&f, 10);
+  ck_assert_uint_eq(a.total, 4);
+  ck_assert_int_eq(a.fin, 1);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "reply", 5, 0), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_int_eq(host_read_all(h, buf, 5), 5);
+  ck_assert_mem_eq(buf, "reply", 5);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_close_timeout)
+{
+  struct app a = {0};
+  struct lwvsock_sim_faults flt = {0};
+  struct lwvsock_sim_stats st0, st1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5003);
+
+  /* The host stops talking: our SHUTDOWN gets no RST, so we send one after 8 s. */
+  flt.stall_rx = 1;
+  lwvsock_sim_set_faults(f.sim, &flt);
+  lwvsock_sim_get_stats(f.sim, &st0);
+  lwvsock_close(a.pcb);
+  fx_advance(&f, LWVSOCK_CLOSE_TIMEOUT_MS - 200);
+  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before + 1);
+  fx_advance(&f, 400);
+  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
+  lwvsock_sim_get_stats(f.sim, &st1);
+  ck_assert_uint_eq(st1.rst_rx, st0.rst_rx + 1);
+  flt.stall_rx = 0;
+  lwvsock_sim_set_faults(f.sim, &flt);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_sender_stalls_at_buf_alloc)
+{
+  struct app a = {0};
+  static uint8_t data[200 * 1024];
+  static uint8_t got[200 * 1024];
+  struct lwvsock_dev_stats st;
+  int h;
+
+  h = guest_connect(&a, LWVSOCK_STREAM, 5004);
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 64 * 1024), 0);
+  fx_run(&f, 5);
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 20);
+  /* Exactly the peer's buffer is in flight, not a byte more. */
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 64 * 1024);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_ge(st.credit_stalls, 1);
+  /* Reading on the host sends a CREDIT_UPDATE, which resumes the sender. */
+  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_mem_eq(got, data, sizeof(data));
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_credit_update_after_read)
+{
+  struct app a = {0};
+  static uint8_t data[512 * 1024];
+  struct lwvsock_sim_stats st0, st1;
+  struct lwvsock_dev_stats ds;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5005);
+
+  a.hold = 1;
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 256 * 1024), 256 * 1024);
+  fx_run(&f, 20);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data + 256 * 1024, 256 * 1024), 256 * 1024);
+  fx_run(&f, 20);
+  /* Our 256 KiB buffer is full and the application reads nothing: the host waits. */
+  ck_assert_uint_eq(a.total, LWVSOCK_RCV_BUF);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(f.sim, h), sizeof(data) - LWVSOCK_RCV_BUF);
+  lwvsock_sim_get_stats(f.sim, &st0);
+  ck_assert_uint_eq(st0.credit_requests_rx, 0);
+  /* The application consumes: we must tell the host without being asked. */
+  app_release(&a);
+  fx_run(&f, 40);
+  lwvsock_sim_get_stats(f.sim, &st1);
+  lwvsock_dev_get_stats(f.dev, &ds);
+  ck_assert_uint_gt(ds.credit_updates_tx, 0);
+  ck_assert_uint_gt(st1.credit_updates_rx, st0.credit_updates_rx);
+  ck_assert_uint_eq(a.total, sizeof(data));
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+static void
+inject(uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port,
+       const void *payload, uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
+{
+  struct vsock_hdr h = {0};
+  uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
+
+  h.src_cid = VMADDR_CID_HOST;
+  h.dst_cid = lwvsock_dev_cid(f.dev);
+  h.src_port = src_port;
+  h.dst_port = dst_port;
+  h.len = len;
+  h.type = type;
+  h.op = op;
+  h.flags = flags;
+  h.buf_alloc = buf_alloc;
+  h.fwd_cnt = fwd_cnt;
+  vsock_hdr_encode(&h, raw, sizeof(raw));
+  ck_assert_int_eq(lwvsock_sim_inject(f.sim, raw, payload, len), 0);
+}
+
+START_TEST(test_credit_request_answered)
+{
+  struct app a = {0};
+  struct lwvsock_dev_stats st0, st1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5006);
+
+  lwvsock_dev_get_stats(f.dev, &st0);
+  inject(LWVSOCK_STREAM, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, lwvsock_sim_local_port(f.sim, h),
+         lwvsock_local_port(a.pcb), NULL, 0, 256 * 1024, 0);
+  fx_run(&f, 5);
+  lwvsock_dev_get_stats(f.dev, &st1);
+  ck_assert_uint_eq(st1.credit_updates_tx, st0.credit_updates_tx + 1);
+  ck_assert_int_eq(a.err_called, 0);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_counters_wrap)
+{
+  struct app a = {0};
+  static uint8_t data[300 * 1024], got[300 * 1024];
+  struct sim_sock *s;
+  const uint32_t base = 0xffffffffu - 100 * 1024;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5007);
+
+  /* Start both ends' counters just below 2^32 (as after 4 GiB moved each way). */
+  s = f.sim->socks[h];
+  a.pcb->tx_cnt = a.pcb->peer_fwd_cnt = base;
+  s->fwd_cnt = s->last_fwd_cnt = base;
+  a.pcb->rx_cnt = a.pcb->fwd_cnt = a.pcb->last_fwd_cnt = base;
+  s->tx_cnt = s->peer_fwd_cnt = base;
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, 200 * 1024, 0), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_int_eq(lwvsock_write(a.pcb, data + 200 * 1024, 100 * 1024, 0), ERR_OK);
+  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_mem_eq(got, data, sizeof(data));
+  ck_assert_uint_lt(a.pcb->tx_cnt, base); /* wrapped */
+  a.check_pattern = 1;
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 256 * 1024), 256 * 1024);
+  fx_run(&f, 40);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data + 256 * 1024, 44 * 1024), 44 * 1024);
+  fx_run(&f, 40);
+  ck_assert_uint_eq(a.total, sizeof(data));
+  ck_assert_int_eq(a.mismatch, 0);
+  ck_assert_uint_lt(a.pcb->fwd_cnt, base);
+  ck_assert_int_eq(a.err_called, 0);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+static uint32_t tap_max_len, tap_rw_pkts;
+
+static void
+tap_rw(void *arg, const uint8_t *hdr, const uint8_t *payload, uint32_t len)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(payload);
+  if (le16_load(hdr + VSOCK_HDR_OFF_OP) == VIRTIO_VSOCK_OP_RW) {
+    tap_rw_pkts++;
+    tap_max_len = LWIP_MAX(tap_max_len, len);
+  }
+}
+
+START_TEST(test_max_packet_64k)
+{
+  struct app a = {0};
+  static uint8_t data[1024 * 1024], got[1024 * 1024];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5008);
+
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 2 * 1024 * 1024), 0);
+  lwvsock_set_rcvbuf(a.pcb, 2 * 1024 * 1024);
+  lwvsock_set_sndbuf(a.pcb, 2 * 1024 * 1024);
+  fx_run(&f, 5);
+  tap_max_len = tap_rw_pkts = 0;
+  lwvsock_sim_set_tap(f.sim, tap_rw, NULL);
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, 512 * 1024, 0), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_int_eq(lwvsock_write(a.pcb, data + 512 * 1024, 512 * 1024, 0), ERR_OK);
+  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_mem_eq(got, data, sizeof(data));
+  ck_assert_uint_eq(tap_max_len, 64 * 1024);
+  ck_assert_uint_ge(tap_rw_pkts, 16);
+  lwvsock_sim_set_tap(f.sim, NULL, NULL);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_small_write_coalescing)
+{
+  struct app a = {0};
+  static uint8_t got[1000];
+  int i, h = guest_connect(&a, LWVSOCK_STREAM, 5009);
+
+  tap_max_len = tap_rw_pkts = 0;
+  lwvsock_sim_set_tap(f.sim, tap_rw, NULL);
+  /* 1000 one-byte writes between two polls become one packet, not 1000
+     (recent Linux resets connections that queue too many small packets). */
+  for (i = 0; i < 1000; i++) {
+    uint8_t b = pattern_byte((uint64_t)i);
+    ck_assert_int_eq(lwvsock_write(a.pcb, &b, 1, LWVSOCK_WRITE_FLAG_COPY), ERR_OK);
+  }
+  fx_run(&f, 10);
+  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), 1000);
+  for (i = 0; i < 1000; i++) {
+    ck_assert_uint_eq(got[i], pattern_byte((uint64_t)i));
+  }
+  ck_assert_uint_le(tap_rw_pkts, 2);
+  lwvsock_sim_set_tap(f.sim, NULL, NULL);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_transport_reset)
+{
+  struct app l = {0}, acc[2], a = {0};
+  int h1, h2;
+  uint8_t buf[4];
+
+  memset(acc, 0, sizeof(acc));
+  h1 = host_connect(&l, acc, 2, 900, LWVSOCK_STREAM);
+  ck_assert_int_eq(l.naccepted, 1);
+  ck_assert_int_eq(lwvsock_sim_transport_reset(f.sim, 42), 0);
+  fx_run(&f, 5);
+  /* Connections are reset, the CID re-read, listeners kept. */
+  ck_assert_int_eq(acc[0].err_called, 1);
+  ck_assert_int_eq(acc[0].err, ERR_RST);
+  ck_assert_uint_eq(lwvsock_dev_cid(f.dev), 42);
+  ck_assert_int_eq(lwvsock_state(l.pcb), LWVSOCK_LISTEN);
+  h2 = lwvsock_sim_connect(f.sim, 900, LWVSOCK_STREAM);
+  fx_run(&f, 10);
+  ck_assert_int_eq(l.naccepted, 2);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(lwvsock_write(acc[1].pcb, "ok", 2, 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h2, buf, 2), 2);
+  lwvsock_close(acc[1].pcb);
+  lwvsock_close(l.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h1);
+  lwvsock_sim_close(f.sim, h2);
+  fx_run(&f, 5);
+  LWIP_UNUSED_ARG(a);
+}
+END_TEST
+
+static void
+loopback_case(uint32_t cid)
+{
+  struct app l = {0}, acc[1], c = {0};
+  struct lwvsock_pcb *lp = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_pcb *cp = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_sim_stats s0, s1;
+  static uint8_t data[300 * 1024], got[300 * 1024];
+
+  memset(acc, 0, sizeof(acc));
+  lwvsock_sim_get_stats(f.sim, &s0);
+  ck_assert_int_eq(lwvsock_bind(lp, LWVSOCK_CID_ANY, 7), ERR_OK);
+  ck_assert_ptr_eq(lwvsock_listen(lp), lp);
+  l.accepted = acc;
+  l.max_accepted = 1;
+  lwvsock_arg(lp, &l);
+  lwvsock_accept(lp, app_accept);
+  app_attach(&c, cp);
+  c.buf = got;
+  c.cap = sizeof(got);
+  ck_assert_int_eq(lwvsock_connect(cp, cid, 7, app_connected), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(c.connected, 1);
+  ck_assert_int_eq(l.naccepted, 1);
+  pattern_fill(data, 0, sizeof(data));
+  lwvsock_set_sndbuf(acc[0].pcb, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(acc[0].pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 50);
+  ck_assert_uint_eq(c.len, sizeof(data));
+  ck_assert_mem_eq(got, data, sizeof(data));
+  lwvsock_close(cp);
+  fx_run(&f, 5);
+  ck_assert_int_eq(acc[0].fin, 1);
+  lwvsock_close(acc[0].pcb);
+  lwvsock_close(lp);
+  fx_run(&f, 5);
+  /* Nothing went through the device. */
+  lwvsock_sim_get_stats(f.sim, &s1);
+  ck_assert_uint_eq(s1.rx_pkts, s0.rx_pkts);
+}
+
+START_TEST(test_loopback_cid_local)
+{
+  loopback_case(LWVSOCK_CID_LOCAL);
+}
+END_TEST
+
+START_TEST(test_loopback_own_cid)
+{
+  loopback_case(lwvsock_dev_cid(f.dev));
+}
+END_TEST
+
+START_TEST(test_seqpacket_boundaries)
+{
+  struct app a = {0};
+  static uint8_t data[65535], got[65535];
+  static const uint32_t sizes[] = { 1, 100, 4096, 5000, 65535 };
+  size_t i;
+  int h;
+
+  ck_assert(lwvsock_dev_has_seqpacket(f.dev));
+  h = guest_connect(&a, LWVSOCK_SEQPACKET, 6000);
+  pattern_fill(data, 0, sizeof(data));
+  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
+    ck_assert_int_eq(lwvsock_write(a.pcb, data, sizes[i], 0), ERR_OK);
+    fx_run(&f, 5);
+  }
+  fx_run(&f, 20);
+  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
+    ssize_t r = lwvsock_sim_recv(f.sim, h, got, sizeof(got));
+    ck_assert_int_eq(r, (ssize_t)sizes[i]);
+    ck_assert_mem_eq(got, data, sizes[i]);
+  }
+  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
+    ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, sizes[i]), (ssize_t)sizes[i]);
+  }
+  fx_run(&f, 30);
+  ck_assert_int_eq(a.msgs, (int)LWIP_ARRAYSIZE(sizes));
+  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
+    ck_assert_uint_eq(a.msg_len[i], sizes[i]);
+  }
+  /* A message larger than a pbuf can hold is refused, not split. */
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, 70000, 0), ERR_VAL);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_malformed_packets)
+{
+  struct app a = {0};
+  struct lwvsock_dev_stats st0, st1;
+  struct lwvsock_sim_faults flt = {0};
+  uint8_t buf[16];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6001);
+  uint32_t hp = lwvsock_sim_local_port(f.sim, h), gp = lwvsock_local_port(a.pcb);
+
+  lwvsock_dev_get_stats(f.dev, &st0);
+  inject(LWVSOCK_STREAM, 99, 0, hp, gp, NULL, 0, 0, 0);                 /* unknown op */
+  inject(7, VIRTIO_VSOCK_OP_RW, 0, hp + 2, gp, "x", 1, 0, 0);           /* unknown type */
+  inject(LWVSOCK_STREAM, VIRTIO_VSOCK_OP_RW, 0, hp, 4321, "zz", 2, 0, 0); /* unconnected port */
+  inject(LWVSOCK_STREAM, VIRTIO_VSOCK_OP_REQUEST, 0, hp + 1, 4321, NULL, 0, 0, 0); /* no listener */
+  flt.hdr_len_mismatch = 1;                                             /* len disagrees */
+  lwvsock_sim_set_faults(f.sim, &flt);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "abcd", 4), 4);
+  fx_run(&f, 10);
+  lwvsock_dev_get_stats(f.dev, &st1);
+  ck_assert_uint_ge(st1.bad_pkts, st0.bad_pkts + 3);
+  ck_assert_uint_ge(st1.rst_tx, st0.rst_tx + 3); /* type, port, listener */
+  /* The connection itself is unharmed and still carries bytes exactly. */
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "fine", 4, 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h, buf, 4), 4);
+  ck_assert_mem_eq(buf, "fine", 4);
+  ck_assert_int_eq(lwvsock_dev_status(f.dev), ERR_OK);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_credit_violation_resets)
+{
+  struct app a = {0}, b = {0};
+  struct lwvsock_sim_faults flt = {0};
+  struct lwvsock_dev_stats st;
+  static uint8_t data[400 * 1024];
+  uint8_t buf[8];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6002);
+  int h2 = guest_connect(&b, LWVSOCK_STREAM, 6003);
+
+  a.hold = 1;
+  flt.ignore_credit = 1;
+  lwvsock_sim_set_faults(f.sim, &flt);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 256 * 1024), 256 * 1024);
+  fx_run(&f, 20);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 100 * 1024), 100 * 1024);
+  fx_run(&f, 20);
+  /* The host overran our 256 KiB: that connection is reset, nothing more is taken. */
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_RST);
+  ck_assert_uint_le(a.total, LWVSOCK_RCV_BUF);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_eq(st.credit_violations, 1);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CLOSED);
+  flt.ignore_credit = 0;
+  lwvsock_sim_set_faults(f.sim, &flt);
+  /* The other connection is unaffected. */
+  ck_assert_int_eq(lwvsock_write(b.pcb, "ok", 2, 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h2, buf, 2), 2);
+  lwvsock_close(b.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  lwvsock_sim_close(f.sim, h2);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_refused_data_redelivered)
+{
+  struct app a = {0};
+  uint8_t got[64];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6004);
+
+  a.buf = got;
+  a.cap = sizeof(got);
+  a.refuse = 3;
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "first", 5), 5);
+  fx_run(&f, 3);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "second", 6), 6);
+  fx_run(&f, 10);
+  /* Refused data comes back, in order, with nothing lost. */
+  ck_assert_uint_eq(a.len, 11);
+  ck_assert_mem_eq(got, "firstsecond", 11);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_bind_rules)
+{
+  struct lwvsock_pcb *p1 = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_pcb *p2 = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_pcb *p3 = lwvsock_new(f.dev, LWVSOCK_STREAM);
+
+  ck_assert_int_eq(lwvsock_bind(p1, LWVSOCK_CID_ANY, 3000000000u), ERR_OK);
+  ck_assert_int_eq(lwvsock_bind(p2, LWVSOCK_CID_ANY, 3000000000u), ERR_USE);
+  ck_assert_int_eq(lwvsock_bind(p2, 99, 10), ERR_VAL);
+  ck_assert_int_eq(lwvsock_bind(p2, lwvsock_dev_cid(f.dev), LWVSOCK_PORT_ANY), ERR_OK);
+  ck_assert_uint_gt(lwvsock_local_port(p2), 1023);
+  ck_assert_int_eq(lwvsock_bind(p2, LWVSOCK_CID_ANY, 5), ERR_ISCONN);
+  ck_assert_ptr_null(lwvsock_new(f.dev, 9));
+  ck_assert_int_eq(lwvsock_write(p3, "x", 1, 0), ERR_CONN);
+  ck_assert_ptr_null(lwvsock_listen_with_backlog(p3, 1, NULL)); /* not bound */
+  lwvsock_close(p1);
+  lwvsock_close(p2);
+  lwvsock_close(p3);
+  fx_run(&f, 2);
+}
+END_TEST
+
+Suite *
+lwvsock_test_suite(void)
+{
+  testfunc tests[] = {
+    TESTFUNC(test_handshake_guest_to_host),
+    TESTFUNC(test_handshake_host_to_guest),
+    TESTFUNC(test_refused_connect),
+    TESTFUNC(test_connect_timeout),
+    TESTFUNC(test_full_backlog),
+    TESTFUNC(test_half_close_guest_send),
+    TESTFUNC(test_half_close_host_send),
+    TESTFUNC(test_close_timeout),
+    TESTFUNC(test_sender_stalls_at_buf_alloc),
+    TESTFUNC(test_credit_update_after_read),
+    TESTFUNC(test_credit_request_answered),
+    TESTFUNC(test_counters_wrap),
+    TESTFUNC(test_max_packet_64k),
+    TESTFUNC(test_small_write_coalescing),
+    TESTFUNC(test_transport_reset),
+    TESTFUNC(test_loopback_cid_local),
+    TESTFUNC(test_loopback_own_cid),
+    TESTFUNC(test_seqpacket_boundaries),
+    TESTFUNC(test_malformed_packets),
+    TESTFUNC(test_credit_violation_resets),
+    TESTFUNC(test_refused_data_redelivered),
+    TESTFUNC(test_bind_rules),
+  };
+  return create_suite("PROTO", tests, LWIP_ARRAYSIZE(tests), proto_setup, proto_teardown);
+}
