@@ -9,6 +9,14 @@
 # is listed in .gitignore.
 set -eu
 
+case ${1:-} in
+  -h|--help)
+    sed -n '2,9s/^# \{0,1\}//p' "$0"
+    exit 0 ;;
+  -*)
+    echo "get-lwip.sh: unknown option '$1' (see --help)" >&2
+    exit 2 ;;
+esac
 DEST=${1:-lwip}
 PKG=lwip
 WANT_VERSION=2.1.3
