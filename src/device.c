@@ -273,9 +273,11 @@ dev_rx_one(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
   }
   dev_tap_rx(dev, rb->mem, rb->mem + VIRTIO_VSOCK_HDR_LEN, h.len);
   pcb_input(dev, &h, rb, NULL);
-  if (!rb->loaned) {
+  /* A lent buffer comes back through its pbuf's free (maybe already did). */
+  if (!rb->taken) {
     rxbuf_put(dev, rb);
   }
+  rb->taken = 0;
 }
 
 static int

@@ -52,6 +52,7 @@ struct rxbuf {
   uint8_t *mem;
   uint16_t next_free;        /* free-list link (driver-private) */
   uint8_t loaned;            /* owned by an application pbuf */
+  uint8_t taken;             /* lent during the current input (even if already back) */
 };
 
 /** Bytes of device memory @p n rx buffers need. */

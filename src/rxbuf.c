@@ -111,6 +111,7 @@ rxbuf_take_pbuf(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
                             rb->mem + VIRTIO_VSOCK_HDR_LEN, LWVSOCK_RX_BUF_SIZE);
     if (p != NULL) {
       rb->loaned = 1;
+      rb->taken = 1;
       dev->rx_loans++;
       dev->st.rx_zerocopy++;
       return p;

@@ -9,3 +9,11 @@ tests_test_proto_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_test_proto_CFLAGS = $(TEST_CFLAGS)
 tests_test_proto_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_proto_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/test_load
+TESTS += tests/test_load
+tests_test_load_SOURCES = tests/test_load.c $(PROTO_TEST_SOURCES)
+tests_test_load_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
+tests_test_load_CFLAGS = $(TEST_CFLAGS)
+tests_test_load_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_load_LDADD = $(TEST_LDADD)
