@@ -34,9 +34,6 @@ struct virtq_state {
   uint16_t next;   /**< any descriptor: free-list link, or chain link while in flight */
 };
 
-/* Largest ring the split layout allows (16-bit indices, spec 2.7). */
-#define VIRTQ_MAX_NUM 32768u
-
 #define VIRTQ_ALIGN_UP(x, a) (((x) + ((size_t)(a) - 1)) & ~((size_t)(a) - 1))
 
 static size_t
@@ -119,8 +116,8 @@ virtq_init(struct virtq *vq, uint16_t index, uint16_t num, void *ring_mem,
   size_t size;
   uint16_t i;
 
-  if (vq == NULL || ring_mem == NULL || num == 0 || num > VIRTQ_MAX_NUM ||
-      (num & (num - 1)) != 0 ||
+  /* A power of two in 16 bits is at most 32768, the largest split ring. */
+  if (vq == NULL || ring_mem == NULL || num == 0 || (num & (num - 1)) != 0 ||
       ((uintptr_t)ring_mem % VIRTQ_DESC_ALIGN) != 0 || (ring_dma % VIRTQ_DESC_ALIGN) != 0) {
     return -EINVAL;
   }
