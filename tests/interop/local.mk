@@ -6,3 +6,15 @@ tests_test_devspec_SOURCES = tests/test_devspec.c $(TEST_COMMON_SOURCES)
 tests_test_devspec_CFLAGS = $(TEST_CFLAGS)
 tests_test_devspec_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_devspec_LDADD = $(TEST_LDADD)
+
+# The interop tests against Linux vsock, in a QEMU VM (skipped without QEMU).
+# vhost_bringup checks the vhost-vsock backend alone; it runs only in the VM.
+if HAVE_LINUX
+check_PROGRAMS += tests/interop/vhost_bringup
+tests_interop_vhost_bringup_SOURCES = tests/interop/vhost_bringup.c
+tests_interop_vhost_bringup_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_interop_vhost_bringup_LDADD = liblwvsock.la
+TESTS += tests/interop/run.sh
+endif
+EXTRA_DIST += tests/interop/run.sh tests/interop/vm.sh tests/interop/guard.sh \
+	tests/interop/cases.sh tests/interop/vsock_peer.py

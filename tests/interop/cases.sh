@@ -1,0 +1,256 @@
+#!/bin/bash
+# cases.sh - interop cases of lwvsock against Linux's own vsock, run INSIDE
+# the test VM (tests/interop/vm.sh). The lwvsock programs register guest CIDs
+# with the VM's kernel through /dev/vhost-vsock; the host side is Linux
+# AF_VSOCK (tests/interop/vsock_peer.py, socat).
+#
+# Usage: cases.sh [-b BUILDDIR] [-l] [CASE...]
+#   -b DIR   the build tree with examples/ and tests/interop/ (default: cwd)
+#   -l       list the cases and exit
+#   CASE     run only these (shell patterns, e.g. 'backend-*'); default all
+# Output: one line per case, "PASS name" or "FAIL name: reason" (with the
+# logs of a failed case below it), then "N passed, N failed" alone on a line.
+# Exit status: 0 when nothing failed, 1 otherwise, 99 outside the test VM.
+D=$(dirname "$(readlink -f "$0")")
+. "$D/guard.sh"
+
+B=$PWD LIST=0
+while getopts "b:lh" o; do
+  case $o in
+    b) B=$(readlink -f "$OPTARG");; l) LIST=1;;
+    h) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0;;
+    *) echo "cases.sh: see -h" >&2; exit 2;;
+  esac
+done
+shift $((OPTIND - 1))
+
+export B D
+export PEER="python3 $D/vsock_peer.py"
+export ECHO=$B/examples/lwvsock-echo PERF=$B/examples/lwvsock-perf HTTPD=$B/examples/lwvsock-httpd
+export BRINGUP=$B/tests/interop/vhost_bringup
+LOGS=$(mktemp -d /tmp/lwvsock-cases.XXXXXX)
+export LOGS
+
+# ---- helpers (run inside each case's bash) -------------------------------------
+
+# need PROG...: fail the case when a program is missing
+need() {
+  local p
+  for p in "$@"; do
+    [ -x "$p" ] || { echo "$p is not built (make check builds it)"; return 1; }
+  done
+}
+# bg NAME CMD...: start CMD in the background, log in $LOGS/NAME.log; the runner
+# ends it by PID when the case is over
+bg() {
+  local name=$1; shift
+  "$@" > "$LOGS/$CASE.$name.log" 2>&1 &
+  echo $! >> "$LOGS/$CASE.pids"
+}
+# alive NAME PID: the process still runs
+alive() { kill -0 "$2" 2>/dev/null || { echo "$1 (pid $2) died: $(tail -3 "$LOGS/$CASE.$1.log" | tr '\n' ' ')"; return 1; }; }
+lastpid() { tail -1 "$LOGS/$CASE.pids"; }
+# echo_server NAME CID [ARGS...]: lwvsock-echo on vhost-vsock CID, port 1234, and wait until it accepts
+echo_server() {
+  local name=$1 cid=$2; shift 2
+  need "$ECHO" || return 1
+  bg "$name" "$ECHO" --device "vhost-vsock:cid=$cid" --port 1234 "$@"
+  $PEER wait --cid "$cid" --port 1234 --seconds 15 || { echo "lwvsock-echo on CID $cid did not come up: $(tail -3 "$LOGS/$CASE.$name.log" | tr '\n' ' ')"; return 1; }
+}
+export -f need bg alive lastpid echo_server
+
+# ---- the cases -------------------------------------------------------------------
+CASES=()
+# defcase NAME SECONDS: the function case_NAME (with - as _) is a case bounded by SECONDS
+defcase() { CASES+=("$1:$2"); }
+
+defcase linux-loopback 30
+case_linux_loopback() { $PEER loopback --port 7000 --bytes 1048576; }
+
+for c in open-close cid-in-use refusals misuse vring-err; do defcase "backend-$c" 30; done
+case_backend_open_close() { need "$BRINGUP" && "$BRINGUP" open-close --cid 3; }
+case_backend_cid_in_use() { need "$BRINGUP" && "$BRINGUP" cid-in-use --cid 3; }
+case_backend_refusals() { need "$BRINGUP" && "$BRINGUP" refusals --cid 3; }
+case_backend_misuse() { need "$BRINGUP" && "$BRINGUP" misuse --cid 3; }
+case_backend_vring_err() { need "$BRINGUP" && "$BRINGUP" vring-err --cid 3; }
+defcase backend-rst-unbound 30
+case_backend_rst_unbound() { need "$BRINGUP" && "$BRINGUP" rst-unbound --cid 3 --port 4999; }
+defcase backend-echo 30
+case_backend_echo() {
+  need "$BRINGUP" || return 1
+  bg socat socat VSOCK-LISTEN:5001,reuseaddr EXEC:cat
+  sleep 0.5
+  "$BRINGUP" echo --cid 3 --port 5001
+}
+
+defcase echo-exact 60
+case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 100000; }
+
+defcase perf-to-host 60
+case_perf_to_host() {
+  need "$PERF" || return 1
+  bg sink $PEER sink --port 5201 --ready "$LOGS/$CASE.ready"
+  local sink; sink=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 || { echo "lwvsock-perf -c 2 failed"; return 1; }
+  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+}
+
+defcase bulk-32mib-each-way 150
+case_bulk_32mib_each_way() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 33554432; }
+
+defcase concurrent-64 90
+case_concurrent_64() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --conns 64 --bytes 65536; }
+
+defcase slow-host-reader 60
+case_slow_host_reader() {
+  # the host reads 16 KiB every 10 ms through a 64 KiB buffer: lwvsock stalls on credit and resumes
+  need "$PERF" || return 1
+  bg sink $PEER sink --port 5202 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
+  local sink; sink=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  timeout 50 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5202 -n 4194304 || { echo "lwvsock-perf -c 2 failed"; return 1; }
+  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+}
+
+defcase slow-lwvsock-reader 60
+case_slow_lwvsock_reader() {
+  # the host reads nothing for 3 s: the echo stops reading, the host's sender runs out of
+  # credit, and only lwvsock's CREDIT_UPDATEs let it resume
+  echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 8388608 --stall-ms 3000
+}
+
+defcase half-close-host 30
+case_half_close_host() {
+  # the host shuts down sending first and must still get the whole echo, then EOF
+  echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 300000
+}
+
+defcase half-close-lwvsock 60
+case_half_close_lwvsock() {
+  # lwvsock-perf shuts down sending after its data; the host's send side stays usable
+  need "$PERF" || return 1
+  bg sink $PEER sink --port 5203 --ready "$LOGS/$CASE.ready"
+  local sink; sink=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5203 -n 65536 || { echo "lwvsock-perf -c 2 failed"; return 1; }
+  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+}
+
+defcase refused-unbound 30
+case_refused_unbound() {
+  echo_server echo 3 || return 1
+  $PEER refused --cid 3 --port 4321 || return 1
+  # and the other way: lwvsock connecting to an unbound host port fails at once
+  need "$PERF" || return 1
+  local t0=$SECONDS
+  if timeout 10 "$PERF" --device vhost-vsock:cid=4 -c 2 --port 4998 -n 1000; then
+    echo "lwvsock-perf connected to unbound host port 4998"; return 1
+  fi
+  [ $((SECONDS - t0)) -le 5 ] || { echo "lwvsock-perf took $((SECONDS - t0)) s to see the refusal"; return 1; }
+}
+
+defcase host-rst-mid-transfer 60
+case_host_rst_mid_transfer() {
+  echo_server echo 3 || return 1
+  local pid; pid=$(lastpid)
+  $PEER echo --cid 3 --port 1234 --bytes 4194304 --abort-after 262144 || return 1
+  sleep 1
+  alive echo "$pid" || return 1
+  $PEER echo --cid 3 --port 1234 --bytes 100000 || { echo "no clean echo after the host's abort"; return 1; }
+}
+
+defcase two-cids 60
+case_two_cids() {
+  echo_server echo3 3 && echo_server echo4 4 || return 1
+  $PEER echo --cid 3 --port 1234 --bytes 200000 --conns 2 &
+  local p3=$!
+  $PEER echo --cid 4 --port 1234 --bytes 200000 --conns 2 || { wait $p3; return 1; }
+  wait $p3
+}
+
+defcase seqpacket 30
+case_seqpacket() {
+  need "$ECHO" || return 1
+  "$ECHO" --help 2>&1 | grep -q -- --seqpacket || { echo "lwvsock-echo has no --seqpacket option yet"; return 1; }
+  echo_server echo 3 --seqpacket && $PEER seqpacket --cid 3 --port 1234
+}
+
+defcase httpd-via-socat 60
+case_httpd_via_socat() {
+  need "$HTTPD" || return 1
+  local www=/tmp/www.$$
+  mkdir -p "$www" && echo "<h1>lwvsock interop</h1>" > "$www/index.html" &&
+    head -c 1048576 /dev/urandom > "$www/big.bin" || return 1
+  bg httpd "$HTTPD" --device vhost-vsock:cid=3 --port 80 --root "$www"
+  $PEER wait --cid 3 --port 80 --seconds 15 || { echo "lwvsock-httpd did not come up: $(tail -3 "$LOGS/$CASE.httpd.log" | tr '\n' ' ')"; return 1; }
+  bg socat socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork VSOCK-CONNECT:3:80
+  python3 - "$www" <<'EOF'
+import hashlib, sys, time, urllib.request
+www = sys.argv[1]
+for _ in range(50):
+    try:
+        index = urllib.request.urlopen("http://127.0.0.1:8080/", timeout=20).read()
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("socat on 127.0.0.1:8080 never answered")
+if b"lwvsock interop" not in index:
+    sys.exit("GET / returned %r" % index[:80])
+big = urllib.request.urlopen("http://127.0.0.1:8080/big.bin", timeout=30).read()
+want = open(www + "/big.bin", "rb").read()
+if hashlib.sha256(big).digest() != hashlib.sha256(want).digest():
+    sys.exit("GET /big.bin: %d bytes, sha256 differs from the file's %d" % (len(big), len(want)))
+EOF
+}
+
+# ---- the runner --------------------------------------------------------------------
+if [ $LIST = 1 ]; then
+  for c in "${CASES[@]}"; do echo "${c%%:*} (${c##*:} s)"; done
+  exit 0
+fi
+
+# stop NAME's background processes, by PID, and wait until they are gone (their CIDs with them)
+reap() {
+  local pid i
+  [ -s "$LOGS/$1.pids" ] || return 0
+  for pid in $(cat "$LOGS/$1.pids"); do kill "$pid" 2>/dev/null; done
+  for pid in $(cat "$LOGS/$1.pids"); do
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+}
+
+passed=0 failed=0
+for c in "${CASES[@]}"; do
+  name=${c%%:*} limit=${c##*:}
+  if [ $# -gt 0 ]; then
+    sel=0
+    for p in "$@"; do case $name in $p) sel=1;; esac; done
+    [ $sel = 1 ] || continue
+  fi
+  fn=case_${name//-/_}
+  export -f "$fn"
+  export CASE=$name
+  t0=$SECONDS
+  timeout -k 3 "$limit" bash -c "$fn" > "$LOGS/$name.out" 2>&1
+  rc=$?
+  reap "$name"
+  dt=$((SECONDS - t0))
+  if [ $rc = 0 ]; then
+    echo "PASS $name (${dt}s)"
+    passed=$((passed + 1))
+  else
+    if [ $rc = 124 ] || [ $rc = 137 ]; then why="timed out after ${limit}s"
+    else why=$(grep -v '^\s*$' "$LOGS/$name.out" | tail -1); why=${why:-exit status $rc}; fi
+    echo "FAIL $name: $why"
+    for f in "$LOGS/$name.out" "$LOGS/$name".*.log; do
+      [ -s "$f" ] && { echo "  --- ${f##*/} (last lines)"; tail -8 "$f" | sed 's/^/  | /'; }
+    done
+    failed=$((failed + 1))
+  fi
+done
+rm -rf "$LOGS"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

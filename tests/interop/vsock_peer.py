@@ -1,0 +1,331 @@
+#!/usr/bin/python3
+"""vsock_peer.py - the Linux (host) side of the interop cases: AF_VSOCK
+clients and servers that check what lwvsock does.
+
+ONLY for the lwvsock test VM: it refuses unless tests/interop/guard.sh has
+passed in the calling script (LWVSOCK_ALLOW_VHOST_VSOCK=1, hostname
+lwvsock-testvm, marker /run/lwvsock-testvm). Every socket operation has a
+timeout; exit 0 means the check passed, 1 that it failed (the reason is on
+stderr), 2 a usage error.
+"""
+import argparse
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+PERF_MAGIC = b"LWVPERF1"
+PERF_HELLO = 24
+PERF_MOD = 251
+IO_TIMEOUT = 30.0
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def in_test_vm():
+    if os.environ.get("LWVSOCK_ALLOW_VHOST_VSOCK") != "1":
+        return False
+    if socket.gethostname() != "lwvsock-testvm" or not os.path.exists("/run/lwvsock-testvm"):
+        return False
+    with open("/proc/mounts") as f:
+        return any(l.split()[:3] == ["hostroot", "/", "9p"] for l in f)
+
+
+def vsock(kind=socket.SOCK_STREAM, timeout=IO_TIMEOUT):
+    s = socket.socket(socket.AF_VSOCK, kind)
+    s.settimeout(timeout)
+    return s
+
+
+def connect(cid, port, kind=socket.SOCK_STREAM, tries=1, timeout=IO_TIMEOUT):
+    """Connect, retrying refusals for a server that is still starting."""
+    last = None
+    for _ in range(tries):
+        s = vsock(kind, timeout)
+        try:
+            s.connect((cid, port))
+            return s
+        except OSError as e:
+            last = e
+            s.close()
+            time.sleep(0.2)
+    raise CheckFailed("connect to %d:%d failed: %s" % (cid, port, last))
+
+
+def pattern(offset, n):
+    """Bytes offset..offset+n of lwvsock-perf's stream (byte o is o % 251)."""
+    base = bytes(range(PERF_MOD)) * (n // PERF_MOD + 2)
+    start = offset % PERF_MOD
+    return base[start:start + n]
+
+
+def recv_all(s, bufsize=65536):
+    """Read to EOF; returns (bytes, sha256 hexdigest)."""
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = s.recv(bufsize)
+        if not b:
+            return n, h.hexdigest()
+        h.update(b)
+        n += len(b)
+
+
+# ---- commands -------------------------------------------------------------------
+
+def cmd_wait(a):
+    """Wait until CID:PORT accepts a connection (a server is up)."""
+    s = connect(a.cid, a.port, tries=int(a.seconds * 5), timeout=5)
+    s.close()
+
+
+def echo_one(a, idx, errors):
+    try:
+        s = connect(a.cid, a.port, tries=25)
+        data = os.urandom(a.bytes)
+        want = hashlib.sha256(data).hexdigest()
+
+        def sender():
+            try:
+                view = memoryview(data)
+                off = 0
+                while off < len(view):
+                    off += s.send(view[off:off + 65536])
+                s.shutdown(socket.SHUT_WR)   # half-close: the echo must still come back
+            except OSError as e:
+                errors.append("conn %d: send failed after %d bytes: %s" % (idx, off, e))
+
+        if a.abort_after:
+            errors = []   # the sender is cut off on purpose: its error is expected
+        t = threading.Thread(target=sender)
+        t.start()
+        if a.stall_ms:
+            time.sleep(a.stall_ms / 1000.0)   # a slow reader: lwvsock must stall, then resume
+        if a.abort_after:
+            got = 0
+            while got < a.abort_after:
+                b = s.recv(65536)
+                if not b:
+                    break
+                got += len(b)
+            # abrupt: the host sends SHUTDOWN, and lwvsock's packets still in
+            # flight meet a closed port, which the host answers with RST
+            s.shutdown(socket.SHUT_RDWR)
+            s.close()
+            t.join()
+            return
+        n, got = recv_all(s)
+        t.join()
+        s.close()
+        if n != len(data) or got != want:
+            errors.append("conn %d: echoed %d of %d bytes, sha256 %s" %
+                          (idx, n, len(data), "equal" if got == want else "differs"))
+    except (OSError, CheckFailed) as e:
+        errors.append("conn %d: %s" % (idx, e))
+
+
+def cmd_echo(a):
+    """Send random bytes over N connections at once; each must come back exactly."""
+    errors = []
+    threads = [threading.Thread(target=echo_one, args=(a, i, errors)) for i in range(a.conns)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dt = time.monotonic() - t0
+    if errors:
+        raise CheckFailed("; ".join(errors[:4]) + (" (+%d more)" % (len(errors) - 4) if len(errors) > 4 else ""))
+    print("%d connection(s) x %d bytes echoed exactly in %.2f s" % (a.conns, a.bytes, dt))
+
+
+def cmd_seqpacket(a):
+    """Message boundaries: every message comes back whole and alone."""
+    s = connect(a.cid, a.port, socket.SOCK_SEQPACKET, tries=25)
+    sizes = [1, 100, 4096, 40000, 7, 65000, 3][:a.count] or [1]
+    for i, n in enumerate(sizes):
+        msg = bytes([i & 0xff]) * n
+        s.send(msg)
+        got = s.recv(70000)
+        if got != msg:
+            raise CheckFailed("message %d of %d bytes came back as %d bytes" % (i, n, len(got)))
+    s.close()
+    print("%d messages echoed with their boundaries" % len(sizes))
+
+
+def cmd_refused(a):
+    """Connecting to a port nobody listens on fails with ECONNRESET at once."""
+    s = vsock(timeout=10)
+    t0 = time.monotonic()
+    try:
+        s.connect((a.cid, a.port))
+    except ConnectionResetError:
+        dt = time.monotonic() - t0
+        if dt > 1.0:
+            raise CheckFailed("ECONNRESET only after %.2f s" % dt)
+        print("ECONNRESET after %.3f s" % dt)
+        return
+    except OSError as e:
+        raise CheckFailed("connect failed with %s, want ECONNRESET" % e)
+    finally:
+        s.close()
+    raise CheckFailed("connect to unbound port %d:%d succeeded" % (a.cid, a.port))
+
+
+def serve_one(a, handle):
+    ls = vsock(timeout=a.timeout)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((socket.VMADDR_CID_ANY, a.port))
+    ls.listen(1)
+    if a.ready:
+        open(a.ready, "w").close()
+    c, peer = ls.accept()
+    ls.close()
+    c.settimeout(IO_TIMEOUT)
+    try:
+        handle(c, peer)
+    finally:
+        c.close()
+
+
+def read_hello(c):
+    hello = b""
+    while len(hello) < PERF_HELLO:
+        b = c.recv(PERF_HELLO - len(hello))
+        if not b:
+            raise CheckFailed("EOF inside the lwvsock-perf hello")
+        hello += b
+    if hello[:8] != PERF_MAGIC:
+        raise CheckFailed("no lwvsock-perf hello (got %r)" % hello[:8])
+    return struct.unpack("<QII", hello[8:])
+
+
+def cmd_sink(a):
+    """Accept one lwvsock-perf client; check count and pattern; reply after its EOF."""
+    def handle(c, peer):
+        count, flags, _ = read_hello(c)
+        if flags & 1:
+            raise CheckFailed("client asked for reverse mode; use 'source'")
+        if a.rcvbuf:
+            c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, a.rcvbuf)
+        n = 0
+        while True:
+            b = c.recv(a.chunk)
+            if not b:
+                break
+            if b != pattern(n, len(b)):
+                raise CheckFailed("data differs from the pattern near offset %d" % n)
+            n += len(b)
+            if a.slow_ms:
+                time.sleep(a.slow_ms / 1000.0)
+        if n != count:
+            raise CheckFailed("received %d bytes, the client announced %d" % (n, count))
+        # our send side is still open after the client's half-close
+        try:
+            c.send(b"bye")
+        except OSError as e:
+            raise CheckFailed("send after the client's SHUTDOWN(send) failed: %s (it shut down both ways?)" % e)
+        print("received %d bytes from %d:%d, pattern ok" % (n, peer[0], peer[1]))
+    serve_one(a, handle)
+
+
+def cmd_source(a):
+    """Accept one lwvsock-perf -R client and send it the bytes it asks for."""
+    def handle(c, peer):
+        count, flags, _ = read_hello(c)
+        if not flags & 1:
+            raise CheckFailed("client did not ask for reverse mode")
+        off = 0
+        while off < count:
+            n = min(65536, count - off)
+            c.sendall(pattern(off, n))
+            off += n
+        c.shutdown(socket.SHUT_WR)
+        recv_all(c)
+        print("sent %d bytes to %d:%d" % (count, peer[0], peer[1]))
+    serve_one(a, handle)
+
+
+def cmd_loopback(a):
+    """Linux only (no lwvsock): echo over vsock_loopback (CID 1)."""
+    ls = vsock()
+    ls.bind((socket.VMADDR_CID_ANY, a.port))
+    ls.listen(1)
+
+    def server():
+        c, _ = ls.accept()
+        c.settimeout(IO_TIMEOUT)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            c.sendall(b)
+        c.close()
+    t = threading.Thread(target=server)
+    t.start()
+    a.cid = 1
+    errors = []
+    echo_one(a, 0, errors)
+    t.join()
+    ls.close()
+    if errors:
+        raise CheckFailed(errors[0])
+    print("%d bytes echoed over vsock loopback" % a.bytes)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def add(name, fn, help_):
+        sp = sub.add_parser(name, help=help_)
+        sp.set_defaults(fn=fn)
+        sp.add_argument("--port", type=int, required=True)
+        return sp
+
+    sp = add("wait", cmd_wait, "wait until CID:PORT accepts")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--seconds", type=float, default=15)
+    sp = add("echo", cmd_echo, "exact echo over N connections")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--bytes", type=int, default=65536)
+    sp.add_argument("--conns", type=int, default=1)
+    sp.add_argument("--stall-ms", type=int, default=0, help="do not read for this long first")
+    sp.add_argument("--abort-after", type=int, default=0, help="close abruptly after this many echoed bytes")
+    sp = add("seqpacket", cmd_seqpacket, "SEQPACKET message boundaries")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--count", type=int, default=7)
+    sp = add("refused", cmd_refused, "connect to an unbound port: ECONNRESET at once")
+    sp.add_argument("--cid", type=int, required=True)
+    for name, fn, h in (("sink", cmd_sink, "serve one lwvsock-perf client"),
+                        ("source", cmd_source, "serve one lwvsock-perf -R client")):
+        sp = add(name, fn, h)
+        sp.add_argument("--timeout", type=float, default=30, help="seconds to wait for the client")
+        sp.add_argument("--ready", help="create this file once listening")
+        sp.add_argument("--slow-ms", type=int, default=0, help="sleep between reads (slow reader)")
+        sp.add_argument("--chunk", type=int, default=65536)
+        sp.add_argument("--rcvbuf", type=int, default=0)
+    sp = add("loopback", cmd_loopback, "Linux-only echo over CID 1")
+    sp.add_argument("--bytes", type=int, default=1 << 20)
+    sp.set_defaults(conns=1, stall_ms=0, abort_after=0)
+    a = p.parse_args()
+    if not in_test_vm():
+        print("vsock_peer.py: REFUSING: AF_VSOCK is only used inside the lwvsock test VM "
+              "(run through tests/interop/vm.sh; guard.sh sets LWVSOCK_ALLOW_VHOST_VSOCK=1)", file=sys.stderr)
+        return 99
+    try:
+        a.fn(a)
+    except (CheckFailed, OSError) as e:
+        print("vsock_peer.py %s: %s" % (a.cmd, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
