@@ -1,1 +1,31 @@
-# examples/local.mk: the examples owner fills this fragment (see Makefile.am for the variables to append to).
+# examples/local.mk: the example programs and their tests (the examples owner's).
+#
+# lwvsock-httpd, lwvsock-echo and lwvsock-perf share examples/common.c (options,
+# device bring-up, main loop, pcap tap, the sim's TCP forwards). They are built,
+# not installed (noinst): run them from the build tree, or through scripts/demo.sh.
+if ENABLE_EXAMPLES
+EXAMPLES_COMMON_SOURCES = examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+EXAMPLES_LDADD = liblwvsock.la
+
+noinst_PROGRAMS += examples/lwvsock-httpd examples/lwvsock-echo examples/lwvsock-perf
+
+examples_lwvsock_httpd_SOURCES = examples/httpd.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_httpd_LDADD = $(EXAMPLES_LDADD)
+
+examples_lwvsock_echo_SOURCES = examples/echo.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_echo_LDADD = $(EXAMPLES_LDADD)
+
+examples_lwvsock_perf_SOURCES = examples/perf.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_perf_LDADD = $(EXAMPLES_LDADD)
+
+# Loopback-only, bounded in time; each starts its own server and ends it by PID.
+# examples/lib.sh is sourced by them; examples/excheck.py is their client.
+EXAMPLE_TESTS = \
+	examples/test-httpd.sh \
+	examples/test-echo.sh \
+	examples/test-perf.sh \
+	examples/test-pcap.sh
+TESTS += $(EXAMPLE_TESTS)
+endif
+EXTRA_DIST += examples/lib.sh examples/excheck.py \
+	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh

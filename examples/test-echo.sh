@@ -1,0 +1,12 @@
+#!/bin/sh
+# lwvsock-echo over the simulated host: concurrent connections through
+# --forward, bytes in == bytes out, one client slow to read (flow control).
+. "${srcdir:-.}/examples/lib.sh"
+ex_setup
+ECHO=$(ex_prog lwvsock-echo)
+PORT=$(ex_free_port)
+ex_start_server "echoing" "$ECHO" --device sim --port 1234 --forward "$PORT:1234" --quiet
+"$EX_PY" "$srcdir/examples/excheck.py" echo "$PORT" || ex_fail "echo checks"
+ex_stop_server
+echo "ok echo"
+exit 0
