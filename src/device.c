@@ -129,7 +129,7 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
   size_t off_ev = align_up(off_tx + virtq_ring_size(txn), 64);
   size_t off_evbuf = align_up(off_ev + (evn ? virtq_ring_size(evn) : 0), 64);
   size_t off_txbuf = align_up(off_evbuf + (size_t)evn * 8u, 64);
-  size_t off_rxbuf = align_up(off_txbuf + txbuf_mem_size(dev->npkts, dev->nslots), 64);
+  size_t off_rxbuf = align_up(off_txbuf + txbuf_mem_size(dev->npkts), 64);
   size_t total = align_up(off_rxbuf + rxbuf_mem_size(dev->nrxbufs), 4096);
   uint8_t *base;
   uint16_t i;
@@ -239,7 +239,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   }
   dev->nrxbufs = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
   dev->npkts = txn;
-  dev->nslots = LWVSOCK_TX_SLOTS;
+  dev->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
   err = dev_setup_memory(dev, rxn, txn, evn);
   if (err != ERR_OK) {
     return err;

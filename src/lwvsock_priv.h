@@ -76,6 +76,7 @@ struct pbuf *rxbuf_take_pbuf(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t
 struct txslot {
   uint8_t *mem;
   uint64_t dma;
+  uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE or LWVSOCK_TX_SMALL_SLOT_SIZE */
   struct lwvsock_pcb *owner; /* NULL once its pcb is gone (orphaned: freed when idle) */
   uint32_t fill;             /* bytes written by the application */
   uint32_t sent;             /* bytes handed to the device */
@@ -92,18 +93,19 @@ struct txpkt {
   uint32_t len;              /* payload bytes */
 };
 
-/** Bytes of device memory for @p npkts header slots and @p nslots payload slots. */
-size_t txbuf_mem_size(uint16_t npkts, uint16_t nslots);
-/** Set up dev->npkts header slots and dev->nslots payload slots over @p mem. */
+/** Bytes of device memory for @p npkts header slots and the payload slots. */
+size_t txbuf_mem_size(uint16_t npkts);
+/** Set up dev->npkts header slots and the payload slots over @p mem. */
 int txbuf_setup(struct lwvsock_dev *dev, uint8_t *mem);
 void txbuf_fini(struct lwvsock_dev *dev);
 /** Take completed tx buffers back from the device; credits pcbs with sent bytes. */
 int txbuf_reclaim(struct lwvsock_dev *dev);
 /**
- * Send a header-only packet (control). Queued in the bounded reply store when
- * the ring is full. Returns ERR_OK, or ERR_MEM when even the store is full.
+ * Send a header-only packet (control). When the ring is full it waits in the
+ * bounded reply store if @p may_store (replies to received packets), else
+ * ERR_WOULDBLOCK (the sender retries). ERR_MEM when the store is full too.
  */
-err_t dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h);
+err_t dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_store);
 /** Send queued reply-store packets. */
 void txbuf_flush_replies(struct lwvsock_dev *dev);
 /**
@@ -113,12 +115,15 @@ void txbuf_flush_replies(struct lwvsock_dev *dev);
 err_t dev_send_rw(struct lwvsock_dev *dev, struct vsock_hdr *h, uint16_t slot, uint32_t len);
 /** Kick the tx queue if anything was added and the device wants it. */
 void txbuf_kick(struct lwvsock_dev *dev);
-/** Allocate a free slot for @p owner; LWVSOCK_NONE16 when none is free. */
-uint16_t txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner);
+/**
+ * Allocate a free slot for @p owner, a small one when @p want fits it (else a
+ * big one), falling back to the other size; LWVSOCK_NONE16 when none is free.
+ */
+uint16_t txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner, uint32_t want);
 /** Release a slot that no packet references any more. */
 void txslot_free(struct lwvsock_dev *dev, uint16_t slot);
-/** Number of free slots. */
-uint16_t txslot_free_count(const struct lwvsock_dev *dev);
+/** Bytes all free slots together can take. */
+uint32_t txslot_room(const struct lwvsock_dev *dev);
 
 /* ---- connections (pcb.c) ---------------------------------------------------- */
 
@@ -233,7 +238,8 @@ struct lwvsock_dev {
 
   /* tx */
   struct txslot *slots;
-  uint16_t nslots, slot_free_head, slot_free_count;
+  uint16_t nslots;
+  uint16_t slot_free_head[2], slot_free_count[2]; /* [0] big, [1] small */
   struct txpkt *pkts;        /* one per header slot */
   uint8_t *hdrmem;           /* header slots in device memory */
   uint16_t npkts, pkt_free_head;

@@ -312,13 +312,16 @@ pcb_credit_sent(struct lwvsock_pcb *pcb)
   pcb->flags &= (uint16_t)~PCB_F_CREDIT_UPDATE;
 }
 
-static void
-pcb_send_ctrl(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags)
+/* Control packet for a connection; @p may_store: it may wait in the reply store. */
+static err_t
+pcb_send_ctrl_ex(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags, bool may_store)
 {
   struct vsock_hdr h;
+  err_t err;
 
   pcb_hdr(pcb, &h, op, flags);
-  if (dev_send_ctrl(pcb->dev, &h) == ERR_OK) {
+  err = dev_send_ctrl(pcb->dev, &h, may_store);
+  if (err == ERR_OK) {
     pcb_credit_sent(pcb);
     if (op == VIRTIO_VSOCK_OP_CREDIT_UPDATE) {
       pcb->dev->st.credit_updates_tx++;
@@ -326,6 +329,13 @@ pcb_send_ctrl(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags)
       pcb->dev->st.credit_requests_tx++;
     }
   }
+  return err;
+}
+
+static void
+pcb_send_ctrl(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags)
+{
+  (void)pcb_send_ctrl_ex(pcb, op, flags, true);
 }
 
 /* RST in answer to a packet no socket wants. Never answers an RST. */
@@ -344,7 +354,7 @@ reply_rst(struct lwvsock_dev *dev, const struct vsock_hdr *in)
   h.dst_port = in->src_port;
   h.type = in->type;
   h.op = VIRTIO_VSOCK_OP_RST;
-  (void)dev_send_ctrl(dev, &h);
+  (void)dev_send_ctrl(dev, &h, true);
 }
 
 /* Largest payload one packet to this peer may carry. */
@@ -453,13 +463,19 @@ pcb_flush(struct lwvsock_pcb *pcb)
       return; /* loopback delivery cannot kill us, but stay defensive */
     }
   }
+  /* Our own control packets wait for ring space (retried on the next poll)
+     rather than fill the reply store that replies to the peer depend on. */
   if ((pcb->flags & PCB_F_SHUT_PENDING) && pcb_all_sent(pcb)) {
+    if (pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_SHUTDOWN, pcb->shut_sent | pcb->shut_want, false) != ERR_OK) {
+      pcb_dirty(pcb);
+      return;
+    }
     pcb->flags &= (uint16_t)~PCB_F_SHUT_PENDING;
     pcb->shut_sent |= pcb->shut_want;
-    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_SHUTDOWN, pcb->shut_sent);
   }
-  if (pcb->flags & PCB_F_CREDIT_UPDATE) {
-    pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+  if ((pcb->flags & PCB_F_CREDIT_UPDATE) &&
+      pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, false) != ERR_OK) {
+    pcb_dirty(pcb);
   }
 }
 
@@ -1181,10 +1197,11 @@ static uint32_t
 pcb_slot_room(const struct lwvsock_pcb *pcb)
 {
   const struct lwvsock_dev *dev = pcb->dev;
-  uint32_t room = (uint32_t)dev->slot_free_count * LWVSOCK_TX_SLOT_SIZE;
+  uint32_t room = txslot_room(dev);
 
   if (pcb->type == LWVSOCK_STREAM && pcb->snd_tail != LWVSOCK_NONE16) {
-    room += LWVSOCK_TX_SLOT_SIZE - dev->slots[pcb->snd_tail].fill;
+    const struct txslot *t = &dev->slots[pcb->snd_tail];
+    room += t->size - t->fill;
   }
   return room;
 }
@@ -1221,8 +1238,8 @@ pcb_append(struct lwvsock_pcb *pcb, const struct pbuf *p, const uint8_t *data, u
   while (done < len) {
     uint32_t n;
     if (fresh || pcb->snd_tail == LWVSOCK_NONE16 ||
-        dev->slots[pcb->snd_tail].fill == LWVSOCK_TX_SLOT_SIZE) {
-      uint16_t si = txslot_alloc(dev, pcb);
+        dev->slots[pcb->snd_tail].fill == dev->slots[pcb->snd_tail].size) {
+      uint16_t si = txslot_alloc(dev, pcb, len - done);
       LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
       if (pcb->snd_tail != LWVSOCK_NONE16) {
         dev->slots[pcb->snd_tail].next = si;
@@ -1234,7 +1251,7 @@ pcb_append(struct lwvsock_pcb *pcb, const struct pbuf *p, const uint8_t *data, u
       fresh = false;
     }
     s = &dev->slots[pcb->snd_tail];
-    n = LWIP_MIN(len - done, LWVSOCK_TX_SLOT_SIZE - s->fill);
+    n = LWIP_MIN(len - done, s->size - s->fill);
     if (p != NULL) {
       pbuf_copy_partial(p, s->mem + s->fill, (u16_t)n, (u16_t)done);
     } else {

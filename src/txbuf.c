@@ -19,9 +19,10 @@
 #define HDR_STRIDE 48u /* 44 rounded up to 16 */
 
 size_t
-txbuf_mem_size(uint16_t npkts, uint16_t nslots)
+txbuf_mem_size(uint16_t npkts)
 {
-  return (size_t)npkts * HDR_STRIDE + (size_t)nslots * LWVSOCK_TX_SLOT_SIZE;
+  return (size_t)npkts * HDR_STRIDE + (size_t)LWVSOCK_TX_SLOTS * LWVSOCK_TX_SLOT_SIZE +
+         (size_t)LWVSOCK_TX_SMALL_SLOTS * LWVSOCK_TX_SMALL_SLOT_SIZE;
 }
 
 int
@@ -43,11 +44,19 @@ txbuf_setup(struct lwvsock_dev *dev, uint8_t *mem)
     dev->pkt_free_head = i;
   }
   mem += (size_t)dev->npkts * HDR_STRIDE;
-  dev->slot_free_head = LWVSOCK_NONE16;
-  dev->slot_free_count = 0;
+  dev->slot_free_head[0] = dev->slot_free_head[1] = LWVSOCK_NONE16;
+  dev->slot_free_count[0] = dev->slot_free_count[1] = 0;
   for (i = dev->nslots; i-- > 0;) {
-    dev->slots[i].mem = mem + (size_t)i * LWVSOCK_TX_SLOT_SIZE;
-    dev->slots[i].dma = dev_dma(dev, dev->slots[i].mem);
+    struct txslot *s = &dev->slots[i];
+    if (i < LWVSOCK_TX_SLOTS) {
+      s->size = LWVSOCK_TX_SLOT_SIZE;
+      s->mem = mem + (size_t)i * LWVSOCK_TX_SLOT_SIZE;
+    } else {
+      s->size = LWVSOCK_TX_SMALL_SLOT_SIZE;
+      s->mem = mem + (size_t)LWVSOCK_TX_SLOTS * LWVSOCK_TX_SLOT_SIZE +
+               (size_t)(i - LWVSOCK_TX_SLOTS) * LWVSOCK_TX_SMALL_SLOT_SIZE;
+    }
+    s->dma = dev_dma(dev, s->mem);
     txslot_free(dev, i);
   }
   return 0;
@@ -64,18 +73,29 @@ txbuf_fini(struct lwvsock_dev *dev)
   dev->replies = NULL;
 }
 
-uint16_t
-txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner)
+static unsigned
+slot_class(const struct txslot *s)
 {
-  uint16_t i = dev->slot_free_head;
+  return s->size == LWVSOCK_TX_SLOT_SIZE ? 0 : 1;
+}
+
+uint16_t
+txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner, uint32_t want)
+{
+  unsigned c = want <= LWVSOCK_TX_SMALL_SLOT_SIZE ? 1 : 0;
+  uint16_t i;
   struct txslot *s;
 
+  if (dev->slot_free_head[c] == LWVSOCK_NONE16) {
+    c ^= 1;
+  }
+  i = dev->slot_free_head[c];
   if (i == LWVSOCK_NONE16) {
     return i;
   }
   s = &dev->slots[i];
-  dev->slot_free_head = s->next;
-  dev->slot_free_count--;
+  dev->slot_free_head[c] = s->next;
+  dev->slot_free_count[c]--;
   s->owner = owner;
   s->fill = s->sent = s->msg_end = 0;
   s->inflight = 0;
@@ -89,17 +109,20 @@ txslot_free(struct lwvsock_dev *dev, uint16_t i)
 {
   struct txslot *s = &dev->slots[i];
 
+  unsigned c = slot_class(s);
+
   LWIP_ASSERT("slot idle", s->inflight == 0);
   s->owner = NULL;
-  s->next = dev->slot_free_head;
-  dev->slot_free_head = i;
-  dev->slot_free_count++;
+  s->next = dev->slot_free_head[c];
+  dev->slot_free_head[c] = i;
+  dev->slot_free_count[c]++;
 }
 
-uint16_t
-txslot_free_count(const struct lwvsock_dev *dev)
+uint32_t
+txslot_room(const struct lwvsock_dev *dev)
 {
-  return dev->slot_free_count;
+  return (uint32_t)dev->slot_free_count[0] * LWVSOCK_TX_SLOT_SIZE +
+         (uint32_t)dev->slot_free_count[1] * LWVSOCK_TX_SMALL_SLOT_SIZE;
 }
 
 static void
@@ -195,7 +218,7 @@ tx_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
 }
 
 err_t
-dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h)
+dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_store)
 {
   struct vsock_hdr c = *h;
 
@@ -203,16 +226,18 @@ dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h)
   if (dev_is_local_cid(dev, c.dst_cid)) {
     return tx_loop(dev, &c, NULL);
   }
-  if (c.op == VIRTIO_VSOCK_OP_RST) {
-    dev->st.rst_tx++;
-  }
   if (dev->nreplies == 0 && tx_post(dev, &c, LWVSOCK_NONE16) == ERR_OK) {
+    dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
     return ERR_OK;
+  }
+  if (!may_store) {
+    return ERR_WOULDBLOCK;
   }
   if (dev->nreplies >= LWVSOCK_REPLY_QUEUE_MAX) {
     dev->st.pool_exhausted++;
     return ERR_MEM;
   }
+  dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
   dev->replies[(dev->reply_head + dev->nreplies) % LWVSOCK_REPLY_QUEUE_MAX] = c;
   dev->nreplies++;
   return ERR_OK;

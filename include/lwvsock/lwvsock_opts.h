@@ -40,7 +40,16 @@
 
 /** Number of tx slots. */
 #if !defined LWVSOCK_TX_SLOTS || defined __DOXYGEN__
-#define LWVSOCK_TX_SLOTS              64
+#define LWVSOCK_TX_SLOTS              48
+#endif
+
+/** Small tx slots: a small write takes one of these, so many connections can
+    each have a little data queued without tying up the big slots. */
+#if !defined LWVSOCK_TX_SMALL_SLOT_SIZE || defined __DOXYGEN__
+#define LWVSOCK_TX_SMALL_SLOT_SIZE    2048
+#endif
+#if !defined LWVSOCK_TX_SMALL_SLOTS || defined __DOXYGEN__
+#define LWVSOCK_TX_SMALL_SLOTS        1024
 #endif
 
 /** Largest RW payload we send (devices drop bigger packets). */
