@@ -14,6 +14,7 @@
 
 #include "lwip/init.h"
 #include "lwip/stats.h"
+#include "lwvsock_priv.h"
 
 /* Pool names in memp_t order, from the same list lwIP builds memp_t from. */
 static const char *const pool_names[] = {
@@ -25,7 +26,7 @@ static const char *const pool_names[] = {
 static mem_size_t mem_baseline;
 static u16_t memp_baseline[MEMP_MAX];
 
-_Static_assert(MEMP_MAX < 63, "the skip mask of lwvsock_check_ensure_no_alloc() has 64 bits");
+_Static_assert(MEMP_MAX < 63, "SKIP_POOL() bits stay below SKIP_LWVSOCK_PCB");
 _Static_assert(sizeof(pool_names) / sizeof(pool_names[0]) == MEMP_MAX, "pool name table matches memp_t");
 
 Suite *
@@ -61,6 +62,11 @@ lwvsock_check_ensure_no_alloc(unsigned long long skip)
                     "memp pool %s: %lu in use, %lu after lwip_init()", pool_names[i],
                     (unsigned long)lwip_stats.memp[i]->used, (unsigned long)memp_baseline[i]);
     }
+  }
+  /* lwvsock's private pool (src/pcb.c) is not one of lwIP's memp_t pools. */
+  if (!(skip & SKIP_LWVSOCK_PCB)) {
+    ck_assert_msg(memp_LWVSOCK_PCB.stats->used == 0, "lwvsock pcb pool: %lu in use",
+                  (unsigned long)memp_LWVSOCK_PCB.stats->used);
   }
 }
 

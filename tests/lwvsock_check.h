@@ -39,11 +39,12 @@ Suite *lwvsock_test_suite(void);
 /* Skip mask for lwvsock_check_ensure_no_alloc(). */
 #define SKIP_POOL(x) (1ull << (x))
 #define SKIP_HEAP    (1ull << MEMP_MAX)
+#define SKIP_LWVSOCK_PCB (1ull << 63)
 
 /**
  * Fail the running test when lwIP's heap or any memp pool (except those in
  * @p skip) has more in use than right after lwip_init() (which main() calls
- * once), naming the pool and the counts.
+ * once), or when lwvsock's pcb pool is not empty, naming the pool and counts.
  */
 void lwvsock_check_ensure_no_alloc(unsigned long long skip);
 
