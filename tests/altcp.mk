@@ -1,1 +1,18 @@
-# tests/altcp.mk: the altcp owner fills this fragment (see Makefile.am for the variables to append to).
+# tests/altcp.mk: the altcp provider, its header and its tests (the altcp owner's).
+liblwvsock_la_SOURCES += src/altcp_vsock.c
+pkginclude_HEADERS += include/lwvsock/altcp_vsock.h
+
+# test_altcp also runs lwIP's stock httpd, compiled unchanged from $(LWIP_DIR)
+# through tests/altcp_httpd.c: the -D redirects its altcp_tcp_new_ip_type() to
+# vsock, and its pages come from tests/altcp_fsdata.c plus a custom file the
+# test generates. These settings are test-local: they change no library ABI.
+check_PROGRAMS += tests/test_altcp
+TESTS += tests/test_altcp
+tests_test_altcp_SOURCES = tests/test_altcp.c tests/altcp_httpd.c $(TEST_COMMON_SOURCES)
+tests_test_altcp_CPPFLAGS = $(AM_CPPFLAGS) -I$(LWIP_DIR)/src -I$(top_srcdir)/tests \
+	-Daltcp_tcp_new_ip_type=lwvsock_altcp_new_ip_type \
+	-DLWIP_HTTPD_CUSTOM_FILES=1 -DHTTPD_FSDATA_FILE='"altcp_fsdata.c"'
+tests_test_altcp_CFLAGS = $(TEST_CFLAGS)
+tests_test_altcp_LDFLAGS = $(TEST_LDFLAGS)
+tests_test_altcp_LDADD = $(TEST_LDADD)
+EXTRA_DIST += tests/altcp_fsdata.c
