@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# demo.sh - see lwvsock serve a web page over virtio-vsock.
+#
+# Default: installs missing build packages (Debian, as root), fetches lwIP,
+# builds in build/ (configured once), then runs lwvsock-httpd on the simulated
+# host with 127.0.0.1:PORT forwarded to vsock port 80, until Ctrl-C.
+#
+# --qemu: runs lwvsock-httpd on Linux's /dev/vhost-vsock (as guest CID 3) inside
+# the throwaway QEMU test VM (tests/interop/vm.sh), where socat bridges
+# 127.0.0.1:8080 to VSOCK 3:80 and curl fetches the page; prints it and exits.
+# Nothing vsock is ever opened on this machine itself.
+set -euo pipefail
+
+usage() {
+  cat <<USAGE
+usage: scripts/demo.sh [--port TCP] [--root DIR] [--no-install] [--qemu] [--help]
+
+  --port TCP     loopback TCP port to forward to vsock port 80 (default 8080)
+  --root DIR     serve the files under DIR (default: the built-in page)
+  --no-install   do not install missing Debian packages (only say which)
+  --qemu         run on Linux vhost-vsock inside the test VM and fetch one page
+  --help         this help
+Environment: JOBS (parallel make jobs), LWIP_DIR (lwIP tree; default ./lwip).
+USAGE
+}
+
+die() { echo "demo.sh: $*" >&2; exit 1; }
+
+# ---- inside the test VM (reached through vm.sh; refuses anywhere else) ---------
+if [ "${1:-}" = --in-vm ]; then
+  build=$2
+  # guard.sh exits 99 unless this really is the test VM.
+  . "$(dirname "$0")/../tests/interop/guard.sh"
+  pids=()
+  cleanup() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; wait "$p" 2>/dev/null || :; done; }
+  trap cleanup EXIT
+  "$build/examples/lwvsock-httpd" --device vhost-vsock:cid=3 --port 80 >/tmp/httpd.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do grep -q serving /tmp/httpd.log && break; sleep 0.2; done
+  grep -q serving /tmp/httpd.log || { cat /tmp/httpd.log; die "lwvsock-httpd did not start"; }
+  socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork VSOCK-CONNECT:3:80 &
+  pids+=($!)
+  echo "---- curl -i http://127.0.0.1:8080/ (socat -> VSOCK 3:80 -> lwvsock-httpd on vhost-vsock)"
+  rc=0
+  # socat may take a moment to listen under TCG: retry refused connects
+  curl -sS -i --no-styled-output --max-time 60 --retry 30 --retry-delay 1 --retry-connrefused http://127.0.0.1:8080/ || rc=$?
+  echo "----"
+  kill -TERM "${pids[0]}"
+  wait "${pids[0]}" || rc=1
+  pids=("${pids[1]}")
+  cat /tmp/httpd.log
+  exit $rc
+fi
+
+port=8080 root= install=yes qemu=no
+while [ $# -gt 0 ]; do
+  case $1 in
+    --port) [ $# -ge 2 ] || die "--port needs a TCP port"; port=$2; shift ;;
+    --root) [ $# -ge 2 ] || die "--root needs a directory"; root=$2; shift ;;
+    --no-install) install=no ;;
+    --qemu) qemu=yes ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "demo.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case $port in ''|*[!0-9]*) die "--port '$port': give a TCP port number" ;; esac
+[ -z "$root" ] || [ -d "$root" ] || die "--root '$root': not a directory"
+[ -z "$root" ] || root=$(cd "$root" && pwd)
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+lwip_dir=${LWIP_DIR:-$top/lwip}
+
+# ---- packages (the build set of scripts/check.sh; --qemu also needs the VM's) ----
+pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
+[ $qemu = no ] || pkgs="$pkgs qemu-system-x86 kmod cpio socat curl"
+missing=
+for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ $install = no ] || [ "$(id -u)" != 0 ]; then
+    die "missing packages:$missing; install them (as root): apt-get update && apt-get install -y$missing"
+  fi
+  echo "demo.sh: installing$missing"
+  export DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-noninteractive}
+  apt-get update -q && apt-get install -y -q $missing || die "apt-get install$missing failed"
+fi
+
+# ---- lwIP and the build ----------------------------------------------------------
+[ -f "$lwip_dir/src/include/lwip/init.h" ] || scripts/get-lwip.sh "$lwip_dir"
+if [ ! -f build/Makefile ]; then
+  [ -x configure ] || autoreconf -fi
+  mkdir -p build
+  (cd build && ../configure --with-lwip="$lwip_dir") || die "configure failed (see build/config.log)"
+fi
+make -C build -j"$jobs" examples/lwvsock-httpd >/dev/null || die "build failed: run 'make -C build' to see why"
+
+if [ $qemu = yes ]; then
+  echo "demo.sh: booting the test VM (TCG, about a minute)..."
+  exec tests/interop/vm.sh -t 300 -- bash "$top/scripts/demo.sh" --in-vm "$top/build"
+fi
+
+echo
+echo "  lwvsock-httpd is serving over virtio-vsock (simulated host)."
+echo "  Open http://127.0.0.1:$port/  (e.g. curl -i http://127.0.0.1:$port/)"
+echo "  Ctrl-C stops it and prints the counters."
+echo
+exec build/examples/lwvsock-httpd --device sim --port 80 --forward "$port:80" ${root:+--root "$root"}
