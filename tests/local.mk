@@ -7,3 +7,10 @@ tests_test_hdr_SOURCES = tests/test_hdr.c $(TEST_COMMON_SOURCES)
 tests_test_hdr_CFLAGS = $(TEST_CFLAGS)
 tests_test_hdr_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_hdr_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/test_clock
+TESTS += tests/test_clock
+tests_test_clock_SOURCES = tests/test_clock.c $(TEST_COMMON_SOURCES)
+tests_test_clock_CFLAGS = $(TEST_CFLAGS)
+tests_test_clock_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_clock_LDADD = $(TEST_LDADD)
