@@ -740,12 +740,18 @@ sim_deliver(struct lwvsock_sim *sim)
   if (sim->faults.stall_rx || !vq->ready || vq->broken || vq->need_kick) {
     return 0;
   }
-  while (work < SIM_PKT_WEIGHT &&
-         (sim->inject_head != NULL || sim->orphan_head != NULL || sim->send_head != 0)) {
+  while (work < SIM_PKT_WEIGHT) {
     struct sim_chain c;
     struct sim_iter it;
     uint32_t written;
 
+    /* a socket may have lost its work since it was queued (credit shrank, guest shut down) */
+    while (sim->send_head != 0 && !sim_has_work(sim, sim->socks[sim->send_head])) {
+      sim_sl_remove(sim, sim->socks[sim->send_head]);
+    }
+    if (sim->inject_head == NULL && sim->orphan_head == NULL && sim->send_head == 0) {
+      break;
+    }
     if (sim_vq_pop(sim, vq, &c) <= 0) {
       break;
     }
