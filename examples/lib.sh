@@ -47,27 +47,32 @@ ex_free_port() {
 }
 
 # ex_start_server PATTERN CMD...: start CMD (stderr+stdout to $EX_LOG) and wait
-# up to 10 s for PATTERN in its log. Fails when the server exits first.
+# up to 30 s for PATTERN in its log. Fails when the server exits first.
+# EX_WRAP runs the server under a tool, e.g.
+#   EX_WRAP="valgrind --error-exitcode=3 --leak-check=full" make check
 ex_start_server() {
   pat=$1; shift
+  if [ -n "${EX_WRAP:-}" ]; then
+    set -- "$EX_BUILD/libtool" --mode=execute $EX_WRAP "$@"
+  fi
   "$@" >"$EX_LOG" 2>&1 &
   EX_PID=$!
   i=0
-  while [ $i -lt 100 ]; do
+  while [ $i -lt 300 ]; do
     grep -q "$pat" "$EX_LOG" 2>/dev/null && return 0
     kill -0 "$EX_PID" 2>/dev/null || { wait "$EX_PID"; rc=$?; EX_PID=; ex_fail "server exited ($rc) before '$pat'"; }
     sleep 0.1
     i=$((i + 1))
   done
-  ex_fail "server did not print '$pat' within 10 s"
+  ex_fail "server did not print '$pat' within 30 s"
 }
 
-# ex_stop_server: SIGTERM our server, wait up to 10 s, require exit status 0
+# ex_stop_server: SIGTERM our server, wait up to 30 s, require exit status 0
 # and the device counters in its log.
 ex_stop_server() {
   kill -TERM "$EX_PID" 2>/dev/null
   i=0
-  while kill -0 "$EX_PID" 2>/dev/null && [ $i -lt 100 ]; do
+  while kill -0 "$EX_PID" 2>/dev/null && [ $i -lt 300 ]; do
     sleep 0.1
     i=$((i + 1))
   done
@@ -75,7 +80,7 @@ ex_stop_server() {
     kill -KILL "$EX_PID" 2>/dev/null
     wait "$EX_PID" 2>/dev/null
     EX_PID=
-    ex_fail "server ignored SIGTERM for 10 s"
+    ex_fail "server ignored SIGTERM for 30 s"
   fi
   wait "$EX_PID"
   rc=$?
