@@ -3,7 +3,7 @@
  * main() of every lwvsock test program, and the helpers of lwvsock_check.h.
  *
  * Environment (libcheck's own): CK_FORK=no runs tests in-process (for gdb and
- * valgrind), CK_RUN_CASE / CK_RUN_SUITE select tests, CK_VERBOSITY sets the
+ * valgrind), CK_INCLUDE_TAGS=test_name selects a test, CK_VERBOSITY sets the
  * summary detail, CK_TAP_LOG_FILE_NAME=- writes TAP to stdout (make check).
  */
 #include "lwvsock_check.h"
@@ -35,8 +35,10 @@ create_suite(const char *name, testfunc *tests, size_t num_tests, SFun setup, SF
   size_t i;
   Suite *s = suite_create(name);
 
+  /* One test case per test, tagged with the test's name: CK_INCLUDE_TAGS=name runs just it. */
   for (i = 0; i < num_tests; i++) {
     TCase *tc = tcase_create(name);
+    tcase_set_tags(tc, tests[i]->name);
     if ((setup != NULL) || (teardown != NULL)) {
       tcase_add_checked_fixture(tc, setup, teardown);
     }
@@ -84,7 +86,7 @@ main(int argc, char **argv)
             "usage: %s\n"
             "Runs this program's unit tests (libcheck). Settings come from the environment:\n"
             "  CK_FORK=no               run in-process (for gdb, valgrind)\n"
-            "  CK_RUN_CASE=NAME         run only the test case NAME\n"
+            "  CK_INCLUDE_TAGS=NAME     run only the test NAME (e.g. test_hdr_roundtrip)\n"
             "  CK_VERBOSITY=LEVEL       silent, minimal, normal (default) or verbose\n"
             "  CK_TAP_LOG_FILE_NAME=-   print TAP to stdout (as make check does)\n",
             argv[0]);
