@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lwip/altcp.h"
+#include "lwip/priv/altcp_priv.h"
 #include "lwip/apps/fs.h"
 #include "lwip/apps/http_client.h"
 #include "lwip/apps/httpd.h"
@@ -605,6 +606,7 @@ struct server {
   int accepts;
   err_t accept_ret;     /* returned from accept */
   int lie_abrt;         /* recv returns ERR_ABRT without aborting */
+  int abort_in_recv;    /* recv aborts its conn (and says so) */
   int errs;
   err_t err;
 };
@@ -632,6 +634,11 @@ server_recv(void *arg, struct altcp_pcb *conn, struct pbuf *p, err_t err)
   }
   if (srv->lie_abrt) {
     pbuf_free(p);
+    return ERR_ABRT;
+  }
+  if (srv->abort_in_recv) {
+    pbuf_free(p);
+    altcp_abort(conn);
     return ERR_ABRT;
   }
   if (altcp_sndbuf(conn) < p->tot_len) {
@@ -807,6 +814,47 @@ START_TEST(test_altcp_bulk_sent_and_close_in_sent)
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
   EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+}
+END_TEST
+
+START_TEST(test_altcp_abort_and_free_in_use)
+{
+  struct server srv;
+  struct conn_log lg;
+  int started, lsock, hs;
+  LWIP_UNUSED_ARG(_i);
+
+  /* a recv callback that aborts its own conn: err(ERR_ABRT) follows, conn freed */
+  memset(&srv, 0, sizeof(srv));
+  srv.abort_in_recv = 1;
+  started = server_start(&srv, 5000);
+  EXPECT_RET(started);
+  hs = lwvsock_sim_connect(sim, 5000, LWVSOCK_STREAM);
+  EXPECT_RET(hs >= 0);
+  EXPECT(RUN_UNTIL(srv.accepts == 1 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
+  EXPECT(host_send_all(hs, "x", 1));
+  EXPECT(RUN_UNTIL(srv.errs == 1));
+  EXPECT(srv.err == ERR_ABRT);
+  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
+  EXPECT(altcp_pcbs_used() == 1);
+  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
+  lwvsock_sim_close(sim, hs);
+  EXPECT(altcp_close(srv.listener) == ERR_OK);
+
+  /* altcp_free() of an open conn (what a layer above may do) resets its pcb,
+     with no callback into the freed conn */
+  log_init(&lg, 0);
+  hs = host_pair(&lg, 1234, &lsock);
+  EXPECT_RET(hs >= 0);
+  altcp_free(lg.conn);
+  EXPECT(altcp_pcbs_used() == 0);
+  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
+  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  EXPECT(lg.errs == 0);
+  lwvsock_sim_close(sim, hs);
+  lwvsock_sim_close(sim, lsock);
 }
 END_TEST
 
@@ -1081,6 +1129,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_altcp_listen_accept_echo),
     TESTFUNC(test_altcp_accept_refused),
     TESTFUNC(test_altcp_bulk_sent_and_close_in_sent),
+    TESTFUNC(test_altcp_abort_and_free_in_use),
     TESTFUNC(test_altcp_shutdown_tx),
     TESTFUNC(test_altcp_dev_close_aborts),
     TESTFUNC(test_altcp_http_client),
