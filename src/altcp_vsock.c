@@ -4,9 +4,9 @@
  *
  * conn->state is the struct lwvsock_pcb while the conn owns it. It is NULL
  * only while the err callback runs (the pcb is gone; the conn is freed when the
- * callback returns), and every slot tolerates that. The pcb's arg is the conn, and events are dispatched through the conn's
- * callback fields at event time (never cached), so layers stacked on top can
- * swap them at will.
+ * callback returns), and every slot tolerates that. The pcb's arg is the conn,
+ * and events are dispatched through the conn's callback fields at event time
+ * (never cached), so layers stacked on top can swap them at will.
  *
  * Application callbacks may close, abort or free the conn they are called for.
  * Each dispatch therefore registers a guard that close/err/dealloc update, and
@@ -101,7 +101,7 @@ altcp_vsock_guard_pop(struct altcp_vsock_guard *g, err_t ret, int refuse_on_erro
   if ((ret == ERR_ABRT) || (refuse_on_error && (ret != ERR_OK))) {
     /* ERR_ABRT without an abort, or a refused accept: make it true */
     LWIP_DEBUGF(LWVSOCK_DEBUG, ("altcp_vsock: callback returned %d, aborting conn %p\n",
-                                    (int)ret, (void *)g->conn));
+                                (int)ret, (void *)g->conn));
     altcp_abort(g->conn);
     return ERR_ABRT;
   }
@@ -118,24 +118,18 @@ altcp_vsock_accept(void *arg, struct lwvsock_pcb *newpcb, err_t err)
   struct altcp_vsock_guard g;
   err_t ret;
 
-  if (newpcb == NULL) {
-    /* the core could not allocate the connection: tell the app, as tcp does */
-    if ((listen_conn != NULL) && (listen_conn->accept != NULL)) {
-      listen_conn->accept(listen_conn->arg, NULL, err);
-    }
-    return ERR_OK;
-  }
+  /* the core refuses connections it cannot allocate itself: newpcb is never NULL */
+  LWIP_ERROR("altcp_vsock_accept: newpcb != NULL", newpcb != NULL, return ERR_VAL;);
   if ((listen_conn == NULL) || (listen_conn->accept == NULL)) {
     new_conn = NULL;
   } else {
     new_conn = altcp_alloc();
   }
   if (new_conn == NULL) {
-    /* no one to take it (or no memory): refuse it; newpcb has no callbacks yet */
+    /* no one to take it, or no memory: refuse it (newpcb has no callbacks yet) */
     LWIP_DEBUGF(LWVSOCK_DEBUG, ("altcp_vsock: refusing connection (%s)\n",
-                                    listen_conn && listen_conn->accept ? "no altcp_pcb" : "no accept callback"));
-    lwvsock_arg(newpcb, NULL);
-    lwvsock_err(newpcb, NULL);
+                                ((listen_conn != NULL) && (listen_conn->accept != NULL)) ?
+                                "altcp_pcb pool empty" : "no accept callback"));
     lwvsock_abort(newpcb);
     return ERR_ABRT;
   }
@@ -297,7 +291,7 @@ lwvsock_altcp_alloc(void *arg, u8_t ip_type)
   }
   if ((ip_type != IPADDR_TYPE_V4) && (ip_type != IPADDR_TYPE_ANY)) {
     LWIP_DEBUGF(LWVSOCK_DEBUG, ("lwvsock_altcp_alloc: ip_type %u: CIDs are IPv4 addresses\n",
-                                    (unsigned)ip_type));
+                                (unsigned)ip_type));
     return NULL;
   }
   /* the pcb first, as altcp_tcp does: its pool is the scarcer one */
@@ -325,7 +319,7 @@ lwvsock_altcp_new_ip_type(u8_t ip_type)
 {
   if (altcp_vsock_default_dev == NULL) {
     LWIP_DEBUGF(LWVSOCK_DEBUG, ("lwvsock_altcp_new_ip_type: no default device; "
-                                    "call lwvsock_altcp_set_default_dev() first\n"));
+                                "call lwvsock_altcp_set_default_dev() first\n"));
     return NULL;
   }
   return lwvsock_altcp_alloc(altcp_vsock_default_dev, ip_type);
@@ -606,7 +600,7 @@ altcp_vsock_dealloc(struct altcp_pcb *conn)
   struct lwvsock_pcb *pcb = altcp_vsock_pcb_of(conn);
   if (pcb != NULL) {
     LWIP_DEBUGF(LWVSOCK_DEBUG, ("altcp_vsock: conn %p freed while open, aborting its pcb\n",
-                                    (void *)conn));
+                                (void *)conn));
     conn->state = NULL;
     altcp_vsock_remove_callbacks(pcb);
     lwvsock_abort(pcb);
