@@ -27,5 +27,5 @@ EXAMPLE_TESTS = \
 	examples/test-pcap.sh
 TESTS += $(EXAMPLE_TESTS)
 endif
-EXTRA_DIST += examples/lib.sh examples/excheck.py \
+EXTRA_DIST += examples/lib.sh examples/excheck.py examples/README.md \
 	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh
