@@ -203,7 +203,7 @@ perf_take_hello(struct perf_conn *c, const uint8_t *d, size_t n)
   size_t take = LWIP_MIN(n, PERF_HELLO_LEN - c->hello_len);
   size_t cmp = c->hello_len < 8 ? LWIP_MIN(take, 8 - c->hello_len) : 0;
 
-  if (memcmp(d, PERF_MAGIC + c->hello_len, cmp) != 0) {
+  if (memcmp(d, &PERF_MAGIC[c->hello_len], cmp) != 0) {
     /* Not our client: count everything, including what we took as hello. */
     c->mode = PERF_RAW;
     c->done = c->hello_len;
