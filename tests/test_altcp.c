@@ -235,11 +235,11 @@ log_err_poke(void *arg, err_t err)
   log_err(arg, err);
 }
 
-/** A conn to the host's @p port, set up with the log callbacks. */
+/** A conn to @p cid : @p port, set up with the log callbacks. */
 static struct altcp_pcb *
-log_connect(struct conn_log *lg, u16_t port)
+log_connect_cid(struct conn_log *lg, u32_t cid, u16_t port)
 {
-  ip_addr_t host = cid_ip(LWVSOCK_CID_HOST);
+  ip_addr_t host = cid_ip(cid);
   struct altcp_pcb *conn = altcp_new(&vsock_allocator);
   EXPECT_RETNULL(conn != NULL);
   lg->conn = conn;
@@ -249,6 +249,13 @@ log_connect(struct conn_log *lg, u16_t port)
   altcp_err(conn, log_err);
   EXPECT(altcp_connect(conn, &host, port, log_connected) == ERR_OK);
   return conn;
+}
+
+/** A conn to the host's @p port, set up with the log callbacks. */
+static struct altcp_pcb *
+log_connect(struct conn_log *lg, u16_t port)
+{
+  return log_connect_cid(lg, LWVSOCK_CID_HOST, port);
 }
 
 /** Host side: listen on @p port, connect @p lg to it, return the accepted host socket. */
@@ -858,6 +865,39 @@ START_TEST(test_altcp_abort_and_free_in_use)
 }
 END_TEST
 
+START_TEST(test_altcp_loopback_both_ends)
+{
+  struct server srv;
+  struct conn_log lg;
+  struct altcp_pcb *conn;
+  int started;
+  LWIP_UNUSED_ARG(_i);
+
+  /* altcp on both ends: CID 1 goes through the driver's loopback */
+  memset(&srv, 0, sizeof(srv));
+  started = server_start(&srv, 5000);
+  EXPECT_RET(started);
+  log_init(&lg, 0);
+  conn = log_connect_cid(&lg, LWVSOCK_CID_LOCAL, 5000);
+  EXPECT_RET(conn != NULL);
+  EXPECT(RUN_UNTIL(lg.connected && srv.accepts == 1));
+  EXPECT(lg.connected_err == ERR_OK);
+  EXPECT_RET(srv.conn != NULL);
+  EXPECT(altcp_get_port(srv.conn, 0) == altcp_get_port(lg.conn, 1));
+  EXPECT(altcp_write(lg.conn, "loop", 4, TCP_WRITE_FLAG_COPY) == ERR_OK);
+  EXPECT(RUN_UNTIL(lg.rx_len == 4));
+  EXPECT(memcmp(lg.rx, "loop", 4) == 0);
+  /* the client closes; the server closes from recv(NULL) */
+  EXPECT(altcp_close(lg.conn) == ERR_OK);
+  EXPECT(RUN_UNTIL(srv.conn == NULL && vsock_pcbs_used() == 1));
+  EXPECT(altcp_pcbs_used() == 1);
+  EXPECT(srv.errs == 0);
+  EXPECT(lg.errs == 0);
+  EXPECT(altcp_close(srv.listener) == ERR_OK);
+  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+}
+END_TEST
+
 START_TEST(test_altcp_shutdown_tx)
 {
   struct conn_log lg;
@@ -1115,6 +1155,37 @@ START_TEST(test_altcp_httpd)
 }
 END_TEST
 
+START_TEST(test_altcp_http_client_to_httpd_loopback)
+{
+  static u8_t got[HTTP_BODY_LEN];
+  const char *body = "<html><body>hello from lwIP httpd over vsock</body></html>\n";
+  struct httpc_run run;
+  httpc_connection_t settings;
+  httpc_state_t *state = NULL;
+  ip_addr_t self = cid_ip(LWVSOCK_CID_LOCAL);
+  err_t err;
+  LWIP_UNUSED_ARG(_i);
+
+  /* both of lwIP's HTTP apps in this process, talking over vsock loopback */
+  lwvsock_altcp_set_default_dev(dev);
+  httpd_init();
+  memset(&run, 0, sizeof(run));
+  run.body = got;
+  memset(&settings, 0, sizeof(settings));
+  settings.altcp_allocator = &vsock_allocator;
+  settings.result_fn = httpc_result;
+  err = httpc_get_file(&self, 80, "/index.html", &settings, httpc_body_recv, &run, &state);
+  EXPECT_RET(err == ERR_OK);
+  EXPECT(RUN_UNTIL(run.done > 0));
+  EXPECT(run.result == HTTPC_RESULT_OK);
+  EXPECT(run.srv_res == 200);
+  EXPECT(run.body_len == strlen(body));
+  EXPECT(memcmp(got, body, strlen(body)) == 0);
+  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
+  EXPECT(altcp_pcbs_used() == 1);
+}
+END_TEST
+
 Suite *
 lwvsock_test_suite(void)
 {
@@ -1130,10 +1201,12 @@ lwvsock_test_suite(void)
     TESTFUNC(test_altcp_accept_refused),
     TESTFUNC(test_altcp_bulk_sent_and_close_in_sent),
     TESTFUNC(test_altcp_abort_and_free_in_use),
+    TESTFUNC(test_altcp_loopback_both_ends),
     TESTFUNC(test_altcp_shutdown_tx),
     TESTFUNC(test_altcp_dev_close_aborts),
     TESTFUNC(test_altcp_http_client),
     TESTFUNC(test_altcp_httpd),
+    TESTFUNC(test_altcp_http_client_to_httpd_loopback),
   };
   return create_suite("ALTCP", tests, sizeof(tests) / sizeof(testfunc), altcp_setup, altcp_teardown);
 }
