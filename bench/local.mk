@@ -1,1 +1,36 @@
-# bench/local.mk: the benchmark owner fills this fragment (see Makefile.am for the variables to append to).
+# bench/local.mk: the benchmarks (the bench owner's).
+#
+# `make bench` builds the programs and runs bench/run.sh, which prints one table
+# (our figure, a baseline measured in the same run, the ratio, the target).
+# Not part of `make all` or `make check`: the programs are EXTRA_PROGRAMS.
+# BENCH_FLAGS passes options to run.sh, e.g. `make bench BENCH_FLAGS=--quick`.
+BENCH_COMMON_SOURCES = bench/bench_util.c bench/bench_util.h \
+	bench/bench_link.c bench/bench_link.h $(UNIX_PORT_SRCS)
+# Static against the library: no libtool wrapper between callgrind and the program.
+BENCH_LINK_FLAGS = -static
+BENCH_LDADD = liblwvsock.la
+
+EXTRA_PROGRAMS = bench/bench_bulk bench/bench_rr bench/bench_mem
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+bench_bench_bulk_SOURCES = bench/bench_bulk.c $(BENCH_COMMON_SOURCES)
+bench_bench_bulk_LDFLAGS = $(BENCH_LINK_FLAGS)
+bench_bench_bulk_LDADD = $(BENCH_LDADD)
+
+bench_bench_rr_SOURCES = bench/bench_rr.c $(BENCH_COMMON_SOURCES)
+bench_bench_rr_LDFLAGS = $(BENCH_LINK_FLAGS)
+bench_bench_rr_LDADD = $(BENCH_LDADD)
+
+bench_bench_mem_SOURCES = bench/bench_mem.c $(BENCH_COMMON_SOURCES)
+bench_bench_mem_LDFLAGS = $(BENCH_LINK_FLAGS)
+bench_bench_mem_LDADD = $(BENCH_LDADD)
+
+BENCH_PROGS = bench/bench_bulk$(EXEEXT) bench/bench_rr$(EXEEXT) bench/bench_mem$(EXEEXT)
+
+bench: $(BENCH_PROGS)
+	$(SHELL) $(top_srcdir)/bench/run.sh --builddir "$(abs_builddir)" \
+	  --srcdir "$(abs_top_srcdir)" --lwip "$(LWIP_DIR)" --cc "$(CC)" \
+	  --cflags "$(CFLAGS)" $(BENCH_FLAGS)
+.PHONY: bench
+
+EXTRA_DIST += bench/run.sh
