@@ -543,11 +543,25 @@ sim_handle_guest_pkt(struct lwvsock_sim *sim, const struct vsock_hdr *h, struct 
     default:
       break;
   }
-  if (!sim_type_ok(sim, h->type) || h->op == VIRTIO_VSOCK_OP_INVALID || h->op > VIRTIO_VSOCK_OP_MAX) {
+  if (!sim_type_ok(sim, h->type)) {
     sim_reply_rst(sim, h);
     return;
   }
   s = sim_lookup(sim, h->dst_port, h->src_port);
+  if (h->op == VIRTIO_VSOCK_OP_INVALID || h->op > VIRTIO_VSOCK_OP_MAX) {
+    /* an unknown op: RST, and a connection it names is over for both ends */
+    if (s == NULL || s->type != h->type) {
+      sim_reply_rst(sim, h);
+    } else if (s->released) {
+      sim_sock_abort(sim, s);
+    } else {
+      s->peer_shutdown = VIRTIO_VSOCK_SHUTDOWN_ALL;
+      sim_set_closed(sim, s, -EPROTO);
+      sim_set_pend(sim, s, SIM_PEND_RST);
+      sim_sl_append(sim, s);
+    }
+    return;
+  }
   if (s == NULL) {
     s = sim_lookup(sim, h->dst_port, VMADDR_PORT_ANY);
     if (s != NULL && h->op == VIRTIO_VSOCK_OP_REQUEST) {
