@@ -1,0 +1,17 @@
+# tests/hardening.mk: hostile device and peer, fault injection, fuzzing, soak
+# (the hardening owner's).
+#
+#   make check        runs tests/test_hostile and tests/test_failinject
+#   make fuzz         builds the libFuzzer targets with clang and runs each for
+#                     FUZZ_SECONDS (default 60) through scripts/fuzz.sh
+#   make soak         builds tests/soak and runs it for SOAK_SECONDS (default 600)
+HARDENING_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
+HARDENING_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
+
+check_PROGRAMS += tests/test_hostile
+TESTS += tests/test_hostile
+tests_test_hostile_SOURCES = tests/test_hostile.c $(HARDENING_TEST_SOURCES)
+tests_test_hostile_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_test_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_test_hostile_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_hostile_LDADD = $(TEST_LDADD)
