@@ -107,7 +107,8 @@ guest_open(const struct lwvsock_sim_config *cfg, int split_rx)
   ck_assert(g.be->ops->mem_alloc(g.be, GUEST_MEM, &g.mem) == 0);
   for (q = 0; q < 3; q++) {
     void *ring = carve(virtq_ring_size(QN));
-    ck_assert(virtq_init(&g.vq[q], (uint16_t)q, QN, ring, dma_of(ring), false) == 0);
+    ck_assert(virtq_init(&g.vq[q], (uint16_t)q, QN, ring, dma_of(ring),
+                         (f & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0) == 0);
     ck_assert(g.be->ops->setup_queue(g.be, &g.vq[q].info) == 0);
   }
   g.rxbufs = (uint8_t *)carve((size_t)QN * RX_BUF);
@@ -1086,6 +1087,44 @@ START_TEST(test_sim_ignore_credit)
 }
 END_TEST
 
+START_TEST(test_sim_event_idx)
+{
+  struct lwvsock_sim_config cfg;
+  struct lwvsock_sim_stats st;
+  struct vsock_hdr h, r;
+  static uint8_t pl[RX_PAY];
+  uint32_t total = 0, turns;
+  int l, s;
+
+  /* the driver kicks only when avail_event asks for it: the sim must keep it current */
+  lwvsock_sim_config_init(&cfg);
+  cfg.features |= VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+  guest_open(&cfg, 0);
+  ck_assert(g.vq[0].event_idx);
+  l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
+  s = connect_guest(l, 3000, 7);
+  for (turns = 0; turns < 1000 && total < 300000; turns++) {
+    if (lwvsock_sim_tx_pending(g.sim, s) == 0) {
+      CHECK(lwvsock_sim_send(g.sim, s, pattern + total, 100000) == 100000);
+    }
+    run();
+    while (recv_pkt(&r, pl)) {
+      CHECK(r.op == VIRTIO_VSOCK_OP_RW);
+      CHECK(memcmp(pl, pattern + total, r.len) == 0);
+      total += r.len;
+    }
+    hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+    h.fwd_cnt = total;
+    send_pkt(&h, NULL, 1);
+  }
+  ck_assert_uint_eq(total, 300000);
+  lwvsock_sim_get_stats(g.sim, &st);
+  ck_assert(st.kicks < st.tx_pkts + st.rx_pkts);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
+  guest_close();
+}
+END_TEST
+
 /* ---- scale and back pressure --------------------------------------------------------- */
 
 START_TEST(test_sim_reply_backpressure)
@@ -1191,6 +1230,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_sim_transport_reset_inject_tap),
     TESTFUNC(test_sim_faults),
     TESTFUNC(test_sim_ignore_credit),
+    TESTFUNC(test_sim_event_idx),
     TESTFUNC(test_sim_reply_backpressure),
     TESTFUNC(test_sim_1000_connections),
   };
