@@ -246,7 +246,7 @@ for c in "${CASES[@]}"; do
     else why=$(grep -v '^\s*$' "$LOGS/$name.out" | tail -1); why=${why:-exit status $rc}; fi
     echo "FAIL $name: $why"
     for f in "$LOGS/$name.out" "$LOGS/$name".*.log; do
-      [ -s "$f" ] && { echo "  --- ${f##*/} (last lines)"; tail -8 "$f" | sed 's/^/  | /'; }
+      [ -s "$f" ] && { echo "  --- ${f##*/} (last lines)"; tail -15 "$f" | sed 's/^/  | /'; }
     done
     failed=$((failed + 1))
   fi
