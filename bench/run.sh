@@ -175,11 +175,17 @@ if command -v size >/dev/null 2>&1; then
 else
   skip ".text of the core, x86-64 -Os" "skipped: size(1) not installed (apt-get install binutils)"
 fi
+# Cortex-M4: arm-none-eabi-gcc, else clang's ARM target with newlib's headers.
+m4_flags="-mcpu=cortex-m4 -mthumb -mfloat-abi=soft"
 if command -v arm-none-eabi-gcc >/dev/null 2>&1; then
-  text_rows "Cortex-M4" arm-none-eabi-gcc arm-none-eabi-size \
-    "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft -ffunction-sections" 16384
+  text_rows "Cortex-M4" arm-none-eabi-gcc arm-none-eabi-size "$m4_flags" 16384
+elif command -v clang >/dev/null 2>&1 && command -v llvm-size >/dev/null 2>&1 &&
+     [ -f /usr/include/newlib/string.h ]; then
+  text_rows "Cortex-M4 (clang)" clang llvm-size \
+    "--target=thumbv7em-none-eabi $m4_flags -isystem /usr/include/newlib" 16384
 else
-  skip ".text of the core, Cortex-M4 -Os" "skipped: gcc-arm-none-eabi not installed"
+  skip ".text of the core, Cortex-M4 -Os" \
+    "skipped: gcc-arm-none-eabi not installed (or clang + llvm-size + libnewlib-dev)"
 fi
 
 # ---- the table ----------------------------------------------------------------------
