@@ -26,6 +26,11 @@ EXAMPLE_TESTS = \
 	examples/test-perf.sh \
 	examples/test-pcap.sh
 TESTS += $(EXAMPLE_TESTS)
+# The same programs on Linux vhost-vsock, in the QEMU test VM (skipped without QEMU).
+if HAVE_LINUX
+TESTS += examples/test-vm.sh
+endif
 endif
 EXTRA_DIST += examples/lib.sh examples/excheck.py examples/README.md \
-	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh
+	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh \
+	examples/test-vm.sh examples/vmcases.sh
