@@ -15,3 +15,17 @@ tests_test_hostile_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
 tests_test_hostile_CFLAGS = $(TEST_CFLAGS)
 tests_test_hostile_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_hostile_LDADD = $(TEST_LDADD)
+
+# The soak test: built and run only by `make soak` (SOAK_SECONDS to shorten).
+EXTRA_PROGRAMS += tests/soak
+CLEANFILES += tests/soak$(EXEEXT)
+tests_soak_SOURCES = tests/soak.c tests/proto_fixture.c tests/proto_fixture.h tests/fake_clock.c \
+	tests/lwvsock_check.h
+tests_soak_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_soak_CFLAGS = $(TEST_CFLAGS)
+tests_soak_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_soak_LDADD = $(TEST_LDADD)
+
+soak: tests/soak$(EXEEXT)
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/soak$(EXEEXT)
+.PHONY: soak
