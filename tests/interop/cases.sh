@@ -27,7 +27,7 @@ shift $((OPTIND - 1))
 export B D
 export PEER="python3 $D/vsock_peer.py"
 export ECHO=$B/examples/lwvsock-echo PERF=$B/examples/lwvsock-perf HTTPD=$B/examples/lwvsock-httpd
-export BRINGUP=$B/tests/interop/vhost_bringup
+export BRINGUP=$B/tests/interop/vhost_bringup SQECHO=$B/tests/interop/seqpacket_echo
 LOGS=$(mktemp -d /tmp/lwvsock-cases.XXXXXX)
 export LOGS
 
@@ -171,9 +171,10 @@ case_two_cids() {
 
 defcase seqpacket 30
 case_seqpacket() {
-  need "$ECHO" || return 1
-  "$ECHO" --help 2>&1 | grep -q -- --seqpacket || { echo "lwvsock-echo has no --seqpacket option yet"; return 1; }
-  echo_server echo 3 --seqpacket && $PEER seqpacket --cid 3 --port 1234
+  need "$SQECHO" || return 1
+  bg sqecho "$SQECHO" --device vhost-vsock:cid=3 --port 1235
+  $PEER wait --cid 3 --port 1235 --seqpacket --seconds 15 || { echo "seqpacket_echo did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
+  $PEER seqpacket --cid 3 --port 1235
 }
 
 defcase httpd-via-socat 60

@@ -18,3 +18,13 @@ TESTS += tests/interop/run.sh
 endif
 EXTRA_DIST += tests/interop/run.sh tests/interop/vm.sh tests/interop/guard.sh \
 	tests/interop/cases.sh tests/interop/vsock_peer.py
+
+# SEQPACKET echo server for the message-boundary case; it shares the
+# examples' options and main loop.
+if HAVE_LINUX
+check_PROGRAMS += tests/interop/seqpacket_echo
+tests_interop_seqpacket_echo_SOURCES = tests/interop/seqpacket_echo.c \
+	examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+tests_interop_seqpacket_echo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
+tests_interop_seqpacket_echo_LDADD = liblwvsock.la
+endif

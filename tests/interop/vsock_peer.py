@@ -80,7 +80,8 @@ def recv_all(s, bufsize=65536):
 
 def cmd_wait(a):
     """Wait until CID:PORT accepts a connection (a server is up)."""
-    s = connect(a.cid, a.port, tries=int(a.seconds * 5), timeout=5)
+    kind = socket.SOCK_SEQPACKET if a.seqpacket else socket.SOCK_STREAM
+    s = connect(a.cid, a.port, kind, tries=int(a.seconds * 5), timeout=5)
     s.close()
 
 
@@ -295,6 +296,7 @@ def main():
     sp = add("wait", cmd_wait, "wait until CID:PORT accepts")
     sp.add_argument("--cid", type=int, required=True)
     sp.add_argument("--seconds", type=float, default=15)
+    sp.add_argument("--seqpacket", action="store_true", help="connect with SOCK_SEQPACKET")
     sp = add("echo", cmd_echo, "exact echo over N connections")
     sp.add_argument("--cid", type=int, required=True)
     sp.add_argument("--bytes", type=int, default=65536)
