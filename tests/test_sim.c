@@ -318,6 +318,9 @@ START_TEST(test_sim_backend_contract)
   cfg.queue_size_max = 100;
   ck_assert_int_eq(lwvsock_sim_new(&cfg, &sim), -EINVAL);
   cfg.queue_size_max = 256;
+  cfg.features |= VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC); /* the sim cannot do indirect */
+  ck_assert_int_eq(lwvsock_sim_new(&cfg, &sim), -EINVAL);
+  cfg.features &= ~VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
   cfg.event_queue = 0;
   ck_assert_int_eq(lwvsock_sim_new(&cfg, &sim), 0);
   be = lwvsock_sim_backend(sim);

@@ -14,6 +14,11 @@
 
 #define SIM_PAGE_SIZE 4096u
 
+/** Ring features the device side cannot honour, so the sim never offers them. */
+#define SIM_VIRTIO_F_RING_PACKED 34
+#define SIM_FEATURES_UNSUPPORTED \
+  (VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VIRTIO_BIT(SIM_VIRTIO_F_RING_PACKED))
+
 static const struct lwvsock_backend_ops sim_ops;
 
 static struct lwvsock_sim *
@@ -380,7 +385,8 @@ lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp)
   }
   if (!sim_cid_ok(cfg->guest_cid) || cfg->queue_size_max == 0 || cfg->queue_size_max > 32768 ||
       (cfg->queue_size_max & (cfg->queue_size_max - 1)) != 0 || cfg->host_buf_alloc == 0 ||
-      cfg->max_pkt == 0 || cfg->max_pkt > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE) {
+      cfg->max_pkt == 0 || cfg->max_pkt > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ||
+      (cfg->features & SIM_FEATURES_UNSUPPORTED) != 0) {
     return -EINVAL;
   }
   sim = (struct lwvsock_sim *)calloc(1, sizeof(*sim));

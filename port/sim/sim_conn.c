@@ -779,6 +779,7 @@ sim_deliver(struct lwvsock_sim *sim)
     }
     sim_iter_init(&it, c.iov, c.nin);
     if (sim->inject_head != NULL) {
+      /* exactly the bytes given, cut short only by the buffer's size */
       struct sim_raw *p = sim_raw_pop(&sim->inject_head, &sim->inject_tail);
       written = sim_iter_write(&it, p->hdr, VIRTIO_VSOCK_HDR_LEN);
       written += sim_iter_write(&it, p->payload, p->len);
