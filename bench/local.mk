@@ -33,4 +33,22 @@ bench: $(BENCH_PROGS)
 	  --cflags "$(CFLAGS)" $(BENCH_FLAGS)
 .PHONY: bench
 
-EXTRA_DIST += bench/run.sh
+# `make bench-qemu` (optional): lwvsock over /dev/vhost-vsock against Linux's own
+# vsock loopback (CID 1) in one boot of the test VM (tests/interop/vm.sh; the VM
+# shares this build tree read-write). Several minutes: the VM runs under TCG.
+if ENABLE_EXAMPLES
+bench-qemu: examples/lwvsock-perf$(EXEEXT)
+	@rows=bench-qemu.rows; \
+	$(SHELL) $(top_srcdir)/tests/interop/vm.sh -t 600 -w "$(abs_builddir)" -- \
+	  /bin/bash "$(abs_top_srcdir)/bench/qemu.sh" -b "$(abs_builddir)" >bench-qemu.log 2>&1; \
+	rc=$$?; tr -d '\r' <bench-qemu.log | grep -a '^\(row\|note\|skip\)	' >$$rows; \
+	if [ $$rc -ne 0 ]; then echo "bench-qemu: the VM run failed (exit $$rc); see bench-qemu.log" >&2; exit 1; fi; \
+	$(SHELL) $(top_srcdir)/bench/run.sh --format $$rows --cflags "$(CFLAGS)"
+else
+bench-qemu:
+	@echo "bench-qemu needs examples/lwvsock-perf: configure without --disable-examples" >&2; exit 1
+endif
+.PHONY: bench-qemu
+CLEANFILES += bench-qemu.rows bench-qemu.log
+
+EXTRA_DIST += bench/run.sh bench/qemu.sh

@@ -13,6 +13,7 @@ usage() {
   cat <<'EOF'
 usage: bench/run.sh [--quick] [--reps N] [--builddir DIR] [--srcdir DIR]
                     [--lwip DIR] [--cc CC] [--cflags FLAGS] [--raw]
+       bench/run.sh --format FILE
 Runs the lwvsock benchmarks and prints one table (figures, baselines, ratios,
 targets). Normally run through `make bench` (BENCH_FLAGS="--quick" for a smoke run).
   --quick        small counts: checks that everything runs, figures are rough
@@ -23,6 +24,8 @@ targets). Normally run through `make bench` (BENCH_FLAGS="--quick" for a smoke r
   --cc CC        compiler for the .text rows (default: cc)
   --cflags F     the CFLAGS the programs were built with (shown in the header)
   --raw          print the raw rows instead of the table
+  --format FILE  run nothing: print the table of the raw rows in FILE
+                 (`make bench-qemu` uses it for the rows from the test VM)
 Needs: valgrind for the instruction rows, size(1) for .text, arm-none-eabi-gcc
 for the Cortex-M4 row (each row says "skipped" with the reason when missing).
 EOF
@@ -38,12 +41,13 @@ lwip=
 cc=cc
 cflags=
 raw=
+format=
 while [ $# -gt 0 ]; do
   case $1 in
     -h|--help) usage; exit 0 ;;
     --quick) quick=--quick ;;
     --raw) raw=1 ;;
-    --reps|--builddir|--srcdir|--lwip|--cc|--cflags)
+    --reps|--builddir|--srcdir|--lwip|--cc|--cflags|--format)
       [ $# -ge 2 ] || die "$1 needs a value (see --help)"
       case $1 in
         --reps) reps=$2 ;;
@@ -52,12 +56,65 @@ while [ $# -gt 0 ]; do
         --lwip) lwip=$2 ;;
         --cc) cc=$2 ;;
         --cflags) cflags=$2 ;;
+        --format) format=$2 ;;
       esac
       shift ;;
     *) usage >&2; die "unknown option '$1'" ;;
   esac
   shift
 done
+# print_table FILE: the table of the raw rows in FILE (ratios and verdicts are made here).
+print_table() {
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+  echo
+  echo "lwvsock benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC')  ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') CPUs"
+  echo "built with: ${cflags:-(CFLAGS not given)}${quick:+   [--quick: rough figures]}"
+  echo
+  awk -F '\t' '
+function num(v, u) {
+  if (v == "-") return "-"
+  if (v >= 100) return sprintf("%.0f %s", v, u)
+  return sprintf("%.2f %s", v, u)
+}
+$1 == "row" {
+  n++
+  m[n] = $2; o[n] = num($3, $4)
+  b[n] = ($5 == "-") ? "-" : $5 ": " num($6, $4)
+  r[n] = ($5 == "-" || $6 == 0) ? "-" : sprintf("%.2fx", $3 / $6)
+  if ($7 == "min") { t[n] = sprintf(">= %gx", $8); v[n] = ($6 > 0 && $3 / $6 >= $8) ? "met" : "MISSED" }
+  else if ($7 == "max") { t[n] = "<= " num($8, $4); v[n] = ($3 <= $8) ? "met" : "MISSED" }
+  else { t[n] = "-"; v[n] = "" }
+  next
+}
+$1 == "skip" { n++; m[n] = $2; o[n] = $3; b[n] = ""; r[n] = ""; t[n] = ""; v[n] = ""; sk[n] = 1; next }
+$1 == "note" { notes[++nn] = $2; next }
+END {
+  w1 = length("metric"); w2 = length("ours"); w3 = length("baseline"); w4 = length("ratio"); w5 = length("target")
+  for (i = 1; i <= n; i++) {
+    if (length(m[i]) > w1) w1 = length(m[i])
+    if (!sk[i]) {
+      if (length(o[i]) > w2) w2 = length(o[i])
+      if (length(b[i]) > w3) w3 = length(b[i])
+      if (length(r[i]) > w4) w4 = length(r[i])
+      if (length(t[i]) > w5) w5 = length(t[i])
+    }
+  }
+  fmt = "%-" w1 "s  %" w2 "s  %-" w3 "s  %" w4 "s  %-" w5 "s  %s\n"
+  printf fmt, "metric", "ours", "baseline", "ratio", "target", "verdict"
+  line = sprintf(fmt, "", "", "", "", "", ""); gsub(/./, "-", line); print line
+  for (i = 1; i <= n; i++) {
+    if (sk[i]) printf "%-" w1 "s  %s\n", m[i], o[i]
+    else printf fmt, m[i], o[i], b[i], r[i], t[i], v[i]
+  }
+  if (nn) print ""
+  for (i = 1; i <= nn; i++) print "* " notes[i]
+}' "$1"
+}
+if [ -n "$format" ]; then
+  [ -r "$format" ] || die "--format: cannot read '$format'"
+  print_table "$format"
+  exit 0
+fi
 case $reps in ''|*[!0-9]*) die "--reps takes a number, got '$reps'" ;; esac
 [ -n "$lwip" ] || lwip=$srcdir/lwip
 [ -f "$lwip/src/core/tcp.c" ] || die "no lwIP source in '$lwip' (scripts/get-lwip.sh fetches it; pass --lwip DIR)"
@@ -193,48 +250,5 @@ if [ -n "$raw" ]; then
   cat "$rows"
   exit $failed
 fi
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
-echo
-echo "lwvsock benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC')  ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') CPUs"
-echo "built with: ${cflags:-(CFLAGS not given)}${quick:+   [--quick: rough figures]}"
-echo
-awk -F '\t' '
-function num(v, u) {
-  if (v == "-") return "-"
-  if (v >= 100) return sprintf("%.0f %s", v, u)
-  return sprintf("%.2f %s", v, u)
-}
-$1 == "row" {
-  n++
-  m[n] = $2; o[n] = num($3, $4)
-  b[n] = ($5 == "-") ? "-" : $5 ": " num($6, $4)
-  r[n] = ($5 == "-" || $6 == 0) ? "-" : sprintf("%.2fx", $3 / $6)
-  if ($7 == "min") { t[n] = sprintf(">= %gx", $8); v[n] = ($6 > 0 && $3 / $6 >= $8) ? "met" : "MISSED" }
-  else if ($7 == "max") { t[n] = "<= " num($8, $4); v[n] = ($3 <= $8) ? "met" : "MISSED" }
-  else { t[n] = "-"; v[n] = "" }
-  next
-}
-$1 == "skip" { n++; m[n] = $2; o[n] = $3; b[n] = ""; r[n] = ""; t[n] = ""; v[n] = ""; sk[n] = 1; next }
-$1 == "note" { notes[++nn] = $2; next }
-END {
-  w1 = length("metric"); w2 = length("ours"); w3 = length("baseline"); w4 = length("ratio"); w5 = length("target")
-  for (i = 1; i <= n; i++) {
-    if (length(m[i]) > w1) w1 = length(m[i])
-    if (!sk[i]) {
-      if (length(o[i]) > w2) w2 = length(o[i])
-      if (length(b[i]) > w3) w3 = length(b[i])
-      if (length(r[i]) > w4) w4 = length(r[i])
-      if (length(t[i]) > w5) w5 = length(t[i])
-    }
-  }
-  fmt = "%-" w1 "s  %" w2 "s  %-" w3 "s  %" w4 "s  %-" w5 "s  %s\n"
-  printf fmt, "metric", "ours", "baseline", "ratio", "target", "verdict"
-  line = sprintf(fmt, "", "", "", "", "", ""); gsub(/./, "-", line); print line
-  for (i = 1; i <= n; i++) {
-    if (sk[i]) printf "%-" w1 "s  %s\n", m[i], o[i]
-    else printf fmt, m[i], o[i], b[i], r[i], t[i], v[i]
-  }
-  if (nn) print ""
-  for (i = 1; i <= nn; i++) print "* " notes[i]
-}' "$rows"
+print_table "$rows"
 exit $failed
