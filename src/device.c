@@ -366,6 +366,33 @@ dev_check_broken(struct lwvsock_dev *dev)
   }
 }
 
+/*
+ * Device notifications: off while we poll (the ring is watched anyway), on
+ * while the caller sleeps on the wait fds. Returns false when a used entry is
+ * already pending, i.e. the caller must not sleep.
+ */
+static bool
+dev_set_notify(struct lwvsock_dev *dev, bool on)
+{
+  bool idle = true;
+
+  dev->cb_armed = on;
+  if (on) {
+    /* Arm every queue, then decide: each must be armed either way. */
+    bool rx_idle = virtq_enable_cb(&dev->rxq);
+    bool tx_idle = virtq_enable_cb(&dev->txq);
+    bool ev_idle = !dev->has_evq || virtq_enable_cb(&dev->evq);
+    idle = rx_idle && tx_idle && ev_idle;
+  } else {
+    virtq_disable_cb(&dev->rxq);
+    virtq_disable_cb(&dev->txq);
+    if (dev->has_evq) {
+      virtq_disable_cb(&dev->evq);
+    }
+  }
+  return idle;
+}
+
 int
 lwvsock_poll(struct lwvsock_dev *dev, int budget)
 {
@@ -378,6 +405,9 @@ lwvsock_poll(struct lwvsock_dev *dev, int budget)
   if (dev->error[0] != '\0') {
     /* Broken: connections were failed once; only killed pcbs remain to free. */
     return pcb_service(dev);
+  }
+  if (dev->cb_armed) {
+    dev_set_notify(dev, false);
   }
   if (dev->be->ops->poll != NULL) {
     work += dev->be->ops->poll(dev->be);
@@ -418,6 +448,10 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   d = time_diff(dev->next_timer, sys_now());
   if (d < 0) {
     d = 0;
+  }
+  /* The caller may sleep on the wait fds: have the device signal them. */
+  if (d > 0 && dev->be->ops->wait_fds != NULL && !dev_set_notify(dev, true)) {
+    return 0;
   }
   /* An in-process device only moves when polled. */
   if (dev->be->ops->poll != NULL && d > 1) {

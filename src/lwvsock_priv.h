@@ -259,7 +259,7 @@ struct lwvsock_dev {
   uint32_t next_ephemeral;
   uint32_t next_timer;       /* earliest deadline or poll tick (sys_now ms) */
   uint32_t next_tick;        /* next 500 ms poll tick */
-  bool in_service;
+  bool cb_armed;             /* notifications enabled for a sleeping caller */
 
   lwvsock_tap_fn tap;
   void *tap_arg;

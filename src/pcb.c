@@ -408,8 +408,9 @@ pcb_flush(struct lwvsock_pcb *pcb)
 {
   struct lwvsock_dev *dev = pcb->dev;
 
-  if (pcb->state != LWVSOCK_ESTABLISHED && pcb->state != LWVSOCK_CLOSING) {
-    return;
+  if ((pcb->state != LWVSOCK_ESTABLISHED && pcb->state != LWVSOCK_CLOSING) ||
+      (pcb->flags & PCB_F_PEER_DONE)) {
+    return; /* the peer is gone: nothing more goes out but RSTs */
   }
   while (pcb->snd_head != LWVSOCK_NONE16) {
     uint16_t si = pcb->snd_head;
@@ -544,8 +545,8 @@ pcb_deliver(struct lwvsock_pcb *pcb, struct pbuf *p)
   if (err == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
     return false;
   }
+  /* Refused: kept, and offered again on the pcb's next event or poll tick. */
   rq_push_front(pcb, p);
-  pcb_dirty(pcb);
   return false;
 }
 
@@ -636,7 +637,6 @@ deliver:
   }
   if (pcb->rq_head != NULL) {
     rq_push_back(pcb, p);
-    pcb_dirty(pcb);
   } else {
     (void)pcb_deliver(pcb, p);
   }
@@ -899,8 +899,12 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
     if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
       continue;
     }
-    if ((pcb->flags & PCB_F_STALLED) && pcb->snd_head != LWVSOCK_NONE16) {
+    if ((pcb->flags & PCB_F_STALLED) && pcb->snd_head != LWVSOCK_NONE16 &&
+        !(pcb->flags & PCB_F_PEER_DONE)) {
       pcb_credit_request(pcb, now);
+    }
+    if (pcb->rq_head != NULL) {
+      pcb_dirty(pcb); /* offer refused data again, as lwIP TCP does on its timer */
     }
     if (pcb->poll != NULL && pcb->poll_interval != 0 && ++pcb->poll_tick >= pcb->poll_interval) {
       pcb->poll_tick = 0;
@@ -916,7 +920,18 @@ pcb_service_one(struct lwvsock_pcb *pcb)
 {
   int work = 0;
 
-  while (pcb->rq_head != NULL && !(pcb->flags & (PCB_F_DEAD | PCB_F_APP_CLOSED))) {
+  /* Report completions first: the application may make room for data it refused. */
+  if (pcb->acked != 0) {
+    uint32_t n = pcb->acked;
+    pcb->acked = 0;
+    work++;
+    if (pcb->sent != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
+      if (pcb->sent(pcb->arg, pcb, n) == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
+        return work;
+      }
+    }
+  }
+  while (pcb->rq_head != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
     struct pbuf *p = pcb->rq_head;
     pcb->rq_head = p->next;
     if (pcb->rq_head == NULL) {
@@ -926,10 +941,13 @@ pcb_service_one(struct lwvsock_pcb *pcb)
     pcb->rq_count--;
     work++;
     if (!pcb_deliver(pcb, p)) {
-      return work;
+      if (pcb->flags & PCB_F_DEAD) {
+        return work;
+      }
+      break; /* refused again; queued data must not stop our own sending */
     }
   }
-  if ((pcb->flags & (PCB_F_FIN_PENDING | PCB_F_FIN_DONE | PCB_F_DEAD)) == PCB_F_FIN_PENDING &&
+  if ((pcb->flags & (PCB_F_FIN_PENDING | PCB_F_FIN_DONE)) == PCB_F_FIN_PENDING &&
       pcb->rq_head == NULL) {
     pcb->flags |= PCB_F_FIN_DONE;
     work++;
@@ -945,19 +963,7 @@ pcb_service_one(struct lwvsock_pcb *pcb)
       }
     }
   }
-  if (pcb->acked != 0 && !(pcb->flags & PCB_F_DEAD)) {
-    uint32_t n = pcb->acked;
-    pcb->acked = 0;
-    work++;
-    if (pcb->sent != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
-      if (pcb->sent(pcb->arg, pcb, n) == ERR_ABRT || (pcb->flags & PCB_F_DEAD)) {
-        return work;
-      }
-    }
-  }
-  if (!(pcb->flags & PCB_F_DEAD)) {
-    pcb_flush(pcb);
-  }
+  pcb_flush(pcb);
   return work;
 }
 

@@ -332,6 +332,37 @@ virtq_has_used(const struct virtq *vq)
   return virtq_shared_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
+bool
+virtq_enable_cb(struct virtq *vq)
+{
+  if (vq == NULL || vq->broken) {
+    return false;
+  }
+  if (vq->event_idx) {
+    /* Interrupt for the next entry we have not consumed. */
+    virtq_shared_store16(virtq_used_event(vq), vq->last_used_idx);
+  } else {
+    virtq_shared_store16(&vq->avail->flags, 0);
+  }
+  /* The device must see the request before we look for entries it already
+     wrote, or an entry written in between would wake no one. */
+  atomic_thread_fence(memory_order_seq_cst);
+  return virtq_shared_load16(&vq->used->idx) == vq->last_used_idx;
+}
+
+void
+virtq_disable_cb(struct virtq *vq)
+{
+  if (vq == NULL || vq->broken) {
+    return;
+  }
+  if (vq->event_idx) {
+    virtq_suppress_used_event(vq);
+  } else {
+    virtq_shared_store16(&vq->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+  }
+}
+
 /*
  * The caller must decide on a kick at least once per 65535 adds: beyond that
  * the u16 window between kicked_avail_idx and avail_idx cannot tell how much

@@ -88,6 +88,16 @@ void *virtq_get_used(struct virtq *vq, uint32_t *len);
 /** Whether the device has used entries not yet taken (no validation). */
 bool virtq_has_used(const struct virtq *vq);
 
+/**
+ * Ask the device to notify (interrupt) when it uses a buffer, before the
+ * driver sleeps. Returns true when nothing is pending, false when a used entry
+ * is already there (do not sleep). As Linux's virtqueue_enable_cb.
+ */
+bool virtq_enable_cb(struct virtq *vq);
+
+/** Back to polling: ask the device not to notify. */
+void virtq_disable_cb(struct virtq *vq);
+
 /** Whether the device wants a notification for what was added since the last call. */
 bool virtq_kick_prepare(struct virtq *vq);
 

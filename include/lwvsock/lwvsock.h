@@ -98,7 +98,12 @@ void lwvsock_dev_close(struct lwvsock_dev *dev);
  */
 int lwvsock_poll(struct lwvsock_dev *dev, int budget);
 
-/** Milliseconds until the next lwvsock timer is due; LWVSOCK_TIMEOUT_INFINITE when none. */
+/**
+ * Milliseconds until the next lwvsock timer is due; 0 when work is pending.
+ * Call it right before sleeping on lwvsock_dev_wait_fds(): it asks the device
+ * to signal those fds (the driver otherwise polls with notifications off), and
+ * the next lwvsock_poll() turns them off again.
+ */
 uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
 
 /** File descriptors to wait on (readable = device has work); returns how many (may be 0). */
