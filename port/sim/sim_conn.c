@@ -385,7 +385,6 @@ sim_reply_rst(struct lwvsock_sim *sim, const struct vsock_hdr *h)
     sim->orphan_head = p;
   }
   sim->orphan_tail = p;
-  sim->norphans++;
   sim->ctl_pending++;
 }
 
@@ -639,7 +638,6 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
               bool *freed)
 {
   struct vsock_hdr h;
-  uint32_t shut;
 
   memset(&h, 0, sizeof(h));
   h.src_cid = VMADDR_CID_HOST;
@@ -698,7 +696,7 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
     s->last_fwd_cnt = s->fwd_cnt;
     sim_clear_pend(sim, s, SIM_PEND_CREDIT_UPDATE);
     return VIRTIO_VSOCK_HDR_LEN + n;
-  } else if ((shut = sim_shutdown_sendable(s)) != 0) {
+  } else if (sim_shutdown_sendable(s) != 0) {
     h.op = VIRTIO_VSOCK_OP_SHUTDOWN;
     h.flags = s->local_shutdown;
     s->shut_sent = s->local_shutdown;
@@ -707,7 +705,6 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
   } else if (s->pend & SIM_PEND_CREDIT_REQUEST) {
     h.op = VIRTIO_VSOCK_OP_CREDIT_REQUEST;
     sim_clear_pend(sim, s, SIM_PEND_CREDIT_REQUEST);
-    s->credit_req_time = sys_now();
   } else {
     return 0;
   }
@@ -788,7 +785,6 @@ sim_deliver(struct lwvsock_sim *sim)
       struct sim_raw *p = sim_raw_pop(&sim->orphan_head, &sim->orphan_tail);
       written = sim_iter_write(&it, p->hdr, VIRTIO_VSOCK_HDR_LEN);
       free(p);
-      sim->norphans--;
       sim->ctl_pending--;
       sim->stats.rst_tx++;
     } else {
@@ -889,7 +885,6 @@ sim_drop_connections(struct lwvsock_sim *sim)
   }
   while (sim->orphan_head != NULL) {
     free(sim_raw_pop(&sim->orphan_head, &sim->orphan_tail));
-    sim->norphans--;
     sim->ctl_pending--;
   }
 }

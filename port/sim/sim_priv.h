@@ -145,7 +145,6 @@ struct sim_sock {
   bool timer;                /**< deadline armed */
   uint32_t deadline;         /**< sys_now() value */
   bool credit_req_sent;      /**< CREDIT_REQUEST outstanding */
-  uint32_t credit_req_time;
 };
 
 /** Largest number of host sockets (guest REQUESTs beyond it get RST). */
@@ -210,7 +209,6 @@ struct lwvsock_sim {
 
   /* packets without a socket */
   struct sim_raw *orphan_head, *orphan_tail;
-  uint32_t norphans;
   struct sim_raw *inject_head, *inject_tail;
   uint32_t events_pending;
 
