@@ -29,3 +29,10 @@ tests_soak_LDADD = $(TEST_LDADD)
 soak: tests/soak$(EXEEXT)
 	SOAK_SECONDS=$${SOAK_SECONDS:-600} ./tests/soak$(EXEEXT)
 .PHONY: soak
+
+# Fuzzing: a separate clang build (see scripts/fuzz.sh --help); FUZZ_SECONDS per target.
+EXTRA_DIST += scripts/fuzz.sh scripts/sanitize.sh tests/fuzz
+fuzz:
+	LWIP_DIR="$(LWIP_DIR)" FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
+	  $(SHELL) $(top_srcdir)/scripts/fuzz.sh --lwip "$(LWIP_DIR)" --build-dir "$(abs_builddir)/build-fuzz"
+.PHONY: fuzz
