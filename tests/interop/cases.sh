@@ -4,8 +4,10 @@
 # with the VM's kernel through /dev/vhost-vsock; the host side is Linux
 # AF_VSOCK (tests/interop/vsock_peer.py, socat).
 #
-# Usage: cases.sh [-b BUILDDIR] [-l] [CASE...]
+# Usage: cases.sh [-b BUILDDIR] [-T SECS] [-l] [CASE...]
 #   -b DIR   the build tree with examples/ and tests/interop/ (default: cwd)
+#   -T SECS  time budget of the whole run: each case gets at most what is left,
+#            and cases that find it used up fail as "not run" (default: none)
 #   -l       list the cases and exit
 #   CASE     run only these (shell patterns, e.g. 'backend-*'); default all
 # Output: one line per case, "PASS name" or "FAIL name: reason" (with the
@@ -14,10 +16,10 @@
 D=$(dirname "$(readlink -f "$0")")
 . "$D/guard.sh"
 
-B=$PWD LIST=0
-while getopts "b:lh" o; do
+B=$PWD LIST=0 BUDGET=0
+while getopts "b:T:lh" o; do
   case $o in
-    b) B=$(readlink -f "$OPTARG");; l) LIST=1;;
+    b) B=$(readlink -f "$OPTARG");; l) LIST=1;; T) BUDGET=$OPTARG;;
     h) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0;;
     *) echo "cases.sh: see -h" >&2; exit 2;;
   esac
@@ -50,12 +52,11 @@ bg() {
 # alive NAME PID: the process still runs
 alive() { kill -0 "$2" 2>/dev/null || { echo "$1 (pid $2) died: $(tail -3 "$LOGS/$CASE.$1.log" | tr '\n' ' ')"; return 1; }; }
 lastpid() { tail -1 "$LOGS/$CASE.pids"; }
-# echo_server NAME CID [ARGS...]: lwvsock-echo on vhost-vsock CID, port 1234, and wait until it accepts
+# echo_server NAME CID: start lwvsock-echo on vhost-vsock CID, port 1234 (the
+# clients retry refused connects for 15 s while it comes up)
 echo_server() {
-  local name=$1 cid=$2; shift 2
   need "$ECHO" || return 1
-  bg "$name" "$ECHO" --device "vhost-vsock:cid=$cid" --port 1234 "$@"
-  $PEER wait --cid "$cid" --port 1234 --seconds 15 || { echo "lwvsock-echo on CID $cid did not come up: $(tail -3 "$LOGS/$CASE.$name.log" | tr '\n' ' ')"; return 1; }
+  bg "$1" "$ECHO" --device "vhost-vsock:cid=$2" --port 1234
 }
 export -f need bg alive lastpid echo_server
 
@@ -83,7 +84,7 @@ case_backend_echo() {
   "$BRINGUP" echo --cid 3 --port 5001
 }
 
-defcase echo-exact 60
+defcase echo-exact 45
 case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 100000; }
 
 defcase perf-to-host 60
@@ -96,10 +97,10 @@ case_perf_to_host() {
   wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
 }
 
-defcase bulk-32mib-each-way 150
+defcase bulk-32mib-each-way 90
 case_bulk_32mib_each_way() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 33554432; }
 
-defcase concurrent-64 90
+defcase concurrent-64 60
 case_concurrent_64() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --conns 64 --bytes 65536; }
 
 defcase slow-host-reader 60
@@ -139,7 +140,7 @@ case_half_close_lwvsock() {
 
 defcase refused-unbound 30
 case_refused_unbound() {
-  echo_server echo 3 || return 1
+  echo_server echo 3 && $PEER wait --cid 3 --port 1234 || return 1
   $PEER refused --cid 3 --port 4321 || return 1
   # and the other way: lwvsock connecting to an unbound host port fails at once
   need "$PERF" || return 1
@@ -150,7 +151,7 @@ case_refused_unbound() {
   [ $((SECONDS - t0)) -le 5 ] || { echo "lwvsock-perf took $((SECONDS - t0)) s to see the refusal"; return 1; }
 }
 
-defcase host-rst-mid-transfer 60
+defcase host-rst-mid-transfer 45
 case_host_rst_mid_transfer() {
   echo_server echo 3 || return 1
   local pid; pid=$(lastpid)
@@ -160,7 +161,7 @@ case_host_rst_mid_transfer() {
   $PEER echo --cid 3 --port 1234 --bytes 100000 || { echo "no clean echo after the host's abort"; return 1; }
 }
 
-defcase two-cids 60
+defcase two-cids 45
 case_two_cids() {
   echo_server echo3 3 && echo_server echo4 4 || return 1
   $PEER echo --cid 3 --port 1234 --bytes 200000 --conns 2 &
@@ -230,6 +231,15 @@ for c in "${CASES[@]}"; do
     sel=0
     for p in "$@"; do case $name in $p) sel=1;; esac; done
     [ $sel = 1 ] || continue
+  fi
+  if [ "$BUDGET" -gt 0 ]; then
+    left=$((BUDGET - SECONDS))
+    if [ $left -lt 5 ]; then
+      echo "FAIL $name: not run: the suite's time budget of ${BUDGET}s is used up"
+      failed=$((failed + 1))
+      continue
+    fi
+    [ $left -lt "$limit" ] && limit=$left
   fi
   fn=case_${name//-/_}
   export -f "$fn"

@@ -87,7 +87,7 @@ def cmd_wait(a):
 
 def echo_one(a, idx, errors):
     try:
-        s = connect(a.cid, a.port, tries=25)
+        s = connect(a.cid, a.port, tries=75)   # 15 s for a server that is starting
         data = os.urandom(a.bytes)
         want = hashlib.sha256(data).hexdigest()
 
@@ -147,7 +147,7 @@ def cmd_echo(a):
 
 def cmd_seqpacket(a):
     """Message boundaries: every message comes back whole and alone."""
-    s = connect(a.cid, a.port, socket.SOCK_SEQPACKET, tries=25)
+    s = connect(a.cid, a.port, socket.SOCK_SEQPACKET, tries=75)
     sizes = [1, 100, 4096, 40000, 7, 65000, 3][:a.count] or [1]
     for i, n in enumerate(sizes):
         msg = bytes([i & 0xff]) * n
@@ -182,6 +182,10 @@ def serve_one(a, handle):
     ls = vsock(timeout=a.timeout)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((socket.VMADDR_CID_ANY, a.port))
+    if getattr(a, "rcvbuf", 0):
+        # on the listener: the accepted socket starts with it, so the peer never
+        # holds credit from a larger buffer (shrinking it later makes Linux drop data)
+        ls.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, a.rcvbuf)
     ls.listen(1)
     if a.ready:
         open(a.ready, "w").close()
@@ -212,8 +216,6 @@ def cmd_sink(a):
         count, flags, _ = read_hello(c)
         if flags & 1:
             raise CheckFailed("client asked for reverse mode; use 'source'")
-        if a.rcvbuf:
-            c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, a.rcvbuf)
         n = 0
         while True:
             b = c.recv(a.chunk)
