@@ -143,6 +143,7 @@ uint32_t txslot_room(const struct lwvsock_dev *dev);
 #define PCB_F_RST_PENDING    0x1000u /* RST to send once the reply store has room */
 #define PCB_F_ACCEPTING      0x2000u /* inside its accept callback */
 #define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
+#define PCB_F_TXWAIT         0x8000u /* waits for tx ring space (woken by completions) */
 
 struct lwvsock_pcb {
   struct lwvsock_dev *dev;
@@ -183,6 +184,7 @@ struct lwvsock_pcb {
   uint16_t snd_head, snd_tail;              /* slot queue */
   uint16_t flags;
   uint16_t rq_count;       /* packets in rq */
+  uint16_t slots_owned;    /* tx slots whose owner is this pcb */
   uint8_t state;           /* enum lwvsock_state */
   uint8_t type;
   uint8_t peer_shut;       /* SHUTDOWN flags received (sticky) */
@@ -213,6 +215,8 @@ void pcb_dirty(struct lwvsock_pcb *pcb);
 void pcb_transport_reset(struct lwvsock_dev *dev);
 /** Fail every pcb with @p err (RST to connected peers unless the device is broken). */
 void pcb_abort_all(struct lwvsock_dev *dev, err_t err);
+/** The tx ring has room again: wake the pcbs that waited for it. */
+void pcb_tx_room(struct lwvsock_dev *dev);
 /** The send queue of @p pcb drained and completed bytes to report. */
 void pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len);
 
@@ -260,6 +264,7 @@ struct lwvsock_dev {
   uint32_t next_timer;       /* earliest deadline or poll tick (sys_now ms) */
   uint32_t next_tick;        /* next 500 ms poll tick */
   bool cb_armed;             /* notifications enabled for a sleeping caller */
+  uint32_t txwait;           /* pcbs with PCB_F_TXWAIT */
 
   lwvsock_tap_fn tap;
   void *tap_arg;

@@ -184,13 +184,15 @@ pcb_release_slots(struct lwvsock_pcb *pcb)
   struct lwvsock_dev *dev = pcb->dev;
   uint16_t i;
 
-  for (i = 0; i < dev->nslots; i++) {
+  for (i = 0; i < dev->nslots && pcb->slots_owned > 0; i++) {
     struct txslot *s = &dev->slots[i];
     if (s->owner == pcb) {
-      s->owner = NULL;
       s->queued = 0;
       if (s->inflight == 0) {
         txslot_free(dev, i);
+      } else {
+        s->owner = NULL; /* orphan: freed when the device returns it */
+        pcb->slots_owned--;
       }
     }
   }
@@ -246,6 +248,10 @@ pcb_kill(struct lwvsock_pcb *pcb)
   if (pcb->msg != NULL) {
     pbuf_free(pcb->msg);
     pcb->msg = NULL;
+  }
+  if (pcb->flags & PCB_F_TXWAIT) {
+    pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
+    dev->txwait--;
   }
   pcb->state = LWVSOCK_CLOSED;
   pcb->flags |= PCB_F_DEAD;
@@ -402,6 +408,19 @@ pcb_credit_request(struct lwvsock_pcb *pcb, uint32_t now)
   }
 }
 
+/*
+ * Wait for tx ring space without spinning: a device that stops completing
+ * must not turn the poll loop into a busy loop.
+ */
+static void
+pcb_txwait(struct lwvsock_pcb *pcb)
+{
+  if (!(pcb->flags & PCB_F_TXWAIT)) {
+    pcb->flags |= PCB_F_TXWAIT;
+    pcb->dev->txwait++;
+  }
+}
+
 /* Push queued data within credit and ring space; then owed control packets. */
 static void
 pcb_flush(struct lwvsock_pcb *pcb)
@@ -451,7 +470,7 @@ pcb_flush(struct lwvsock_pcb *pcb)
     }
     pcb_hdr(pcb, &h, VIRTIO_VSOCK_OP_RW, flags);
     if (dev_send_rw(dev, &h, si, n) != ERR_OK) {
-      pcb_dirty(pcb); /* ring full: retry on the next poll */
+      pcb_txwait(pcb); /* ring full: retried when the device returns buffers */
       return;
     }
     pcb->flags &= (uint16_t)~PCB_F_STALLED;
@@ -468,7 +487,7 @@ pcb_flush(struct lwvsock_pcb *pcb)
      rather than fill the reply store that replies to the peer depend on. */
   if ((pcb->flags & PCB_F_SHUT_PENDING) && pcb_all_sent(pcb)) {
     if (pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_SHUTDOWN, pcb->shut_sent | pcb->shut_want, false) != ERR_OK) {
-      pcb_dirty(pcb);
+      pcb_txwait(pcb);
       return;
     }
     pcb->flags &= (uint16_t)~PCB_F_SHUT_PENDING;
@@ -476,7 +495,21 @@ pcb_flush(struct lwvsock_pcb *pcb)
   }
   if ((pcb->flags & PCB_F_CREDIT_UPDATE) &&
       pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, false) != ERR_OK) {
-    pcb_dirty(pcb);
+    pcb_txwait(pcb);
+  }
+}
+
+void
+pcb_tx_room(struct lwvsock_dev *dev)
+{
+  struct lwvsock_pcb *pcb;
+
+  for (pcb = dev->all; pcb != NULL && dev->txwait > 0; pcb = pcb->all_next) {
+    if (pcb->flags & PCB_F_TXWAIT) {
+      pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
+      dev->txwait--;
+      pcb_dirty(pcb);
+    }
   }
 }
 

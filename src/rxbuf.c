@@ -85,6 +85,9 @@ rxbuf_refill(struct lwvsock_dev *dev)
       { dev_dma(dev, rb->mem), VIRTIO_VSOCK_HDR_LEN },
       { dev_dma(dev, rb->mem + VIRTIO_VSOCK_HDR_LEN), LWVSOCK_RX_BUF_SIZE },
     };
+    /* Scrub the old header: a device that replays a used entry for a buffer
+       it did not fill then hands us garbage, not a stale packet. */
+    memset(rb->mem, 0, VIRTIO_VSOCK_HDR_LEN);
     if (virtq_add(&dev->rxq, NULL, 0, in, 2, rb) != 0) {
       break;
     }

@@ -97,6 +97,7 @@ txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner, uint32_t want)
   dev->slot_free_head[c] = s->next;
   dev->slot_free_count[c]--;
   s->owner = owner;
+  owner->slots_owned++;
   s->fill = s->sent = s->msg_end = 0;
   s->inflight = 0;
   s->queued = 0;
@@ -112,6 +113,9 @@ txslot_free(struct lwvsock_dev *dev, uint16_t i)
   unsigned c = slot_class(s);
 
   LWIP_ASSERT("slot idle", s->inflight == 0);
+  if (s->owner != NULL) {
+    s->owner->slots_owned--;
+  }
   s->owner = NULL;
   s->next = dev->slot_free_head[c];
   dev->slot_free_head[c] = i;
@@ -300,6 +304,9 @@ txbuf_reclaim(struct lwvsock_dev *dev)
     }
     tx_pkt_put(dev, t);
     n++;
+  }
+  if (n > 0 && dev->txwait > 0) {
+    pcb_tx_room(dev);
   }
   return n;
 }
