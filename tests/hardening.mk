@@ -36,3 +36,13 @@ fuzz:
 	LWIP_DIR="$(LWIP_DIR)" FUZZ_SECONDS=$${FUZZ_SECONDS:-60} \
 	  $(SHELL) $(top_srcdir)/scripts/fuzz.sh --lwip "$(LWIP_DIR)" --build-dir "$(abs_builddir)/build-fuzz"
 .PHONY: fuzz
+
+# malloc, calloc and aligned_alloc wrapped: the test fails the Nth call.
+check_PROGRAMS += tests/test_failinject
+TESTS += tests/test_failinject
+tests_test_failinject_SOURCES = tests/test_failinject.c $(HARDENING_TEST_SOURCES)
+tests_test_failinject_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_test_failinject_CFLAGS = $(TEST_CFLAGS)
+tests_test_failinject_LDFLAGS = $(TEST_LINK_FLAGS) \
+	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=aligned_alloc -Wl,--wrap=free
+tests_test_failinject_LDADD = $(TEST_LDADD)
