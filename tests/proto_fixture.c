@@ -2,6 +2,7 @@
  * @file
  * Test fixture for the protocol suites (see proto_fixture.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +229,33 @@ app_release(struct app *a)
   }
   a->held = 0;
   a->hold = 0;
+}
+
+static int
+app_is_connected(void *arg)
+{
+  return ((struct app *)arg)->connected;
+}
+
+int
+fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port)
+{
+  int l = lwvsock_sim_listen(f->sim, port, type);
+  struct lwvsock_pcb *pcb = lwvsock_new(f->dev, (uint8_t)type);
+  int h = -EAGAIN, i;
+
+  ck_assert_int_ge(l, 0);
+  ck_assert_ptr_nonnull(pcb);
+  app_attach(a, pcb);
+  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
+  ck_assert(fx_until(f, app_is_connected, a, 50));
+  for (i = 0; i < 50 && h < 0; i++) {
+    h = lwvsock_sim_accept(f->sim, l);
+    fx_run(f, 1);
+  }
+  ck_assert_int_ge(h, 0);
+  lwvsock_sim_close(f->sim, l);
+  return h;
 }
 
 unsigned

@@ -65,6 +65,12 @@ void app_release(struct app *a);
 uint8_t pattern_byte(uint64_t off);
 void pattern_fill(uint8_t *dst, uint64_t off, size_t len);
 
+/**
+ * Connect a new guest pcb of @p type (callbacks recording into @p a) to a host
+ * listener on @p port; returns the host's accepted socket. Fails the test on error.
+ */
+int fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port);
+
 /** lwvsock pcbs in use (our pool). */
 unsigned fx_pcbs_in_use(void);
 

@@ -91,39 +91,12 @@ START_TEST(test_1000_connections)
 }
 END_TEST
 
-static int
-connected(void *arg)
-{
-  return ((struct app *)arg)->connected;
-}
-
-/* Open one guest->host connection; returns the host socket. */
-static int
-open_pair(struct app *a, uint32_t port)
-{
-  int l = lwvsock_sim_listen(f.sim, port, LWVSOCK_STREAM);
-  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
-  int h = -EAGAIN, i;
-
-  ck_assert_int_ge(l, 0);
-  app_attach(a, pcb);
-  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
-  ck_assert(fx_until(&f, connected, a, 50));
-  for (i = 0; i < 50 && h < 0; i++) {
-    h = lwvsock_sim_accept(f.sim, l);
-    fx_run(&f, 1);
-  }
-  ck_assert_int_ge(h, 0);
-  lwvsock_sim_close(f.sim, l);
-  return h;
-}
-
 START_TEST(test_1gib_guest_to_host)
 {
   static uint8_t chunk[64 * 1024], got[256 * 1024], expect[256 * 1024];
   struct app a = {0};
   uint64_t sent = 0, recvd = 0;
-  int h = open_pair(&a, 7000), iters = 0;
+  int h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7000), iters = 0;
 
   while (recvd < GIB && iters++ < 2000000) {
     uint32_t room = lwvsock_sndbuf(a.pcb);
@@ -161,7 +134,7 @@ START_TEST(test_1gib_host_to_guest)
   static uint8_t chunk[256 * 1024];
   struct app a = {0};
   uint64_t sent = 0;
-  int h = open_pair(&a, 7001), iters = 0;
+  int h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7001), iters = 0;
 
   a.check_pattern = 1;
   while (a.total < GIB && iters++ < 2000000) {

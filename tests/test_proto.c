@@ -32,33 +32,11 @@ proto_teardown(void)
   lwvsock_check_ensure_no_alloc(0);
 }
 
-static int
-is_connected(void *arg)
-{
-  return ((struct app *)arg)->connected;
-}
-
-/* Guest connects to a host listener on port 5000; returns the host socket. */
+/* Guest connects to a host listener on @p port; returns the host socket. */
 static int
 guest_connect(struct app *a, uint16_t type, uint32_t port)
 {
-  int l = lwvsock_sim_listen(f.sim, port, type);
-  int h;
-  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, (uint8_t)type);
-  int i;
-
-  ck_assert_int_ge(l, 0);
-  ck_assert_ptr_nonnull(pcb);
-  app_attach(a, pcb);
-  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
-  ck_assert(fx_until(&f, is_connected, a, 50));
-  for (i = 0, h = -EAGAIN; i < 50 && h < 0; i++) {
-    h = lwvsock_sim_accept(f.sim, l);
-    fx_run(&f, 1);
-  }
-  ck_assert_int_ge(h, 0);
-  lwvsock_sim_close(f.sim, l);
-  return h;
+  return fx_guest_connect(&f, a, type, port);
 }
 
 /* Guest listens on @p port; the host connects; returns the host socket. */
