@@ -51,6 +51,13 @@ while getopts "t:m:c:w:l:ivh" o; do
 done
 shift $((OPTIND-1))
 if [ "${1:-}" = --prepare ]; then PREPARE=1; shift; fi
+# The VM mounts fresh tmpfs over /tmp, /run, /var/tmp and /dev/shm, so a source
+# tree there (a CI clone in /tmp, say) would vanish inside it: share it too,
+# first, so the build dirs given with -w (often inside it) mount on top.
+SRCTOP=$(cd "$(dirname "$0")/../.." && pwd -P)
+case $SRCTOP/ in
+  /tmp/*|/run/*|/var/tmp/*|/dev/shm/*) RWDIRS=("$SRCTOP" "${RWDIRS[@]}");;
+esac
 case $TIMEOUT in ''|*[!0-9]*) die "-t $TIMEOUT: give whole seconds";; esac
 if [ $PREPARE = 0 ] && [ $INTERACTIVE = 0 ] && [ $# = 0 ]; then
   usage >&2; exit 2
