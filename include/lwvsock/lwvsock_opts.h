@@ -131,11 +131,6 @@
 #define LWVSOCK_ENABLE_SEQPACKET      1
 #endif
 
-/** Negotiate VIRTIO_RING_F_EVENT_IDX when offered (off: the polled driver does not need it). */
-#if !defined LWVSOCK_EVENT_IDX || defined __DOXYGEN__
-#define LWVSOCK_EVENT_IDX             0
-#endif
-
 #if !defined LWVSOCK_DEBUG || defined __DOXYGEN__
 #define LWVSOCK_DEBUG                 LWIP_DBG_OFF
 #endif
