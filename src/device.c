@@ -290,7 +290,6 @@ dev_rx(struct lwvsock_dev *dev, int budget)
   /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
   while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX &&
          (rb = (struct rxbuf *)virtq_get_used(&dev->rxq, &len)) != NULL) {
-    dev->rx_posted--;
     dev_rx_one(dev, rb, len);
     n++;
   }

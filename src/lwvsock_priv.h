@@ -140,7 +140,6 @@ uint32_t txslot_room(const struct lwvsock_dev *dev);
 #define PCB_F_STALLED        0x0200u /* blocked on peer credit (counted once) */
 #define PCB_F_PEER_DONE      0x0400u /* peer shut down both ways, or reset: connection over */
 #define PCB_F_BOUND          0x0800u /* owns its local port (in the bind table) */
-#define PCB_F_RST_PENDING    0x1000u /* RST to send once the reply store has room */
 #define PCB_F_ACCEPTING      0x2000u /* inside its accept callback */
 #define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
 #define PCB_F_TXWAIT         0x8000u /* waits for tx ring space (woken by completions) */
@@ -237,7 +236,7 @@ struct lwvsock_dev {
 
   /* rx buffers */
   struct rxbuf *rxbufs;
-  uint16_t nrxbufs, rx_free_head, rx_free_count, rx_loans, rx_posted;
+  uint16_t nrxbufs, rx_free_head, rx_free_count, rx_loans;
   uint8_t *evbufs;
 
   /* tx */

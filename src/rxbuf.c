@@ -93,7 +93,6 @@ rxbuf_refill(struct lwvsock_dev *dev)
     }
     dev->rx_free_head = rb->next_free;
     dev->rx_free_count--;
-    dev->rx_posted++;
     added = true;
   }
   if (added && virtq_kick_prepare(&dev->rxq)) {
