@@ -442,15 +442,17 @@ END_TEST
  */
 START_TEST(test_reply_store_full)
 {
-  static struct app a, b;
+  static struct app a, b, v;
   struct lwvsock_sim_faults flt = {0};
   struct vsock_hdr hd;
   uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
   struct lwvsock_pcb *pcb;
-  int i, h;
+  int i, h, hv;
 
   memset(&a, 0, sizeof(a));
   memset(&b, 0, sizeof(b));
+  memset(&v, 0, sizeof(v));
+  hv = guest_connect(&v, 8043);
   flt.stall_tx = 1;
   lwvsock_sim_set_faults(f.sim, &flt);
   memset(&hd, 0, sizeof(hd));
@@ -476,10 +478,16 @@ START_TEST(test_reply_store_full)
   }
   ck_assert_int_eq(a.connected, 0);
   ck_assert_int_eq(a.err_called, 1);
+  /* An abort now cannot place its RST either; the peer must still get it. */
+  lwvsock_abort(v.pcb);
+  ck_assert_int_eq(v.err, ERR_ABRT);
   flt.stall_tx = 0;
   lwvsock_sim_set_faults(f.sim, &flt);
   run(200);
   ck_assert_uint_eq(f.dev->nreplies, 0);
+  ck_assert_msg(lwvsock_sim_state(f.sim, hv) == LWVSOCK_SIM_CLOSED,
+                "an RST that found the reply store full was dropped: the peer still thinks it is connected");
+  lwvsock_sim_close(f.sim, hv);
   h = guest_connect(&b, 8042);
   transfer_ok(&b, h, 100);
   close_both(&b, h);
