@@ -142,7 +142,10 @@ def cmd_echo(a):
     dt = time.monotonic() - t0
     if errors:
         raise CheckFailed("; ".join(errors[:4]) + (" (+%d more)" % (len(errors) - 4) if len(errors) > 4 else ""))
-    print("%d connection(s) x %d bytes echoed exactly in %.2f s" % (a.conns, a.bytes, dt))
+    if a.abort_after:
+        print("%d connection(s) aborted after %d echoed bytes" % (a.conns, a.abort_after))
+    else:
+        print("%d connection(s) x %d bytes echoed exactly in %.2f s" % (a.conns, a.bytes, dt))
 
 
 def cmd_seqpacket(a):
