@@ -479,11 +479,10 @@ dev_release_if_done(struct lwvsock_dev *dev)
   while ((p = dev_loop_dequeue(dev)) != NULL) {
     pbuf_free(p);
   }
+  /* Safe on queues never set up (open may have failed half way). */
   virtq_fini(&dev->rxq);
   virtq_fini(&dev->txq);
-  if (dev->has_evq) {
-    virtq_fini(&dev->evq);
-  }
+  virtq_fini(&dev->evq);
   txbuf_fini(dev);
   rxbuf_fini(dev);
   if (dev->mem.va != NULL && dev->be->ops->mem_free != NULL) {
@@ -513,6 +512,7 @@ lwvsock_dev_close(struct lwvsock_dev *dev)
     pcb_abort_all(dev, ERR_ABRT);
   }
   pcb_service(dev);
+  pcb_free_all(dev);
   if (dev->started || dev->mem.va != NULL) {
     dev->be->ops->reset(dev->be);
   }

@@ -140,6 +140,7 @@ uint32_t txslot_room(const struct lwvsock_dev *dev);
 #define PCB_F_STALLED        0x0200u /* blocked on peer credit (counted once) */
 #define PCB_F_PEER_DONE      0x0400u /* peer shut down both ways, or reset: connection over */
 #define PCB_F_BOUND          0x0800u /* owns its local port (in the bind table) */
+#define PCB_F_RST_PENDING    0x1000u /* dead, but its RST still waits for ring space */
 #define PCB_F_ACCEPTING      0x2000u /* inside its accept callback */
 #define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
 #define PCB_F_TXWAIT         0x8000u /* waits for tx ring space (woken by completions) */
@@ -212,6 +213,8 @@ int pcb_service(struct lwvsock_dev *dev);
 void pcb_dirty(struct lwvsock_pcb *pcb);
 /** TRANSPORT_RESET: reset every connection, keep listeners and bound pcbs. */
 void pcb_transport_reset(struct lwvsock_dev *dev);
+/** Free every pcb at once (device closing; no packet can go out any more). */
+void pcb_free_all(struct lwvsock_dev *dev);
 /** Fail every pcb with @p err (RST to connected peers unless the device is broken). */
 void pcb_abort_all(struct lwvsock_dev *dev, err_t err);
 /** The tx ring has room again: wake the pcbs that waited for it. */

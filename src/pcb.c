@@ -341,7 +341,11 @@ pcb_send_ctrl_ex(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags, bool may_
 static void
 pcb_send_ctrl(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags)
 {
-  (void)pcb_send_ctrl_ex(pcb, op, flags, true);
+  if (pcb_send_ctrl_ex(pcb, op, flags, true) != ERR_OK && op == VIRTIO_VSOCK_OP_RST) {
+    /* Even the reply store is full: an RST must not be lost, or the peer
+       keeps a dead connection. The pcb outlives its death until it is sent. */
+    pcb->flags |= PCB_F_RST_PENDING;
+  }
 }
 
 /* RST in answer to a packet no socket wants. Never answers an RST. */
@@ -1016,6 +1020,11 @@ pcb_service(struct lwvsock_dev *dev)
       list = pcb->dirty_next;
       pcb->flags &= (uint16_t)~PCB_F_DIRTY;
       if (pcb->flags & PCB_F_DEAD) {
+        if ((pcb->flags & PCB_F_RST_PENDING) &&
+            pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_RST, 0, true) != ERR_OK) {
+          pcb_txwait(pcb); /* retried when the device returns tx buffers */
+          continue;
+        }
         pcb_free(pcb);
         continue;
       }
@@ -1026,6 +1035,19 @@ pcb_service(struct lwvsock_dev *dev)
     }
   }
   return work;
+}
+
+void
+pcb_free_all(struct lwvsock_dev *dev)
+{
+  while (dev->all != NULL) {
+    struct lwvsock_pcb *pcb = dev->all;
+    pcb->flags &= (uint16_t)~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
+    pcb_kill(pcb);
+    pcb_free(pcb);
+  }
+  dev->dirty = NULL;
+  dev->txwait = 0;
 }
 
 void
