@@ -22,12 +22,14 @@
 
 static struct fx f;
 static unsigned pcbs_before;
+static uint16_t inject_type; /* type of injected packets (stream unless a case says) */
 
 static void
 hostile_setup(void)
 {
   lwvsock_test_clock_set(1000);
   pcbs_before = fx_pcbs_in_use();
+  inject_type = LWVSOCK_STREAM;
   fx_open(&f, NULL);
 }
 
@@ -68,12 +70,12 @@ is_connected(void *arg)
   return ((struct app *)arg)->connected;
 }
 
-/* The guest connects to host port @p port; returns the accepted host socket. */
+/* The guest connects to host port @p port with @p type; returns the accepted host socket. */
 static int
-guest_connect(struct app *a, uint32_t port)
+guest_connect_type(struct app *a, uint32_t port, uint8_t type)
 {
-  int l = lwvsock_sim_listen(f.sim, port, LWVSOCK_STREAM);
-  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  int l = lwvsock_sim_listen(f.sim, port, type);
+  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, type);
   int h = -EAGAIN;
   int i;
 
@@ -91,6 +93,12 @@ guest_connect(struct app *a, uint32_t port)
   return h;
 }
 
+static int
+guest_connect(struct app *a, uint32_t port)
+{
+  return guest_connect_type(a, port, LWVSOCK_STREAM);
+}
+
 /* Raw packet from the host (CID 2) to our CID, delivered as the device would. */
 static void
 inject(uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port, uint32_t hdr_len,
@@ -105,7 +113,7 @@ inject(uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port, uint32
   h.src_port = src_port;
   h.dst_port = dst_port;
   h.len = hdr_len;
-  h.type = LWVSOCK_STREAM;
+  h.type = inject_type;
   h.op = op;
   h.flags = flags;
   h.buf_alloc = 256 * 1024;
@@ -762,6 +770,84 @@ START_TEST(test_stalled_tx)
 }
 END_TEST
 
+/*
+ * SEQPACKET fragments that never end a message: reassembly stops at the
+ * largest message a pbuf can hold (64 KiB); the connection is reset and every
+ * fragment held so far is released.
+ */
+START_TEST(test_seqpacket_without_end)
+{
+  static struct bystander b;
+  static struct app v;
+  static uint8_t frag[4000];
+  struct lwvsock_dev_stats st0;
+  uint32_t hp, gp;
+  int hv, i;
+
+  memset(&v, 0, sizeof(v));
+  by_open(&b, 7101);
+  hv = guest_connect_type(&v, 7102, LWVSOCK_SEQPACKET);
+  hp = lwvsock_sim_local_port(f.sim, hv);
+  gp = lwvsock_local_port(v.pcb);
+  run(&b, 20);
+  st0 = stats();
+  inject_type = LWVSOCK_SEQPACKET;
+  memset(frag, 'm', sizeof(frag));
+  for (i = 0; i < 20; i++) {
+    inject(VIRTIO_VSOCK_OP_RW, 0, hp, gp, sizeof(frag), frag, sizeof(frag));
+  }
+  run(&b, 30);
+  ck_assert_int_eq(v.msgs, 0);
+  ck_assert_int_eq(v.err_called, 1);
+  ck_assert_int_eq(v.err, ERR_RST);
+  ck_assert_uint_eq(stats().bad_pkts, st0.bad_pkts + 1);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, hv), LWVSOCK_SIM_CLOSED);
+  /* Fragments lent in place all came back. */
+  ck_assert_uint_eq(f.dev->rx_loans, 0);
+  run(&b, 50);
+  by_finish(&b, 64 * 1024);
+  lwvsock_sim_close(f.sim, hv);
+  run(NULL, 10);
+}
+END_TEST
+
+/*
+ * Data after the peer's SHUTDOWN(SEND) is dropped (its end of stream was
+ * already delivered), without harming the connection's other direction.
+ */
+START_TEST(test_data_after_shutdown)
+{
+  static struct app v;
+  uint8_t buf[8];
+  uint32_t hp, gp;
+  int hv, i;
+  ssize_t r = -EAGAIN;
+
+  memset(&v, 0, sizeof(v));
+  hv = guest_connect(&v, 7111);
+  hp = lwvsock_sim_local_port(f.sim, hv);
+  gp = lwvsock_local_port(v.pcb);
+  inject(VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, hp, gp, 0, NULL, 0);
+  run(NULL, 5);
+  ck_assert_int_eq(v.fin, 1);
+  inject(VIRTIO_VSOCK_OP_RW, 0, hp, gp, 5, "after", 5);
+  run(NULL, 5);
+  ck_assert_uint_eq(v.total, 0);
+  ck_assert_int_eq(v.err_called, 0);
+  ck_assert_int_eq(lwvsock_write(v.pcb, "still", 5, 0), ERR_OK);
+  for (i = 0; i < 20 && r < 0; i++) {
+    run(NULL, 1);
+    r = lwvsock_sim_recv(f.sim, hv, buf, sizeof(buf));
+  }
+  ck_assert_int_eq(r, 5);
+  ck_assert_mem_eq(buf, "still", 5);
+  lwvsock_close(v.pcb);
+  run(NULL, 10);
+  lwvsock_sim_close(f.sim, hv);
+  run(NULL, 10);
+}
+END_TEST
+
 /* The application's pbufs, kept beyond the device's life. */
 struct keeper {
   struct pbuf *held[1024];
@@ -882,6 +968,8 @@ lwvsock_test_suite(void)
     TESTFUNC(test_request_flood_backpressure),
     TESTFUNC(test_transport_reset_mid_transfer),
     TESTFUNC(test_stalled_tx),
+    TESTFUNC(test_seqpacket_without_end),
+    TESTFUNC(test_data_after_shutdown),
     TESTFUNC(test_close_with_pbufs_held),
   };
   return create_suite("HOSTILE", tests, LWIP_ARRAYSIZE(tests), hostile_setup, hostile_teardown);
