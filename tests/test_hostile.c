@@ -848,6 +848,122 @@ START_TEST(test_data_after_shutdown)
 }
 END_TEST
 
+/* ---- hostile API caller ------------------------------------------------------------ */
+
+static err_t
+cb_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
+  return err;
+}
+
+static err_t
+cb_poll(void *arg, struct lwvsock_pcb *pcb)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
+  return ERR_OK;
+}
+
+/*
+ * A NULL pcb, as an application gets from lwvsock_new() when the pool is
+ * empty and passes on unchecked: the calls lwIP's tcp API guards (callback
+ * setters through "if (pcb != NULL)", operations through LWIP_ERROR) return
+ * an error or do nothing here too. Plain getters, like lwIP's tcp_mss() and
+ * tcp_sndbuf() macros, are not asked to.
+ */
+START_TEST(test_api_null_pcb)
+{
+  err_t err = ERR_OK;
+
+  lwvsock_arg(NULL, NULL);
+  lwvsock_accept(NULL, cb_accept);
+  lwvsock_recv(NULL, NULL);
+  lwvsock_sent(NULL, NULL);
+  lwvsock_err(NULL, NULL);
+  lwvsock_poll_cb(NULL, cb_poll, 1);
+  ck_assert_int_ne(lwvsock_bind(NULL, LWVSOCK_CID_ANY, 1), ERR_OK);
+  ck_assert_ptr_null(lwvsock_listen_with_backlog(NULL, 1, &err));
+  ck_assert_int_ne(err, ERR_OK);
+  lwvsock_backlog_delayed(NULL);
+  lwvsock_backlog_accepted(NULL);
+  ck_assert_int_ne(lwvsock_connect(NULL, LWVSOCK_CID_HOST, 1, NULL), ERR_OK);
+  ck_assert_int_ne(lwvsock_write(NULL, "x", 1, 0), ERR_OK);
+  ck_assert_int_ne(lwvsock_write_pbuf(NULL, NULL, 0), ERR_OK);
+  ck_assert_int_ne(lwvsock_output(NULL), ERR_OK);
+  lwvsock_recved(NULL, 1);
+  ck_assert_uint_eq(lwvsock_sndbuf(NULL), 0);
+  ck_assert_int_ne(lwvsock_shutdown(NULL, 1, 1), ERR_OK);
+  ck_assert_int_ne(lwvsock_close(NULL), ERR_OK);
+  lwvsock_abort(NULL);
+  lwvsock_set_rcvbuf(NULL, 1);
+  lwvsock_set_sndbuf(NULL, 1);
+}
+END_TEST
+
+/* A NULL device or backend where an application could pass one: an error, never a crash. */
+START_TEST(test_api_null_dev)
+{
+  struct lwvsock_dev *dev = (struct lwvsock_dev *)1;
+  int fds[2];
+
+  ck_assert_int_ne(lwvsock_dev_open(NULL, &dev), ERR_OK);
+  ck_assert_ptr_null(dev);
+  ck_assert_int_ne(lwvsock_dev_open(lwvsock_sim_backend(f.sim), NULL), ERR_OK);
+  ck_assert_ptr_null(lwvsock_new(NULL, LWVSOCK_STREAM));
+  ck_assert_int_eq(lwvsock_poll(NULL, 0), 0);
+  ck_assert_uint_eq(lwvsock_next_timeout(NULL), LWVSOCK_TIMEOUT_INFINITE);
+  ck_assert_int_eq(lwvsock_dev_wait_fds(NULL, fds, 2), 0);
+  lwvsock_dev_close(NULL);
+}
+END_TEST
+
+/* Calls in the wrong state or with wrong values: an error, and the connection goes on. */
+START_TEST(test_api_misuse)
+{
+  static struct app a;
+  struct lwvsock_pcb *pcb;
+  uint8_t buf[8];
+  int h, i;
+  ssize_t r = -EAGAIN;
+
+  memset(&a, 0, sizeof(a));
+  h = guest_connect(&a, 7121);
+  pcb = a.pcb;
+  ck_assert_ptr_null(lwvsock_new(f.dev, 0));
+  ck_assert_ptr_null(lwvsock_new(f.dev, 200));
+  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, 7121, app_connected), ERR_ISCONN);
+  ck_assert_int_ne(lwvsock_bind(pcb, LWVSOCK_CID_ANY, 7), ERR_OK);
+  ck_assert_ptr_null(lwvsock_listen_with_backlog(pcb, 1, NULL));
+  ck_assert_int_eq(lwvsock_write(pcb, NULL, 5, 0), ERR_ARG);
+  ck_assert_int_eq(lwvsock_write_pbuf(pcb, NULL, 0), ERR_ARG);
+  ck_assert_int_eq(lwvsock_write(pcb, buf, 0xffffffffu, 0), ERR_MEM);
+  ck_assert_int_eq(lwvsock_write(pcb, "", 0, 0), ERR_OK);
+  lwvsock_set_rcvbuf(pcb, 0);
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(pcb), LWVSOCK_RCV_BUF_MIN);
+  lwvsock_set_rcvbuf(pcb, 0xffffffffu);
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(pcb), LWVSOCK_RCV_BUF_MAX);
+  /* Returning credit for bytes never received: ignored (lwIP's tcp_recved clamps too). */
+  lwvsock_recved(pcb, 0xffffffffu);
+  run(NULL, 5);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(lwvsock_write(pcb, "fine", 4, 0), ERR_OK);
+  for (i = 0; i < 20 && r < 0; i++) {
+    run(NULL, 1);
+    r = lwvsock_sim_recv(f.sim, h, buf, sizeof(buf));
+  }
+  ck_assert_int_eq(r, 4);
+  ck_assert_int_eq(lwvsock_shutdown(pcb, 0, 1), ERR_OK);
+  ck_assert_int_eq(lwvsock_write(pcb, "late", 4, 0), ERR_CONN);
+  ck_assert_int_eq(lwvsock_close(pcb), ERR_OK);
+  ck_assert_int_eq(lwvsock_close(pcb), ERR_ARG); /* twice before the next poll */
+  run(NULL, 10);
+  lwvsock_sim_close(f.sim, h);
+  run(NULL, 10);
+}
+END_TEST
+
 /* The application's pbufs, kept beyond the device's life. */
 struct keeper {
   struct pbuf *held[1024];
@@ -970,6 +1086,9 @@ lwvsock_test_suite(void)
     TESTFUNC(test_stalled_tx),
     TESTFUNC(test_seqpacket_without_end),
     TESTFUNC(test_data_after_shutdown),
+    TESTFUNC(test_api_null_pcb),
+    TESTFUNC(test_api_null_dev),
+    TESTFUNC(test_api_misuse),
     TESTFUNC(test_close_with_pbufs_held),
   };
   return create_suite("HOSTILE", tests, LWIP_ARRAYSIZE(tests), hostile_setup, hostile_teardown);
