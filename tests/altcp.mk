@@ -13,6 +13,6 @@ tests_test_altcp_CPPFLAGS = $(AM_CPPFLAGS) -I$(LWIP_DIR)/src -I$(top_srcdir)/tes
 	-Daltcp_tcp_new_ip_type=lwvsock_altcp_new_ip_type \
 	-DLWIP_HTTPD_CUSTOM_FILES=1 -DHTTPD_FSDATA_FILE='"altcp_fsdata.c"'
 tests_test_altcp_CFLAGS = $(TEST_CFLAGS)
-tests_test_altcp_LDFLAGS = $(TEST_LDFLAGS)
+tests_test_altcp_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_altcp_LDADD = $(TEST_LDADD)
 EXTRA_DIST += tests/altcp_fsdata.c
