@@ -685,6 +685,13 @@ pcb_input_shutdown(struct lwvsock_pcb *pcb, uint32_t flags)
   struct lwvsock_dev *dev = pcb->dev;
 
   pcb->peer_shut |= (uint8_t)(flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
+  if ((pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) && pcb->snd_queued != 0) {
+    /* The peer reads no more: unsent data can never go. Dropping it frees the
+       send buffer, so a writer waiting for room writes and learns ERR_CONN
+       (Linux wakes blocked senders with EPIPE). */
+    pcb_release_slots(pcb);
+    pcb_dirty(pcb);
+  }
   if (pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) {
     pcb->flags |= PCB_F_FIN_PENDING;
     pcb_dirty(pcb);
@@ -1095,13 +1102,15 @@ lwvsock_new(struct lwvsock_dev *dev, uint8_t type)
 void
 lwvsock_arg(struct lwvsock_pcb *pcb, void *arg)
 {
-  pcb->arg = arg;
+  if (pcb != NULL) {
+    pcb->arg = arg;
+  }
 }
 
 void
 lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept)
 {
-  if (pcb->state == LWVSOCK_LISTEN || pcb->state == LWVSOCK_CLOSED) {
+  if (pcb != NULL && (pcb->state == LWVSOCK_LISTEN || pcb->state == LWVSOCK_CLOSED)) {
     pcb->cb.accept = accept;
   }
 }
@@ -1109,24 +1118,33 @@ lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept)
 void
 lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv)
 {
-  pcb->recv = recv;
+  if (pcb != NULL) {
+    pcb->recv = recv;
+  }
 }
 
 void
 lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent)
 {
-  pcb->sent = sent;
+  if (pcb != NULL) {
+    pcb->sent = sent;
+  }
 }
 
 void
 lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err)
 {
-  pcb->errf = err;
+  if (pcb != NULL) {
+    pcb->errf = err;
+  }
 }
 
 void
 lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval)
 {
+  if (pcb == NULL) {
+    return;
+  }
   pcb->poll = poll;
   pcb->poll_interval = interval;
   pcb->poll_tick = 0;
@@ -1385,8 +1403,10 @@ lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len)
     return;
   }
   outstanding = pcb->rx_cnt - pcb->fwd_cnt;
-  LWIP_ASSERT("recved more than was received", len <= outstanding);
   if (len > outstanding) {
+    /* More than was received: a caller bug; clamped, as lwIP's tcp_recved does. */
+    LWIP_DEBUGF(LWVSOCK_DEBUG | LWIP_DBG_LEVEL_WARNING, ("lwvsock_recved: %lu > %lu unread\n",
+                (unsigned long)len, (unsigned long)outstanding));
     len = outstanding;
   }
   pcb->fwd_cnt += len;
@@ -1413,15 +1433,19 @@ lwvsock_sndbuf(const struct lwvsock_pcb *pcb)
 uint32_t
 lwvsock_sndqueuelen(const struct lwvsock_pcb *pcb)
 {
-  uint32_t max = pcb_max_pkt(pcb);
+  uint32_t max;
 
+  if (pcb == NULL) {
+    return 0;
+  }
+  max = pcb_max_pkt(pcb);
   return (pcb->snd_queued + max - 1) / max;
 }
 
 uint32_t
 lwvsock_mss(const struct lwvsock_pcb *pcb)
 {
-  return pcb_max_pkt(pcb);
+  return pcb != NULL ? pcb_max_pkt(pcb) : 0;
 }
 
 err_t
@@ -1515,7 +1539,7 @@ lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size)
 uint32_t
 lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb)
 {
-  return pcb->buf_alloc;
+  return pcb != NULL ? pcb->buf_alloc : 0;
 }
 
 void
@@ -1529,48 +1553,51 @@ lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size)
 uint32_t
 lwvsock_local_cid(const struct lwvsock_pcb *pcb)
 {
-  return pcb->local_cid;
+  return pcb != NULL ? pcb->local_cid : 0;
 }
 
 uint32_t
 lwvsock_local_port(const struct lwvsock_pcb *pcb)
 {
-  return pcb->local_port;
+  return pcb != NULL ? pcb->local_port : 0;
 }
 
 uint32_t
 lwvsock_remote_cid(const struct lwvsock_pcb *pcb)
 {
-  return pcb->remote_cid;
+  return pcb != NULL ? pcb->remote_cid : 0;
 }
 
 uint32_t
 lwvsock_remote_port(const struct lwvsock_pcb *pcb)
 {
-  return pcb->remote_port;
+  return pcb != NULL ? pcb->remote_port : 0;
 }
 
 enum lwvsock_state
 lwvsock_state(const struct lwvsock_pcb *pcb)
 {
-  return (enum lwvsock_state)pcb->state;
+  return pcb != NULL ? (enum lwvsock_state)pcb->state : LWVSOCK_CLOSED;
 }
 
 uint8_t
 lwvsock_type(const struct lwvsock_pcb *pcb)
 {
-  return pcb->type;
+  return pcb != NULL ? pcb->type : 0;
 }
 
 struct lwvsock_dev *
 lwvsock_pcb_dev(const struct lwvsock_pcb *pcb)
 {
-  return pcb->dev;
+  return pcb != NULL ? pcb->dev : NULL;
 }
 
 void
 lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st)
 {
+  if (pcb == NULL || st == NULL) {
+    return;
+  }
   st->rx_bytes = pcb->rx_bytes;
   st->tx_bytes = pcb->tx_bytes;
   st->rx_pkts = pcb->rx_pkts;

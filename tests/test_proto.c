@@ -703,6 +703,30 @@ START_TEST(test_refused_data_redelivered)
 }
 END_TEST
 
+START_TEST(test_peer_close_drops_unsent)
+{
+  struct app a = {0};
+  static uint8_t data[200 * 1024];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6005);
+
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 64 * 1024), 0);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_uint_lt(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF - 100 * 1024);
+  /* The host closes without reading: what we still hold can never be sent. */
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 10);
+  ck_assert_int_eq(a.fin, 1);
+  /* Room again, so a writer waiting for it writes, and learns: */
+  ck_assert_uint_gt(lwvsock_sndbuf(a.pcb), 0);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
+  ck_assert_uint_eq(a.pcb->snd_queued, 0);
+  lwvsock_close(a.pcb);
+  fx_run(&f, 10);
+}
+END_TEST
+
 START_TEST(test_bind_rules)
 {
   struct lwvsock_pcb *p1 = lwvsock_new(f.dev, LWVSOCK_STREAM);
@@ -750,6 +774,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_malformed_packets),
     TESTFUNC(test_credit_violation_resets),
     TESTFUNC(test_refused_data_redelivered),
+    TESTFUNC(test_peer_close_drops_unsent),
     TESTFUNC(test_bind_rules),
   };
   return create_suite("PROTO", tests, LWIP_ARRAYSIZE(tests), proto_setup, proto_teardown);
