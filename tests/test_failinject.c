@@ -148,35 +148,6 @@ run(int n)
   fx_run(&f, n);
 }
 
-static int
-is_connected(void *arg)
-{
-  return ((struct app *)arg)->connected;
-}
-
-/* The guest connects to host port @p port; returns the accepted host socket. */
-static int
-guest_connect(struct app *a, uint32_t port)
-{
-  int l = lwvsock_sim_listen(f.sim, port, LWVSOCK_STREAM);
-  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
-  int h = -EAGAIN;
-  int i;
-
-  ck_assert_int_ge(l, 0);
-  ck_assert_ptr_nonnull(pcb);
-  app_attach(a, pcb);
-  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
-  ck_assert(fx_until(&f, is_connected, a, 50));
-  for (i = 0; i < 50 && h < 0; i++) {
-    h = lwvsock_sim_accept(f.sim, l);
-    run(1);
-  }
-  ck_assert_int_ge(h, 0);
-  lwvsock_sim_close(f.sim, l);
-  return h;
-}
-
 /* Host sends @p len pattern bytes; the guest must get them all, in order. */
 static void
 transfer_ok(struct app *a, int h, size_t len)
@@ -252,7 +223,7 @@ START_TEST(test_heap_exhausted_rx)
 
   memset(&a, 0, sizeof(a));
   memset(&b, 0, sizeof(b));
-  h = guest_connect(&a, 8001);
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 8001);
   heap_exhaust(&hg);
   exhausted = stats().pool_exhausted;
   transfer_ok(&a, h, 4000); /* lent: no heap needed */
@@ -265,7 +236,7 @@ START_TEST(test_heap_exhausted_rx)
   ck_assert_int_eq(lwvsock_sim_error(f.sim, h), -ECONNRESET);
   heap_release(&hg);
   /* Memory is back: small payloads are copied again. */
-  hb = guest_connect(&b, 8002);
+  hb = fx_guest_connect(&f, &b, LWVSOCK_STREAM, 8002);
   transfer_ok(&b, hb, 4);
   transfer_ok(&b, hb, 4000);
   close_both(&b, hb);
@@ -390,10 +361,10 @@ START_TEST(test_tx_slots_exhausted)
   memset(&c, 0, sizeof(c));
   memset(written, 0, sizeof(written));
   for (i = 0; i < NCONN; i++) {
-    h[i] = guest_connect(&a[i], 8030 + (uint32_t)i);
+    h[i] = fx_guest_connect(&f, &a[i], LWVSOCK_STREAM, 8030 + (uint32_t)i);
     lwvsock_set_sndbuf(a[i].pcb, LWVSOCK_RCV_BUF_MAX);
   }
-  hc = guest_connect(&c, 8039);
+  hc = fx_guest_connect(&f, &c, LWVSOCK_STREAM, 8039);
   /* Fill: the hosts read nothing, so everything beyond their credit stays queued. */
   for (k = 0; k < 200; k++) {
     for (i = 0; i < NCONN; i++) {
@@ -452,7 +423,7 @@ START_TEST(test_reply_store_full)
   memset(&a, 0, sizeof(a));
   memset(&b, 0, sizeof(b));
   memset(&v, 0, sizeof(v));
-  hv = guest_connect(&v, 8043);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 8043);
   flt.stall_tx = 1;
   lwvsock_sim_set_faults(f.sim, &flt);
   memset(&hd, 0, sizeof(hd));
@@ -488,7 +459,7 @@ START_TEST(test_reply_store_full)
   ck_assert_msg(lwvsock_sim_state(f.sim, hv) == LWVSOCK_SIM_CLOSED,
                 "an RST that found the reply store full was dropped: the peer still thinks it is connected");
   lwvsock_sim_close(f.sim, hv);
-  h = guest_connect(&b, 8042);
+  h = fx_guest_connect(&f, &b, LWVSOCK_STREAM, 8042);
   transfer_ok(&b, h, 100);
   close_both(&b, h);
 }
@@ -544,7 +515,7 @@ START_TEST(test_malloc_fail_open)
   ck_assert_msg(leaks[0] == '\0', "failing these allocations of lwvsock_dev_open leaked:%s", leaks);
   ck_assert_int_gt(failed, 3);
   ck_assert_ptr_nonnull(f.dev);
-  h = guest_connect(&a, 8050);
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 8050);
   transfer_ok(&a, h, 1000);
   close_both(&a, h);
 }

@@ -64,41 +64,6 @@ malloc_in_use(void)
   return mallinfo2().uordblks;
 }
 
-static int
-is_connected(void *arg)
-{
-  return ((struct app *)arg)->connected;
-}
-
-/* The guest connects to host port @p port with @p type; returns the accepted host socket. */
-static int
-guest_connect_type(struct app *a, uint32_t port, uint8_t type)
-{
-  int l = lwvsock_sim_listen(f.sim, port, type);
-  struct lwvsock_pcb *pcb = lwvsock_new(f.dev, type);
-  int h = -EAGAIN;
-  int i;
-
-  ck_assert_int_ge(l, 0);
-  ck_assert_ptr_nonnull(pcb);
-  app_attach(a, pcb);
-  ck_assert_int_eq(lwvsock_connect(pcb, LWVSOCK_CID_HOST, port, app_connected), ERR_OK);
-  ck_assert(fx_until(&f, is_connected, a, 50));
-  for (i = 0; i < 50 && h < 0; i++) {
-    h = lwvsock_sim_accept(f.sim, l);
-    fx_run(&f, 1);
-  }
-  ck_assert_int_ge(h, 0);
-  lwvsock_sim_close(f.sim, l);
-  return h;
-}
-
-static int
-guest_connect(struct app *a, uint32_t port)
-{
-  return guest_connect_type(a, port, LWVSOCK_STREAM);
-}
-
 /* Raw packet from the host (CID 2) to our CID, delivered as the device would. */
 static void
 inject(uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port, uint32_t hdr_len,
@@ -139,7 +104,7 @@ static void
 by_open(struct bystander *b, uint32_t port)
 {
   memset(b, 0, sizeof(*b));
-  b->h = guest_connect(&b->a, port);
+  b->h = fx_guest_connect(&f, &b->a, LWVSOCK_STREAM, port);
   b->a.check_pattern = 1;
   b->g2h = b->h2g = 1;
 }
@@ -233,7 +198,7 @@ broken_ring_case(const struct lwvsock_sim_faults *flt, const char *why)
 
   memset(&idle, 0, sizeof(idle));
   by_open(&b, 7001);
-  hi = guest_connect(&idle, 7002);
+  hi = fx_guest_connect(&f, &idle, LWVSOCK_STREAM, 7002);
   run(&b, 20);
   set_faults(flt);
   for (i = 0; i < 200 && lwvsock_dev_status(f.dev) == ERR_OK; i++) {
@@ -278,7 +243,7 @@ START_TEST(test_used_id_duplicate)
 
   memset(&v, 0, sizeof(v));
   by_open(&b, 7003);
-  hv = guest_connect(&v, 7004);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 7004);
   run(&b, 30);
   b.g2h = b.h2g = 0;
   run(&b, 30);
@@ -352,7 +317,7 @@ mangled_rx_case(const struct lwvsock_sim_faults *flt)
 
   memset(&v, 0, sizeof(v));
   by_open(&b, 7011);
-  hv = guest_connect(&v, 7012);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 7012);
   v.buf = vbuf;
   v.cap = sizeof(vbuf);
   run(&b, 30);
@@ -411,7 +376,7 @@ START_TEST(test_injected_bad_lengths)
 
   memset(&v, 0, sizeof(v));
   by_open(&b, 7021);
-  hv = guest_connect(&v, 7022);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 7022);
   hp = lwvsock_sim_local_port(f.sim, hv);
   gp = lwvsock_local_port(v.pcb);
   run(&b, 20);
@@ -451,7 +416,7 @@ START_TEST(test_rw_beyond_credit)
 
   memset(&v, 0, sizeof(v));
   by_open(&b, 7031);
-  hv = guest_connect(&v, 7032);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 7032);
   run(&b, 20);
   /* The bystander's host side keeps sending within credit; only g2h is
      pumped while the host ignores credit, so it cannot overrun anyone else. */
@@ -498,7 +463,7 @@ START_TEST(test_huge_buf_alloc)
   memset(&a, 0, sizeof(a));
   flt.huge_buf_alloc = 0xffffffffu;
   set_faults(&flt);
-  h = guest_connect(&a, 7041);
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7041);
   /* The host application does not read: only credit bounds what is in flight. */
   for (i = 0; i < 500 && err == ERR_OK; i++) {
     pattern_fill(buf, written, sizeof(buf));
@@ -786,7 +751,7 @@ START_TEST(test_seqpacket_without_end)
 
   memset(&v, 0, sizeof(v));
   by_open(&b, 7101);
-  hv = guest_connect_type(&v, 7102, LWVSOCK_SEQPACKET);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_SEQPACKET, 7102);
   hp = lwvsock_sim_local_port(f.sim, hv);
   gp = lwvsock_local_port(v.pcb);
   run(&b, 20);
@@ -824,7 +789,7 @@ START_TEST(test_data_after_shutdown)
   ssize_t r = -EAGAIN;
 
   memset(&v, 0, sizeof(v));
-  hv = guest_connect(&v, 7111);
+  hv = fx_guest_connect(&f, &v, LWVSOCK_STREAM, 7111);
   hp = lwvsock_sim_local_port(f.sim, hv);
   gp = lwvsock_local_port(v.pcb);
   inject(VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, hp, gp, 0, NULL, 0);
@@ -929,7 +894,7 @@ START_TEST(test_api_misuse)
   ssize_t r = -EAGAIN;
 
   memset(&a, 0, sizeof(a));
-  h = guest_connect(&a, 7121);
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7121);
   pcb = a.pcb;
   ck_assert_ptr_null(lwvsock_new(f.dev, 0));
   ck_assert_ptr_null(lwvsock_new(f.dev, 200));
@@ -1021,7 +986,7 @@ START_TEST(test_close_with_pbufs_held)
   fx_close(&f);
   malloc0 = malloc_in_use();
   fx_open(&f, NULL);
-  h = guest_connect(&a, 7091);
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7091);
   lwvsock_arg(a.pcb, &k);
   lwvsock_recv(a.pcb, keep_recv);
   lwvsock_err(a.pcb, keep_err);
