@@ -80,8 +80,15 @@ defcase backend-echo 30
 case_backend_echo() {
   need "$BRINGUP" || return 1
   bg socat socat VSOCK-LISTEN:5001,reuseaddr EXEC:cat
-  sleep 0.5
-  "$BRINGUP" echo --cid 3 --port 5001
+  # socat gives no readiness signal and starts slowly under TCG: an RST for
+  # the first REQUEST can just mean "not listening yet", so try a few times.
+  local try
+  for try in 1 2 3 4 5; do
+    sleep 0.5
+    "$BRINGUP" echo --cid 3 --port 5001 && return 0
+    echo "(attempt $try: retrying in case the listener was not up yet)"
+  done
+  return 1
 }
 
 defcase echo-exact 45
