@@ -4,32 +4,35 @@
 #
 # Steps: install missing build tools (apt-get, as root), fetch lwIP
 # (scripts/get-lwip.sh), autoreconf, configure in build/ with --enable-werror,
-# make, make check, make distcheck; with --sanitizers also an ASan+UBSan build
-# and check in build-asan/. Exits non-zero on the first failure.
+# make, make check (unit suites, examples, and the interop suite against Linux
+# in the QEMU test VM), then the hardening passes: the unit programs under
+# valgrind, an ASan+UBSan build and check in build-asan/, each libFuzzer target
+# for FUZZ_SECONDS; then make distcheck. Exits non-zero on the first failure.
 set -euo pipefail
 
 usage() {
   cat <<USAGE
-usage: scripts/check.sh [--no-install] [--no-distcheck] [--sanitizers] [--help]
+usage: scripts/check.sh [--no-install] [--no-distcheck] [--quick] [--help]
 
 Builds lwvsock in build/ (under the source tree) and runs its tests.
   --no-install    do not install missing Debian packages (only say which)
   --no-distcheck  skip 'make distcheck'
-  --sanitizers    also build and test with ASan+UBSan in build-asan/
+  --quick         skip the hardening passes (valgrind, ASan+UBSan build, fuzzing)
   --help          show this help
 Environment: JOBS (parallel make jobs, default: nproc), LWIP_DIR (lwIP source
-tree; default: ./lwip, fetched by scripts/get-lwip.sh when missing).
+tree; default: ./lwip, fetched by scripts/get-lwip.sh when missing),
+FUZZ_SECONDS (per fuzz target, default 60).
 USAGE
 }
 
 install=yes
 distcheck=yes
-sanitizers=no
+hardening=yes
 for arg in "$@"; do
   case $arg in
     --no-install) install=no ;;
     --no-distcheck) distcheck=no ;;
-    --sanitizers) sanitizers=yes ;;
+    --quick) hardening=no ;;
     -h|--help) usage; exit 0 ;;
     *) echo "check.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -135,11 +138,25 @@ build_and_check() {
 
 build_and_check "$top/build" --enable-werror
 
-if [ "$sanitizers" = yes ]; then
-  # halt_on_error: a UBSan report fails the test rather than scrolling by.
+if [ "$hardening" = yes ]; then
+  step "valgrind: the unit test programs in build"
+  if ! make -C "$top/build" check-valgrind; then
+    show_test_logs "$top/build"
+    die "make check-valgrind failed (logs above)"
+  fi
+  done_step
+
+  # halt_on_error: a UBSan report fails the test rather than scrolling by. The
+  # VM suites already ran in the plain build; here they are skipped.
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-  build_and_check "$top/build-asan" --enable-werror --enable-sanitizers
+  LWVSOCK_SKIP_VM_TESTS=1 build_and_check "$top/build-asan" --enable-werror --enable-sanitizers
+  unset LWVSOCK_SKIP_VM_TESTS
+
+  step "fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-60} s"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60} sh "$top/scripts/fuzz.sh" --build-dir "$top/build-fuzz" --lwip "$lwip_dir" ||
+    die "fuzzing found a crash, leak or hang (reproducer in build-fuzz/artifacts/)"
+  done_step
 fi
 
 if [ "$distcheck" = yes ]; then
