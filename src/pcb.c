@@ -762,7 +762,8 @@ pcb_input_listen(struct lwvsock_pcb *lpcb, const struct vsock_hdr *h)
   err_t err;
 
   if (h->op != VIRTIO_VSOCK_OP_REQUEST) {
-    dev->st.bad_pkts += h->op != VIRTIO_VSOCK_OP_RST;
+    /* Typically a late packet of a connection that just ended: no socket
+       wants it, so RST as Linux does; not a malformed packet. */
     reply_rst(dev, h);
     return;
   }
