@@ -1063,8 +1063,9 @@ pcb_transport_reset(struct lwvsock_dev *dev)
 {
   struct lwvsock_pcb *pcb;
 
+  /* Connections to CID 1 never touch the device (Linux: a transport of their own). */
   for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
-    if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb)) {
+    if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb) && pcb->remote_cid != LWVSOCK_CID_LOCAL) {
       pcb_fail(pcb, ERR_RST);
     }
   }

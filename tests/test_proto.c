@@ -483,15 +483,23 @@ END_TEST
 
 START_TEST(test_transport_reset)
 {
-  struct app l = {0}, acc[2], a = {0};
+  struct app l = {0}, acc[3], a = {0};
   int h1, h2;
   uint8_t buf[4];
 
   memset(acc, 0, sizeof(acc));
-  h1 = host_connect(&l, acc, 2, 900, LWVSOCK_STREAM);
+  h1 = host_connect(&l, acc, 3, 900, LWVSOCK_STREAM);
   ck_assert_int_eq(l.naccepted, 1);
+  /* A loopback connection (CID 1) to the same listener: not the device's. */
+  app_attach(&a, lwvsock_new(f.dev, LWVSOCK_STREAM));
+  ck_assert_int_eq(lwvsock_connect(a.pcb, LWVSOCK_CID_LOCAL, 900, app_connected), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(a.connected, 1);
+  ck_assert_int_eq(l.naccepted, 2);
   ck_assert_int_eq(lwvsock_sim_transport_reset(f.sim, 42), 0);
   fx_run(&f, 5);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(acc[1].err_called, 0);
   /* Connections are reset, the CID re-read, listeners kept. */
   ck_assert_int_eq(acc[0].err_called, 1);
   ck_assert_int_eq(acc[0].err, ERR_RST);
@@ -499,18 +507,19 @@ START_TEST(test_transport_reset)
   ck_assert_int_eq(lwvsock_state(l.pcb), LWVSOCK_LISTEN);
   h2 = lwvsock_sim_connect(f.sim, 900, LWVSOCK_STREAM);
   fx_run(&f, 10);
-  ck_assert_int_eq(l.naccepted, 2);
+  ck_assert_int_eq(l.naccepted, 3);
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CONNECTED);
-  ck_assert_int_eq(lwvsock_write(acc[1].pcb, "ok", 2, 0), ERR_OK);
+  ck_assert_int_eq(lwvsock_write(acc[2].pcb, "ok", 2, 0), ERR_OK);
   fx_run(&f, 5);
   ck_assert_int_eq(host_read_all(h2, buf, 2), 2);
+  lwvsock_close(acc[2].pcb);
   lwvsock_close(acc[1].pcb);
+  lwvsock_close(a.pcb);
   lwvsock_close(l.pcb);
   fx_run(&f, 10);
   lwvsock_sim_close(f.sim, h1);
   lwvsock_sim_close(f.sim, h2);
   fx_run(&f, 5);
-  LWIP_UNUSED_ARG(a);
 }
 END_TEST
 

@@ -78,9 +78,11 @@ typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *h
  * Bring up the device behind @p be: negotiate features, read the CID, set up
  * the queues, fill rx and event buffers and start it. On success the device
  * owns the backend (lwvsock_dev_close() destroys it).
- * @return ERR_OK; ERR_ARG for a bad backend; ERR_MEM when memory is short;
- *         ERR_IF when the device refuses (see lwvsock_dev_error() on *devp,
- *         which is then still returned, closed only by lwvsock_dev_close()).
+ * @return ERR_OK; ERR_ARG for a bad backend (*devp is NULL and the backend
+ *         is still the caller's); ERR_MEM when memory is short; ERR_IF when
+ *         the device refuses. On ERR_MEM and ERR_IF *devp may hold the
+ *         half-opened device (lwvsock_dev_error() says why): close it with
+ *         lwvsock_dev_close(), which also destroys the backend.
  */
 err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
 
