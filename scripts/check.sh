@@ -6,8 +6,9 @@
 # (scripts/get-lwip.sh), autoreconf, configure in build/ with --enable-werror,
 # make, make check (unit suites, examples, and the interop suite against Linux
 # in the QEMU test VM), then the hardening passes: the unit programs under
-# valgrind, an ASan+UBSan build and check in build-asan/, each libFuzzer target
-# for FUZZ_SECONDS; then make distcheck. Exits non-zero on the first failure.
+# valgrind, an ASan+UBSan build and check in build-asan/, the soak for
+# SOAK_SECONDS, each libFuzzer target for FUZZ_SECONDS; then make distcheck.
+# Exits non-zero on the first failure.
 set -euo pipefail
 
 usage() {
@@ -17,11 +18,11 @@ usage: scripts/check.sh [--no-install] [--no-distcheck] [--quick] [--help]
 Builds lwvsock in build/ (under the source tree) and runs its tests.
   --no-install    do not install missing Debian packages (only say which)
   --no-distcheck  skip 'make distcheck'
-  --quick         skip the hardening passes (valgrind, ASan+UBSan build, fuzzing)
+  --quick         skip the hardening passes (valgrind, ASan+UBSan, soak, fuzzing)
   --help          show this help
 Environment: JOBS (parallel make jobs, default: nproc), LWIP_DIR (lwIP source
 tree; default: ./lwip, fetched by scripts/get-lwip.sh when missing),
-FUZZ_SECONDS (per fuzz target, default 60).
+FUZZ_SECONDS (per fuzz target, default 60), SOAK_SECONDS (default 600).
 USAGE
 }
 
@@ -152,6 +153,10 @@ if [ "$hardening" = yes ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
   LWVSOCK_SKIP_VM_TESTS=1 build_and_check "$top/build-asan" --enable-werror --enable-sanitizers
   unset LWVSOCK_SKIP_VM_TESTS
+
+  step "soak: ${SOAK_SECONDS:-600} s of connection churn, byte-checked, memory equal at start and end"
+  SOAK_SECONDS=${SOAK_SECONDS:-600} make -C "$top/build" soak || die "the soak failed (see its summary above)"
+  done_step
 
   step "fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-60} s"
   FUZZ_SECONDS=${FUZZ_SECONDS:-60} sh "$top/scripts/fuzz.sh" --build-dir "$top/build-fuzz" --lwip "$lwip_dir" ||
