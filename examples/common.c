@@ -780,11 +780,40 @@ ex_finish(struct ex_ctx *ctx, int rc)
 void
 ex_conn_add(struct ex_ctx *ctx, struct ex_conn *c, struct lwvsock_pcb *pcb)
 {
+  lwvsock_arg(pcb, c);
   c->pcb = pcb;
   c->next = ctx->conns.next;
   c->prev = &ctx->conns;
   ctx->conns.next->prev = c;
   ctx->conns.next = c;
+}
+
+void *
+ex_conn_accept(struct ex_ctx *ctx, struct lwvsock_pcb *pcb, err_t err, size_t size, err_t *ret)
+{
+  struct ex_conn *c;
+
+  if (err != ERR_OK || pcb == NULL) {
+    *ret = ERR_VAL;
+    return NULL;
+  }
+  c = (struct ex_conn *)calloc(1, size);
+  if (c == NULL) {
+    ex_log(ctx, "out of memory: connection refused");
+    *ret = ERR_MEM;
+    return NULL;
+  }
+  ex_conn_add(ctx, c, pcb);
+  *ret = ERR_OK;
+  return c;
+}
+
+void
+ex_log_conn_end(const struct ex_ctx *ctx, err_t err)
+{
+  if (!ctx->quiet && err != ERR_ABRT) {
+    ex_log(ctx, "connection ended: %s", lwvsock_strerror(err));
+  }
 }
 
 void

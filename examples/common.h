@@ -109,8 +109,20 @@ int ex_finish(struct ex_ctx *ctx, int rc);
 /** Whether SIGINT/SIGTERM has been received. */
 int ex_stop_requested(void);
 
+/** Link @p c (the first member of a program's connection state) and make it the pcb's arg. */
 void ex_conn_add(struct ex_ctx *ctx, struct ex_conn *c, struct lwvsock_pcb *pcb);
 void ex_conn_remove(struct ex_conn *c);
+
+/**
+ * For an accept callback: @p size zeroed bytes of connection state (a struct
+ * whose first member is struct ex_conn), linked with ex_conn_add(). NULL when
+ * the accept carries an error or memory is short; *ret is then what the
+ * callback returns.
+ */
+void *ex_conn_accept(struct ex_ctx *ctx, struct lwvsock_pcb *pcb, err_t err, size_t size, err_t *ret);
+
+/** For an err callback: log how a connection ended (not our own aborts; not with -q). */
+void ex_log_conn_end(const struct ex_ctx *ctx, err_t err);
 
 /** Print one connection's counters, prefixed by @p what ("closed", "open"). */
 void ex_print_pcb_stats(const struct ex_ctx *ctx, const char *what, const struct lwvsock_pcb *pcb);

@@ -101,28 +101,19 @@ echo_err(void *arg, err_t err)
 {
   struct echo_conn *c = (struct echo_conn *)arg;
 
-  if (!ctx.quiet && err != ERR_ABRT) {
-    ex_log(&ctx, "connection ended: %s", lwvsock_strerror(err));
-  }
+  ex_log_conn_end(&ctx, err);
   echo_free(c);
 }
 
 static err_t
 echo_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
 {
-  struct echo_conn *c;
+  err_t ret;
 
   LWIP_UNUSED_ARG(arg);
-  if (err != ERR_OK || pcb == NULL) {
-    return ERR_VAL;
+  if (ex_conn_accept(&ctx, pcb, err, sizeof(struct echo_conn), &ret) == NULL) {
+    return ret;
   }
-  c = (struct echo_conn *)calloc(1, sizeof(*c));
-  if (c == NULL) {
-    ex_log(&ctx, "out of memory: connection refused");
-    return ERR_MEM;
-  }
-  ex_conn_add(&ctx, &c->link, pcb);
-  lwvsock_arg(pcb, c);
   lwvsock_recv(pcb, echo_recv);
   lwvsock_sent(pcb, echo_sent);
   lwvsock_err(pcb, echo_err);

@@ -724,9 +724,7 @@ http_err(void *arg, err_t err)
 {
   struct http_conn *c = (struct http_conn *)arg;
 
-  if (!ctx.quiet && err != ERR_ABRT) {
-    ex_log(&ctx, "connection ended: %s", lwvsock_strerror(err));
-  }
+  ex_log_conn_end(&ctx, err);
   http_free(c);
 }
 
@@ -734,19 +732,14 @@ static err_t
 http_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
 {
   struct http_conn *c;
+  err_t ret;
 
   LWIP_UNUSED_ARG(arg);
-  if (err != ERR_OK || pcb == NULL) {
-    return ERR_VAL;
-  }
-  c = (struct http_conn *)calloc(1, sizeof(*c));
+  c = (struct http_conn *)ex_conn_accept(&ctx, pcb, err, sizeof(*c), &ret);
   if (c == NULL) {
-    ex_log(&ctx, "out of memory: connection refused");
-    return ERR_MEM;
+    return ret;
   }
   c->fd = -1;
-  ex_conn_add(&ctx, &c->link, pcb);
-  lwvsock_arg(pcb, c);
   lwvsock_recv(pcb, http_recv);
   lwvsock_sent(pcb, http_sent);
   lwvsock_err(pcb, http_err);

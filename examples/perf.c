@@ -306,8 +306,8 @@ perf_err(void *arg, err_t err)
              lwvsock_strerror(err),
              err == ERR_RST && c->t0 == 0 ? " (is a server listening there?)" : "");
     perf_fail(c, why);
-  } else if (!ctx.quiet && err != ERR_ABRT) {
-    ex_log(&ctx, "connection ended: %s", lwvsock_strerror(err));
+  } else {
+    ex_log_conn_end(&ctx, err);
   }
   ex_conn_remove(&c->link);
   if (c == perf_client) {
@@ -316,11 +316,10 @@ perf_err(void *arg, err_t err)
   free(c);
 }
 
+/* Callbacks of a connection whose state is linked (ex_conn_add) already. */
 static void
-perf_setup(struct perf_conn *c, struct lwvsock_pcb *pcb)
+perf_setup(struct lwvsock_pcb *pcb)
 {
-  ex_conn_add(&ctx, &c->link, pcb);
-  lwvsock_arg(pcb, c);
   lwvsock_recv(pcb, perf_recv);
   lwvsock_sent(pcb, perf_sent);
   lwvsock_err(pcb, perf_err);
@@ -330,19 +329,13 @@ perf_setup(struct perf_conn *c, struct lwvsock_pcb *pcb)
 static err_t
 perf_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
 {
-  struct perf_conn *c;
+  err_t ret;
 
   LWIP_UNUSED_ARG(arg);
-  if (err != ERR_OK || pcb == NULL) {
-    return ERR_VAL;
+  if (ex_conn_accept(&ctx, pcb, err, sizeof(struct perf_conn), &ret) != NULL) {
+    perf_setup(pcb);
   }
-  c = (struct perf_conn *)calloc(1, sizeof(*c));
-  if (c == NULL) {
-    ex_log(&ctx, "out of memory: connection refused");
-    return ERR_MEM;
-  }
-  perf_setup(c, pcb);
-  return ERR_OK;
+  return ret;
 }
 
 static err_t
@@ -385,7 +378,8 @@ perf_start_client(uint32_t cid_)
   le64_store(c->hello + 8, perf_bytes);
   le32_store(c->hello + 16, perf_reverse ? PERF_FLAG_REVERSE : 0);
   le32_store(c->hello + 20, 0);
-  perf_setup(c, pcb);
+  ex_conn_add(&ctx, &c->link, pcb);
+  perf_setup(pcb);
   perf_client = c;
   e = lwvsock_connect(pcb, cid_, perf_port, perf_connected);
   if (e != ERR_OK) {
