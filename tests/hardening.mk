@@ -20,7 +20,7 @@ tests_test_hostile_LDADD = $(TEST_LDADD)
 EXTRA_PROGRAMS += tests/soak
 CLEANFILES += tests/soak$(EXEEXT)
 tests_soak_SOURCES = tests/soak.c tests/proto_fixture.c tests/proto_fixture.h tests/fake_clock.c \
-	tests/lwvsock_check.h
+	tests/lwvsock_check.c tests/lwvsock_check.h
 tests_soak_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
 tests_soak_CFLAGS = $(TEST_CFLAGS)
 tests_soak_LDFLAGS = $(TEST_LINK_FLAGS)

@@ -1,5 +1,5 @@
 # tests/local.mk: the test framework's own suite (the build owner's).
-# tests/lwvsock_check.h, check_main.c and fake_clock.c are shared by every test
+# tests/lwvsock_check.[ch], check_main.c and fake_clock.c are shared by every test
 # program through $(TEST_COMMON_SOURCES) (see Makefile.am).
 check_PROGRAMS += tests/test_hdr
 TESTS += tests/test_hdr

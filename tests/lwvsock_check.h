@@ -41,6 +41,9 @@ Suite *lwvsock_test_suite(void);
 #define SKIP_HEAP    (1ull << MEMP_MAX)
 #define SKIP_LWVSOCK_PCB (1ull << 63)
 
+/** Note lwIP's heap and pool use as the leak check's baseline (right after lwip_init()). */
+void lwvsock_check_record_baseline(void);
+
 /**
  * Fail the running test when lwIP's heap or any memp pool (except those in
  * @p skip) has more in use than right after lwip_init() (which main() calls

@@ -35,6 +35,24 @@ fx_close(struct fx *f)
 }
 
 void
+fx_setup(struct fx *f)
+{
+  lwvsock_test_clock_set(1000);
+  fx_open(f, NULL);
+  f->pcbs_before = fx_pcbs_in_use();
+}
+
+void
+fx_teardown(struct fx *f)
+{
+  unsigned before = f->pcbs_before;
+
+  fx_close(f);
+  ck_assert_uint_eq(fx_pcbs_in_use(), before);
+  lwvsock_check_ensure_no_alloc(0);
+}
+
+void
 fx_run(struct fx *f, int n)
 {
   while (n-- > 0) {

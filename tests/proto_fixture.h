@@ -16,12 +16,17 @@
 struct fx {
   struct lwvsock_sim *sim;
   struct lwvsock_dev *dev;
+  unsigned pcbs_before;  /* pcbs in use when fx_setup() ran */
 };
 
 /** Open a device on a new sim (cfg NULL: defaults). Fails the test on error. */
 void fx_open(struct fx *f, const struct lwvsock_sim_config *cfg);
 /** Close the device (destroys the sim). */
 void fx_close(struct fx *f);
+/** A suite's setup: the fake clock at 1000 ms, then fx_open() with defaults. */
+void fx_setup(struct fx *f);
+/** A suite's teardown: fx_close(), then fail on any pcb or lwIP memory leaked since fx_setup(). */
+void fx_teardown(struct fx *f);
 /** Poll @p n times without moving the clock. */
 void fx_run(struct fx *f, int n);
 /** Poll while advancing the fake clock by @p ms in 10 ms steps. */

@@ -114,23 +114,18 @@ tracked_live(void)
 /* ---- fixture ------------------------------------------------------------------------- */
 
 static struct fx f;
-static unsigned pcbs_before;
 
 static void
 fi_setup(void)
 {
-  lwvsock_test_clock_set(1000);
-  pcbs_before = fx_pcbs_in_use();
-  fx_open(&f, NULL);
+  fx_setup(&f);
 }
 
 static void
 fi_teardown(void)
 {
   fail_countdown = 0;
-  fx_close(&f);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
-  lwvsock_check_ensure_no_alloc(0);
+  fx_teardown(&f);
 }
 
 static struct lwvsock_dev_stats

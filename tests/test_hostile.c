@@ -21,24 +21,19 @@
 #include "lwip/stats.h"
 
 static struct fx f;
-static unsigned pcbs_before;
 static uint16_t inject_type; /* type of injected packets (stream unless a case says) */
 
 static void
 hostile_setup(void)
 {
-  lwvsock_test_clock_set(1000);
-  pcbs_before = fx_pcbs_in_use();
   inject_type = LWVSOCK_STREAM;
-  fx_open(&f, NULL);
+  fx_setup(&f);
 }
 
 static void
 hostile_teardown(void)
 {
-  fx_close(&f);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
-  lwvsock_check_ensure_no_alloc(0);
+  fx_teardown(&f);
 }
 
 /* ---- helpers ------------------------------------------------------------------ */

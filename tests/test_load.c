@@ -15,22 +15,17 @@
 #define GIB   (1024ull * 1024ull * 1024ull)
 
 static struct fx f;
-static unsigned pcbs_before;
 
 static void
 load_setup(void)
 {
-  lwvsock_test_clock_set(1000);
-  pcbs_before = fx_pcbs_in_use();
-  fx_open(&f, NULL);
+  fx_setup(&f);
 }
 
 static void
 load_teardown(void)
 {
-  fx_close(&f);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
-  lwvsock_check_ensure_no_alloc(0);
+  fx_teardown(&f);
 }
 
 START_TEST(test_1000_connections)

@@ -14,22 +14,17 @@
 #include "sim_priv.h"
 
 static struct fx f;
-static unsigned pcbs_before;
 
 static void
 proto_setup(void)
 {
-  lwvsock_test_clock_set(1000);
-  pcbs_before = fx_pcbs_in_use();
-  fx_open(&f, NULL);
+  fx_setup(&f);
 }
 
 static void
 proto_teardown(void)
 {
-  fx_close(&f);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
-  lwvsock_check_ensure_no_alloc(0);
+  fx_teardown(&f);
 }
 
 /* Guest connects to a host listener on @p port; returns the host socket. */
@@ -260,9 +255,9 @@ START_TEST(test_close_timeout)
   lwvsock_sim_get_stats(f.sim, &st0);
   lwvsock_close(a.pcb);
   fx_advance(&f, LWVSOCK_CLOSE_TIMEOUT_MS - 200);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before + 1);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before + 1);
   fx_advance(&f, 400);
-  ck_assert_uint_eq(fx_pcbs_in_use(), pcbs_before);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before);
   lwvsock_sim_get_stats(f.sim, &st1);
   ck_assert_uint_eq(st1.rst_rx, st0.rst_rx + 1);
   flt.stall_rx = 0;
