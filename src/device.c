@@ -500,16 +500,14 @@ lwvsock_dev_close(struct lwvsock_dev *dev)
   if (dev == NULL) {
     return;
   }
+  pcb_abort_all(dev, ERR_ABRT);
   if (dev->started && dev->error[0] == '\0') {
-    pcb_abort_all(dev, ERR_ABRT);
     txbuf_flush_replies(dev);
     txbuf_kick(dev);
     /* Let an in-process device see the RSTs before it is reset. */
     if (dev->be->ops->poll != NULL) {
       dev->be->ops->poll(dev->be);
     }
-  } else {
-    pcb_abort_all(dev, ERR_ABRT);
   }
   pcb_service(dev);
   pcb_free_all(dev);

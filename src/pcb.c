@@ -121,6 +121,14 @@ bind_insert(struct lwvsock_pcb *pcb)
   pcb->flags |= PCB_F_BOUND;
 }
 
+/* The peer closed or reset: leave the table, so the tuple can be reused at once. */
+static void
+pcb_peer_gone(struct lwvsock_pcb *pcb)
+{
+  conn_remove(pcb);
+  pcb->flags |= PCB_F_PEER_DONE;
+}
+
 static bool
 pcb_hashed(const struct lwvsock_pcb *pcb)
 {
@@ -483,9 +491,6 @@ pcb_flush(struct lwvsock_pcb *pcb)
     pcb->tx_bytes += n;
     pcb->tx_pkts++;
     dev->st.tx_bytes += n;
-    if (pcb->flags & PCB_F_DEAD) {
-      return; /* loopback delivery cannot kill us, but stay defensive */
-    }
   }
   /* Our own control packets wait for ring space (retried on the next poll)
      rather than fill the reply store that replies to the peer depend on. */
@@ -699,8 +704,7 @@ pcb_input_shutdown(struct lwvsock_pcb *pcb, uint32_t flags)
   if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && !(pcb->flags & PCB_F_PEER_DONE)) {
     /* The peer is closing: leave the tables so the tuple can be reused, and
        answer with RST once nothing is left unread (Linux). */
-    conn_remove(pcb);
-    pcb->flags |= PCB_F_PEER_DONE;
+    pcb_peer_gone(pcb);
     if (pcb->rq_head == NULL) {
       pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
       pcb->shut_sent = VIRTIO_VSOCK_SHUTDOWN_ALL;
@@ -728,8 +732,7 @@ pcb_input_established(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct
       break;
     case VIRTIO_VSOCK_OP_RST:
       pcb->dev->st.rst_rx++;
-      pcb->flags |= PCB_F_PEER_DONE;
-      conn_remove(pcb);
+      pcb_peer_gone(pcb);
       pcb_fail(pcb, ERR_RST);
       break;
     case VIRTIO_VSOCK_OP_REQUEST:
@@ -874,8 +877,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
       /* We closed; only the end of the exchange matters now. */
       if (h->op == VIRTIO_VSOCK_OP_RST) {
         dev->st.rst_rx++;
-        pcb->flags |= PCB_F_PEER_DONE;
-        conn_remove(pcb);
+        pcb_peer_gone(pcb);
         pcb_kill(pcb);
       } else if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
         pcb->peer_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
