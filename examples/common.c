@@ -809,6 +809,16 @@ ex_conn_accept(struct ex_ctx *ctx, struct lwvsock_pcb *pcb, err_t err, size_t si
 }
 
 void
+ex_pcb_detach(struct lwvsock_pcb *pcb)
+{
+  lwvsock_arg(pcb, NULL);
+  lwvsock_recv(pcb, NULL);
+  lwvsock_sent(pcb, NULL);
+  lwvsock_err(pcb, NULL);
+  lwvsock_poll_cb(pcb, NULL, 0);
+}
+
+void
 ex_log_conn_end(const struct ex_ctx *ctx, err_t err)
 {
   if (!ctx->quiet && err != ERR_ABRT) {

@@ -121,6 +121,9 @@ void ex_conn_remove(struct ex_conn *c);
  */
 void *ex_conn_accept(struct ex_ctx *ctx, struct lwvsock_pcb *pcb, err_t err, size_t size, err_t *ret);
 
+/** No more callbacks from @p pcb to the program (before it closes or aborts the pcb itself). */
+void ex_pcb_detach(struct lwvsock_pcb *pcb);
+
 /** For an err callback: log how a connection ended (not our own aborts; not with -q). */
 void ex_log_conn_end(const struct ex_ctx *ctx, err_t err);
 

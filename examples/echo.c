@@ -54,11 +54,7 @@ echo_pump(struct echo_conn *c)
     if (!ctx.quiet) {
       ex_print_pcb_stats(&ctx, "closed", pcb);
     }
-    lwvsock_arg(pcb, NULL);
-    lwvsock_recv(pcb, NULL);
-    lwvsock_sent(pcb, NULL);
-    lwvsock_err(pcb, NULL);
-    lwvsock_poll_cb(pcb, NULL, 0);
+    ex_pcb_detach(pcb);
     lwvsock_close(pcb);
     echo_free(c);
   }

@@ -92,11 +92,7 @@ http_close(struct http_conn *c)
   if (!ctx.quiet) {
     ex_print_pcb_stats(&ctx, "closed", pcb);
   }
-  lwvsock_arg(pcb, NULL);
-  lwvsock_recv(pcb, NULL);
-  lwvsock_sent(pcb, NULL);
-  lwvsock_err(pcb, NULL);
-  lwvsock_poll_cb(pcb, NULL, 0);
+  ex_pcb_detach(pcb);
   http_free(c);
   lwvsock_close(pcb);
   return ERR_CLSD;

@@ -89,11 +89,7 @@ perf_detach(struct perf_conn *c)
 {
   struct lwvsock_pcb *pcb = c->link.pcb;
 
-  lwvsock_arg(pcb, NULL);
-  lwvsock_recv(pcb, NULL);
-  lwvsock_sent(pcb, NULL);
-  lwvsock_err(pcb, NULL);
-  lwvsock_poll_cb(pcb, NULL, 0);
+  ex_pcb_detach(pcb);
   ex_conn_remove(&c->link);
   if (c == perf_client) {
     perf_client = NULL;
