@@ -276,6 +276,15 @@ fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port)
   return h;
 }
 
+void
+fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h)
+{
+  lwvsock_close(pcb);
+  fx_run(f, 10);
+  lwvsock_sim_close(f->sim, h);
+  fx_run(f, 5);
+}
+
 unsigned
 fx_pcbs_in_use(void)
 {

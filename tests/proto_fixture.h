@@ -76,6 +76,9 @@ void pattern_fill(uint8_t *dst, uint64_t off, size_t len);
  */
 int fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port);
 
+/** End a connection from both sides: the guest closes @p pcb, then the host closes @p h. */
+void fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h);
+
 /** lwvsock pcbs in use (our pool). */
 unsigned fx_pcbs_in_use(void);
 

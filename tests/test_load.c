@@ -117,10 +117,7 @@ START_TEST(test_1gib_guest_to_host)
   ck_assert_uint_eq(recvd, GIB);
   ck_assert_uint_eq(a.sent, (uint32_t)GIB); /* sent() reported every byte (mod 2^32) */
   ck_assert_int_eq(a.err_called, 0);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -149,10 +146,7 @@ START_TEST(test_1gib_host_to_guest)
   ck_assert_uint_eq(a.verified, GIB);
   ck_assert_int_eq(a.mismatch, 0);
   ck_assert_int_eq(a.err_called, 0);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 

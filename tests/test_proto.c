@@ -213,10 +213,7 @@ START_TEST(test_half_close_guest_send)
   ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "back", 4), 4);
   fx_run(&f, 5);
   ck_assert_uint_eq(a.total, 4);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -235,10 +232,7 @@ START_TEST(test_half_close_host_send)
   fx_run(&f, 10);
   ck_assert_int_eq(host_read_all(h, buf, 5), 5);
   ck_assert_mem_eq(buf, "reply", 5);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -288,10 +282,7 @@ START_TEST(test_sender_stalls_at_buf_alloc)
   /* Reading on the host sends a CREDIT_UPDATE, which resumes the sender. */
   ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -322,10 +313,7 @@ START_TEST(test_credit_update_after_read)
   ck_assert_uint_gt(ds.credit_updates_tx, 0);
   ck_assert_uint_gt(st1.credit_updates_rx, st0.credit_updates_rx);
   ck_assert_uint_eq(a.total, sizeof(data));
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -363,10 +351,7 @@ START_TEST(test_credit_request_answered)
   lwvsock_dev_get_stats(f.dev, &st1);
   ck_assert_uint_eq(st1.credit_updates_tx, st0.credit_updates_tx + 1);
   ck_assert_int_eq(a.err_called, 0);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -400,10 +385,7 @@ START_TEST(test_counters_wrap)
   ck_assert_int_eq(a.mismatch, 0);
   ck_assert_uint_lt(a.pcb->fwd_cnt, base);
   ck_assert_int_eq(a.err_called, 0);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -441,10 +423,7 @@ START_TEST(test_max_packet_64k)
   ck_assert_uint_eq(tap_max_len, 64 * 1024);
   ck_assert_uint_ge(tap_rw_pkts, 16);
   lwvsock_sim_set_tap(f.sim, NULL, NULL);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -469,10 +448,7 @@ START_TEST(test_small_write_coalescing)
   }
   ck_assert_uint_le(tap_rw_pkts, 2);
   lwvsock_sim_set_tap(f.sim, NULL, NULL);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -602,10 +578,7 @@ START_TEST(test_seqpacket_boundaries)
   }
   /* A message larger than a pbuf can hold is refused, not split. */
   ck_assert_int_eq(lwvsock_write(a.pcb, data, 70000, 0), ERR_VAL);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -637,10 +610,7 @@ START_TEST(test_malformed_packets)
   ck_assert_int_eq(host_read_all(h, buf, 4), 4);
   ck_assert_mem_eq(buf, "fine", 4);
   ck_assert_int_eq(lwvsock_dev_status(f.dev), ERR_OK);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
@@ -700,10 +670,7 @@ START_TEST(test_refused_data_redelivered)
   fx_advance(&f, 2000);
   ck_assert_uint_eq(a.len, 11);
   ck_assert_mem_eq(got, "firstsecond", 11);
-  lwvsock_close(a.pcb);
-  fx_run(&f, 10);
-  lwvsock_sim_close(f.sim, h);
-  fx_run(&f, 5);
+  fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
 
