@@ -308,7 +308,12 @@ virtq_get_used(struct virtq *vq, uint32_t *len)
     virtq_mark_broken(vq, "used id not in flight");
     return NULL;
   }
-  if (written > vq->state[id].in_len) {
+  if (vq->state[id].in_len == 0) {
+    /* Nothing was writable, so there is no length to believe: Linux's vhost
+       reported header + payload for tx chains from 4.8 to late 2021, and
+       Linux's own driver ignores the field on tx. */
+    written = 0;
+  } else if (written > vq->state[id].in_len) {
     virtq_mark_broken(vq, "used length beyond buffer");
     return NULL;
   }

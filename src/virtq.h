@@ -7,6 +7,8 @@
  * the device wrote. Every used-ring entry is validated before it is believed
  * (index in range, head actually in flight, written length within the
  * writable part, used index not running ahead of what was made available);
+ * the length of a chain with no writable part is ignored (reported as 0), as
+ * Linux's driver does: old vhost reported the tx packet's length there;
  * a violation marks the queue broken for good and says why.
  *
  * Ring memory is device-visible and untrusted; the per-descriptor bookkeeping

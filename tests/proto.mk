@@ -10,6 +10,15 @@ tests_test_proto_CFLAGS = $(TEST_CFLAGS)
 tests_test_proto_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_proto_LDADD = $(TEST_LDADD)
 
+# The same suite against a sim reporting tx used lengths as Linux vhost 4.8-5.15 did.
+check_PROGRAMS += tests/test_proto_txlen
+TESTS += tests/test_proto_txlen
+tests_test_proto_txlen_SOURCES = tests/test_proto.c $(PROTO_TEST_SOURCES)
+tests_test_proto_txlen_CPPFLAGS = $(PROTO_TEST_CPPFLAGS) -DFX_SIM_TX_USED_LEN=1
+tests_test_proto_txlen_CFLAGS = $(TEST_CFLAGS)
+tests_test_proto_txlen_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_proto_txlen_LDADD = $(TEST_LDADD)
+
 check_PROGRAMS += tests/test_load
 TESTS += tests/test_load
 tests_test_load_SOURCES = tests/test_load.c $(PROTO_TEST_SOURCES)

@@ -589,11 +589,33 @@ START_TEST(test_virtq_bad_len)
   dev_take(&c);
   dev_complete(c.head, 100);
   ck_assert(virtq_get_used(&vq, &len) == &tokens[0] && len == 100);
-  /* the device-readable part does not count: 1 byte into an out-only chain is a lie */
+  /* the device-readable part does not count: 101 bytes into 100 writable ones is a lie */
+  ck_assert(add_one(0x3000, 44, 100, &tokens[2]) == 0);
   dev_take(&c);
-  dev_complete(c.head, 1);
+  dev_take(&c);
+  dev_complete(c.head, 44 + 100);
   ck_assert(virtq_get_used(&vq, &len) == NULL);
   expect_broken("used length beyond buffer");
+}
+END_TEST
+
+START_TEST(test_virtq_out_only_len_ignored)
+{
+  struct dev_chain c;
+  uint32_t len = 7;
+
+  vq_open(8, false);
+  ck_assert(add_one(0x1000, 44 + 1000, 0, &tokens[0]) == 0);
+  ck_assert(add_one(0x2000, 44, 0, &tokens[1]) == 0);
+  /* Linux vhost 4.8 to late 2021: header + payload as the used length of tx
+     chains. Nothing was writable, so the length is meaningless, not a lie. */
+  dev_take(&c);
+  dev_complete(c.head, 44 + 1000);
+  ck_assert(virtq_get_used(&vq, &len) == &tokens[0] && len == 0);
+  dev_take(&c);
+  dev_complete(c.head, 0xffffffffu);
+  ck_assert(virtq_get_used(&vq, &len) == &tokens[1] && len == 0);
+  ck_assert(!vq.broken);
 }
 END_TEST
 
@@ -810,6 +832,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_virtq_bad_id_not_head),
     TESTFUNC(test_virtq_bad_id_twice),
     TESTFUNC(test_virtq_bad_len),
+    TESTFUNC(test_virtq_out_only_len_ignored),
     TESTFUNC(test_virtq_bad_len_by_one),
     TESTFUNC(test_virtq_bad_used_idx_ahead),
     TESTFUNC(test_virtq_bad_used_idx_backwards),

@@ -33,6 +33,8 @@ struct lwvsock_sim_config {
   uint32_t host_buf_alloc;  /**< receive buffer of each host socket (default 256 KiB) */
   uint32_t max_pkt;         /**< largest RW payload the host sends (default 64 KiB) */
   int credit_request;       /**< host sends CREDIT_REQUEST when blocked (default 0, as Linux) */
+  int tx_used_len;          /**< report header + payload as the used length of tx chains, as
+                                 Linux's vhost did from 4.8 until late 2021 (default 0: 0) */
 };
 
 /** Fill @p cfg with the defaults. */

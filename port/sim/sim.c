@@ -219,15 +219,17 @@ sim_process_tx(struct lwvsock_sim *sim)
     struct vsock_hdr h;
     struct sim_chain c;
     struct sim_iter it;
+    uint32_t used;
 
     if (sim_vq_pop(sim, vq, &c) <= 0) {
       break;
     }
     work++;
     sim->stats.rx_pkts++;
+    used = sim->cfg.tx_used_len ? c.out_len : 0;
     if (c.nin != 0 || c.out_len < VIRTIO_VSOCK_HDR_LEN) {
       sim->stats.dropped++;
-      sim_vq_push(sim, vq, c.head, 0);
+      sim_vq_push(sim, vq, c.head, used);
       continue;
     }
     sim_iter_init(&it, c.iov, c.nout);
@@ -235,7 +237,7 @@ sim_process_tx(struct lwvsock_sim *sim)
     vsock_hdr_decode(&h, hb, sizeof(hb));
     if (h.len != c.out_len - VIRTIO_VSOCK_HDR_LEN || h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE) {
       sim->stats.dropped++;
-      sim_vq_push(sim, vq, c.head, 0);
+      sim_vq_push(sim, vq, c.head, used);
       continue;
     }
     if (sim->tap != NULL) {
@@ -249,7 +251,7 @@ sim_process_tx(struct lwvsock_sim *sim)
       sim->tap(sim->tap_arg, hb, p, h.len);
     }
     sim_handle_guest_pkt(sim, &h, &it);
-    sim_vq_push(sim, vq, c.head, 0);
+    sim_vq_push(sim, vq, c.head, used);
   }
   return work;
 }
