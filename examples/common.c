@@ -739,7 +739,8 @@ ex_print_dev_stats(const struct ex_ctx *ctx)
           "  rx_zerocopy %llu rx_copied %llu credit_stalls %llu\n"
           "  credit_updates_tx %llu credit_requests_tx %llu rst_tx %llu rst_rx %llu\n"
           "  bad_pkts %llu credit_violations %llu pool_exhausted %llu\n"
-          "  transport_resets %llu dev_errors %llu conns_opened %llu conns_active %llu\n",
+          "  transport_resets %llu dev_errors %llu conns_opened %llu conns_active %llu\n"
+          "  tx_dropped_bytes %llu linger_timeouts %llu tx_holds %llu\n",
           ctx->prog, ctx->device_spec, (unsigned)lwvsock_dev_cid(ctx->dev),
           (unsigned long long)st.rx_pkts, (unsigned long long)st.rx_bytes,
           (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_bytes,
@@ -750,7 +751,9 @@ ex_print_dev_stats(const struct ex_ctx *ctx)
           (unsigned long long)st.bad_pkts, (unsigned long long)st.credit_violations,
           (unsigned long long)st.pool_exhausted,
           (unsigned long long)st.transport_resets, (unsigned long long)st.dev_errors,
-          (unsigned long long)st.conns_opened, (unsigned long long)st.conns_active);
+          (unsigned long long)st.conns_opened, (unsigned long long)st.conns_active,
+          (unsigned long long)st.tx_dropped_bytes, (unsigned long long)st.linger_timeouts,
+          (unsigned long long)st.tx_holds);
 }
 
 int

@@ -547,24 +547,23 @@ altcp_vsock_sndqueuelen(struct altcp_pcb *conn)
   return (u16_t)LWIP_MIN(lwvsock_sndqueuelen(pcb), 0xFFFFu);
 }
 
-/** vsock has no Nagle algorithm: writes go out as soon as there is credit. */
+/** The core's small-packet coalescing (lwvsock_nagle_disable()). */
 static void
 altcp_vsock_nagle_disable(struct altcp_pcb *conn)
 {
-  LWIP_UNUSED_ARG(conn);
+  lwvsock_nagle_disable(altcp_vsock_pcb_of(conn));
 }
 
 static void
 altcp_vsock_nagle_enable(struct altcp_pcb *conn)
 {
-  LWIP_UNUSED_ARG(conn);
+  lwvsock_nagle_enable(altcp_vsock_pcb_of(conn));
 }
 
 static int
 altcp_vsock_nagle_disabled(struct altcp_pcb *conn)
 {
-  LWIP_UNUSED_ARG(conn);
-  return 1;
+  return lwvsock_nagle_disabled(altcp_vsock_pcb_of(conn));
 }
 
 /** Connections are never reclaimed for priority, so there is nothing to set. */

@@ -145,6 +145,10 @@ uint32_t txslot_room(const struct lwvsock_dev *dev);
 #define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
 #define PCB_F_TXWAIT         0x8000u /* waits for tx ring space (woken by completions) */
 
+/* pcb txflags (flags is full) */
+#define PCB_TXF_NODELAY      0x01u   /* lwvsock_nagle_disable(): small packets never wait */
+#define PCB_TXF_HELD         0x02u   /* a small packet waits since hold_since */
+
 struct lwvsock_pcb {
   struct lwvsock_dev *dev;
   struct lwvsock_pcb *all_next, *all_prev;  /* every pcb of the device (timers) */
@@ -179,7 +183,9 @@ struct lwvsock_pcb {
   uint32_t snd_buf;        /* send buffer size */
   uint32_t snd_queued;     /* written and not yet completed by the device */
   uint32_t acked;          /* completed bytes not yet reported through sent() */
-  uint32_t deadline;       /* connect or close timeout (sys_now ms), when armed */
+  uint32_t deadline;       /* connect, linger or close timeout (sys_now ms), when armed */
+  uint32_t linger_ms;      /* after close: drop unsent data after this long without progress */
+  uint32_t hold_since;     /* sys_now() when the held small packet began to wait */
   uint32_t last_credit_req;
   uint16_t snd_head, snd_tail;              /* slot queue */
   uint16_t flags;
@@ -193,6 +199,7 @@ struct lwvsock_pcb {
   uint8_t poll_interval, poll_tick;
   uint8_t backlog, backlog_used;            /* listeners */
   uint8_t deadline_armed;
+  uint8_t txflags;         /* PCB_TXF_* */
   uint32_t rx_pkts, tx_pkts, stalls;
   uint64_t rx_bytes, tx_bytes;
 };

@@ -165,6 +165,7 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->local_port = LWVSOCK_PORT_ANY;
   pcb->buf_alloc = LWVSOCK_RCV_BUF;
   pcb->snd_buf = LWVSOCK_SND_BUF;
+  pcb->linger_ms = LWVSOCK_LINGER_MS;
   pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
   pcb->all_next = dev->all;
   if (dev->all != NULL) {
@@ -185,7 +186,8 @@ pbuf_queue_free(struct pbuf *p)
   }
 }
 
-/* Give up the pcb's tx slots: idle ones now, busy ones when the device returns them. */
+/* Give up the pcb's tx slots: idle ones now, busy ones when the device returns
+   them. Bytes never handed to the device are counted as dropped. */
 static void
 pcb_release_slots(struct lwvsock_pcb *pcb)
 {
@@ -195,6 +197,9 @@ pcb_release_slots(struct lwvsock_pcb *pcb)
   for (i = 0; i < dev->nslots && pcb->slots_owned > 0; i++) {
     struct txslot *s = &dev->slots[i];
     if (s->owner == pcb) {
+      if (s->queued) {
+        dev->st.tx_dropped_bytes += s->fill - s->sent;
+      }
       s->queued = 0;
       if (s->inflight == 0) {
         txslot_free(dev, i);
@@ -206,6 +211,7 @@ pcb_release_slots(struct lwvsock_pcb *pcb)
   }
   pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
   pcb->snd_queued = 0;
+  pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
 }
 
 static void
@@ -287,21 +293,23 @@ pcb_free(struct lwvsock_pcb *pcb)
   LWIP_MEMPOOL_FREE(LWVSOCK_PCB, pcb);
 }
 
-/* Kill the pcb and tell the application (unless it already let go). */
+/* Kill the pcb and tell the application. A closed pcb still has an err
+   callback only while its unsent data may be lost (lwvsock_close). */
 static void
 pcb_fail(struct lwvsock_pcb *pcb, err_t err)
 {
   lwvsock_err_fn errf = pcb->errf;
   void *arg = pcb->arg;
-  bool tell = !(pcb->flags & PCB_F_APP_CLOSED);
 
   pcb_kill(pcb);
-  if (tell && errf != NULL) {
+  if (errf != NULL) {
     errf(arg, err);
   }
 }
 
 /* ---- sending ---------------------------------------------------------------------- */
+
+static void pcb_arm(struct lwvsock_pcb *pcb, uint32_t ms);
 
 static void
 pcb_hdr(const struct lwvsock_pcb *pcb, struct vsock_hdr *h, uint16_t op, uint32_t flags)
@@ -421,6 +429,36 @@ pcb_credit_request(struct lwvsock_pcb *pcb, uint32_t now)
 }
 
 /*
+ * Nagle for vsock: a small packet (all the tail slot holds, and the slot has
+ * room for more) waits while bytes sent earlier are unread by the peer, so
+ * the writes that follow join it. The peer's credit update when its reader
+ * drains, a full slot, a SHUTDOWN to send or LWVSOCK_TX_COALESCE_MS release it.
+ */
+static bool
+pcb_hold_small(struct lwvsock_pcb *pcb, uint16_t si, uint32_t n)
+{
+  const struct txslot *s = &pcb->dev->slots[si];
+  uint32_t now;
+
+  if (pcb->type != LWVSOCK_STREAM || (pcb->txflags & PCB_TXF_NODELAY) ||
+      (pcb->flags & PCB_F_SHUT_PENDING) || n >= LWVSOCK_TX_COALESCE_MIN ||
+      n != s->fill - s->sent || si != pcb->snd_tail || s->fill == s->size ||
+      pcb->tx_cnt == pcb->peer_fwd_cnt) {
+    return false;
+  }
+  now = sys_now();
+  if (!(pcb->txflags & PCB_TXF_HELD)) {
+    pcb->txflags |= PCB_TXF_HELD;
+    pcb->hold_since = now;
+    pcb->dev->st.tx_holds++;
+  } else if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
+    return false;
+  }
+  dev_timer_at(pcb->dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
+  return true;
+}
+
+/*
  * Wait for tx ring space without spinning: a device that stops completing
  * must not turn the poll loop into a busy loop.
  */
@@ -477,6 +515,9 @@ pcb_flush(struct lwvsock_pcb *pcb)
       break;
     }
     n = LWIP_MIN(LWIP_MIN(avail, win), pcb_max_pkt(pcb));
+    if (pcb_hold_small(pcb, si, n)) {
+      break;
+    }
     if (pcb->type == LWVSOCK_SEQPACKET && s->msg_end != 0 && s->sent + n == s->msg_end) {
       flags = VIRTIO_VSOCK_SEQ_EOM;
     }
@@ -486,6 +527,10 @@ pcb_flush(struct lwvsock_pcb *pcb)
       return;
     }
     pcb->flags &= (uint16_t)~PCB_F_STALLED;
+    pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
+    if (pcb->state == LWVSOCK_CLOSING) {
+      pcb_arm(pcb, pcb->linger_ms); /* progress: the linger bound starts again */
+    }
     pcb_credit_sent(pcb);
     pcb->tx_cnt += n;
     pcb->tx_bytes += n;
@@ -501,6 +546,12 @@ pcb_flush(struct lwvsock_pcb *pcb)
     }
     pcb->flags &= (uint16_t)~PCB_F_SHUT_PENDING;
     pcb->shut_sent |= pcb->shut_want;
+    if (pcb->state == LWVSOCK_CLOSING) {
+      /* All data is out: nothing more can be lost, and the wait for the
+         peer's RST starts only now (Linux's close timer). */
+      pcb->errf = NULL;
+      pcb_arm(pcb, LWVSOCK_CLOSE_TIMEOUT_MS);
+    }
   }
   if ((pcb->flags & PCB_F_CREDIT_UPDATE) &&
       pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, false) != ERR_OK) {
@@ -783,6 +834,8 @@ pcb_input_listen(struct lwvsock_pcb *lpcb, const struct vsock_hdr *h)
   c->peer_fwd_cnt = h->fwd_cnt;
   c->buf_alloc = lpcb->buf_alloc;
   c->snd_buf = lpcb->snd_buf;
+  c->linger_ms = lpcb->linger_ms;
+  c->txflags = lpcb->txflags & PCB_TXF_NODELAY;
   c->listener = lpcb;
   c->flags |= PCB_F_BACKLOG;
   lpcb->backlog_used++;
@@ -878,7 +931,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
       if (h->op == VIRTIO_VSOCK_OP_RST) {
         dev->st.rst_rx++;
         pcb_peer_gone(pcb);
-        pcb_kill(pcb);
+        pcb_fail(pcb, ERR_RST);
       } else if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
         pcb->peer_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
         if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && pcb_all_sent(pcb)) {
@@ -936,12 +989,22 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
           /* Linux sends nothing on a connect timeout; a late RESPONSE draws an RST. */
           pcb_fail(pcb, ERR_TIMEOUT);
         } else if (pcb->state == LWVSOCK_CLOSING) {
+          if (pcb->flags & PCB_F_SHUT_PENDING) {
+            dev->st.linger_timeouts++; /* the peer took nothing for linger_ms */
+          }
           pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
-          pcb_kill(pcb);
+          pcb_fail(pcb, ERR_ABRT);
         }
         continue;
       }
       dev_timer_at(dev, pcb->deadline);
+    }
+    if (pcb->txflags & PCB_TXF_HELD) {
+      if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
+        pcb_dirty(pcb); /* the held packet's time is up */
+      } else {
+        dev_timer_at(dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
+      }
     }
     if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
       continue;
@@ -1482,7 +1545,9 @@ lwvsock_close(struct lwvsock_pcb *pcb)
   pcb->recv = NULL;
   pcb->sent = NULL;
   pcb->poll = NULL;
-  pcb->errf = NULL;
+  if (pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_PEER_DONE) || pcb_all_sent(pcb)) {
+    pcb->errf = NULL; /* else kept: it learns if the linger bound drops data */
+  }
   backlog_release(pcb);
   switch (pcb->state) {
     case LWVSOCK_ESTABLISHED:
@@ -1500,7 +1565,7 @@ lwvsock_close(struct lwvsock_pcb *pcb)
       pcb->state = LWVSOCK_CLOSING;
       pcb->shut_want = VIRTIO_VSOCK_SHUTDOWN_ALL;
       pcb->flags |= PCB_F_SHUT_PENDING;
-      pcb_arm(pcb, LWVSOCK_CLOSE_TIMEOUT_MS);
+      pcb_arm(pcb, pcb->linger_ms); /* the close timer starts when SHUTDOWN is out */
       pcb_dirty(pcb);
       break;
     case LWVSOCK_CONNECTING:
@@ -1552,6 +1617,37 @@ lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size)
   if (pcb_usable(pcb)) {
     pcb->snd_buf = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
   }
+}
+
+void
+lwvsock_set_linger(struct lwvsock_pcb *pcb, uint32_t ms)
+{
+  if (pcb_usable(pcb)) {
+    pcb->linger_ms = ms;
+  }
+}
+
+void
+lwvsock_nagle_disable(struct lwvsock_pcb *pcb)
+{
+  if (pcb_usable(pcb)) {
+    pcb->txflags |= PCB_TXF_NODELAY;
+    pcb_dirty(pcb); /* a held packet goes now */
+  }
+}
+
+void
+lwvsock_nagle_enable(struct lwvsock_pcb *pcb)
+{
+  if (pcb_usable(pcb)) {
+    pcb->txflags &= (uint8_t)~PCB_TXF_NODELAY;
+  }
+}
+
+int
+lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb)
+{
+  return pcb != NULL && (pcb->txflags & PCB_TXF_NODELAY) != 0;
 }
 
 uint32_t

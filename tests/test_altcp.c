@@ -447,9 +447,12 @@ START_TEST(test_altcp_connect_echo)
   EXPECT((u16_t)(2 * altcp_mss(conn)) >= altcp_mss(conn));
   EXPECT(altcp_sndbuf(conn) > 0);
   EXPECT(altcp_sndqueuelen(conn) == 0);
+  /* small-packet coalescing is on by default and can be switched, as TCP's Nagle */
+  EXPECT(altcp_nagle_disabled(conn) == 0);
+  altcp_nagle_disable(conn);
   EXPECT(altcp_nagle_disabled(conn) == 1);
   altcp_nagle_enable(conn);
-  EXPECT(altcp_nagle_disabled(conn) == 1);
+  EXPECT(altcp_nagle_disabled(conn) == 0);
   altcp_setprio(conn, TCP_PRIO_MAX);
 
   /* guest -> host */

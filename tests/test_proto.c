@@ -452,6 +452,192 @@ START_TEST(test_small_write_coalescing)
 }
 END_TEST
 
+/* Host reads up to @p want bytes, @p chunk at a time, one read per @p step_ms
+   of fake time (a slow reader); returns the bytes read. Stops at end of stream. */
+static size_t
+host_read_slowly(int h, uint8_t *buf, size_t want, size_t chunk, uint32_t step_ms, int max_steps)
+{
+  size_t got = 0;
+  int i;
+
+  for (i = 0; i < max_steps && got < want; i++) {
+    ssize_t r;
+    fx_advance(&f, step_ms);
+    r = lwvsock_sim_recv(f.sim, h, buf + got, LWIP_MIN(chunk, want - got));
+    if (r == 0) {
+      break;
+    }
+    if (r > 0) {
+      got += (size_t)r;
+    }
+  }
+  return got;
+}
+
+START_TEST(test_sim_packet_budget)
+{
+  struct app a = {0};
+  static uint8_t rec[256], got[456 * 256];
+  int i, h = guest_connect(&a, LWVSOCK_STREAM, 5024);
+
+  /* The sim as Linux 2026: 576 B of buf_alloc per queued packet, so 455 fit
+     in 256 KiB; packets over 128 B are never merged; the 456th is reset.
+     (256-byte writes: 8 fill a 2 KiB tx slot, so each is one packet.) */
+  lwvsock_nagle_disable(a.pcb);
+  for (i = 0; i < 455; i++) {
+    ck_assert_int_eq(lwvsock_write(a.pcb, rec, sizeof(rec), 0), ERR_OK);
+    fx_run(&f, 1);
+  }
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 455 * 256);
+  /* reading frees the budget */
+  ck_assert_int_eq(lwvsock_sim_recv(f.sim, h, got, sizeof(got)), 455 * 256);
+  for (i = 0; i < 455; i++) {
+    ck_assert_int_eq(lwvsock_write(a.pcb, rec, sizeof(rec), 0), ERR_OK);
+    fx_run(&f, 1);
+  }
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(lwvsock_write(a.pcb, rec, sizeof(rec), 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_error(f.sim, h), -ENOBUFS);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_RST);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
+START_TEST(test_small_records_coalesced)
+{
+  struct app a = {0};
+  static uint8_t got[2000 * 100], want[2000 * 100];
+  struct lwvsock_dev_stats st;
+  int i, h = guest_connect(&a, LWVSOCK_STREAM, 5020);
+
+  /* httpd-like: write + output per 100-byte record with the device running in
+     between, and a host that reads only at the end. One packet per record
+     would pass Linux's budget of buf_alloc / 576 queued packets (455) and be
+     reset with ENOBUFS; held behind the unread bytes they coalesce. */
+  pattern_fill(want, 0, sizeof(want));
+  tap_max_len = tap_rw_pkts = 0;
+  lwvsock_sim_set_tap(f.sim, tap_rw, NULL);
+  for (i = 0; i < 2000; i++) {
+    ck_assert_int_eq(lwvsock_write(a.pcb, want + i * 100, 100, LWVSOCK_WRITE_FLAG_COPY), ERR_OK);
+    ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
+    fx_run(&f, 1);
+  }
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_mem_eq(got, want, sizeof(got));
+  ck_assert_int_eq(lwvsock_sim_error(f.sim, h), 0);
+  ck_assert_uint_le(tap_rw_pkts, 200);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_gt(st.tx_holds, 0);
+  ck_assert_int_eq(a.err_called, 0);
+  lwvsock_sim_set_tap(f.sim, NULL, NULL);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+START_TEST(test_small_hold_bounded)
+{
+  struct app a = {0};
+  uint8_t got[4];
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5021);
+
+  ck_assert_int_eq(lwvsock_nagle_disabled(a.pcb), 0);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "a", 1, 0), ERR_OK);
+  ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 1); /* nothing unread: at once */
+  ck_assert_int_eq(lwvsock_write(a.pcb, "b", 1, 0), ERR_OK);
+  ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 1); /* held: "a" is unread */
+  ck_assert_uint_gt(lwvsock_next_timeout(f.dev), 0);
+  ck_assert_uint_le(lwvsock_next_timeout(f.dev), LWVSOCK_TX_COALESCE_MS);
+  fx_advance(&f, LWVSOCK_TX_COALESCE_MS + 10);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 2); /* but not for longer */
+  /* no-delay: a small write goes at once even with bytes unread */
+  lwvsock_nagle_disable(a.pcb);
+  ck_assert_int_eq(lwvsock_nagle_disabled(a.pcb), 1);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "c", 1, 0), ERR_OK);
+  ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 3);
+  ck_assert_int_eq(host_read_all(h, got, 3), 3);
+  ck_assert_mem_eq(got, "abc", 3);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+START_TEST(test_close_slow_reader_gets_all)
+{
+  struct app a = {0};
+  static uint8_t data[128 * 1024], got[128 * 1024 + 1];
+  struct lwvsock_dev_stats st;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5022);
+
+  /* The writer closes at once; the host reads 4 KiB a second through a 16 KiB
+     buffer, 32 s in all: far past the 8 s close timer and the 3 s linger,
+     but credit keeps coming, so every byte arrives, then a clean end. */
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 16 * 1024), 0);
+  fx_run(&f, 5);
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  lwvsock_set_linger(a.pcb, 3000);
+  ck_assert_int_eq(lwvsock_close(a.pcb), ERR_OK);
+  ck_assert_uint_eq(host_read_slowly(h, got, sizeof(got), 4096, 1000, 100), sizeof(data));
+  ck_assert_mem_eq(got, data, sizeof(data));
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_recv(f.sim, h, got, 1), 0);
+  ck_assert_int_eq(lwvsock_sim_error(f.sim, h), 0);
+  ck_assert_int_eq(a.err_called, 0);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_eq(st.tx_dropped_bytes, 0);
+  ck_assert_uint_eq(st.linger_timeouts, 0);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before);
+}
+END_TEST
+
+START_TEST(test_linger_drops_unsent_loudly)
+{
+  struct app a = {0};
+  static uint8_t data[64 * 1024];
+  struct lwvsock_dev_stats st;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5023);
+
+  /* A peer that never grants credit again: after close the unsent 48 KiB wait
+     the linger time from the last packet, then RST, err(ERR_ABRT) and a count. */
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 16 * 1024), 0);
+  fx_run(&f, 5);
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 16 * 1024);
+  lwvsock_set_linger(a.pcb, 2000);
+  ck_assert_int_eq(lwvsock_close(a.pcb), ERR_OK);
+  fx_advance(&f, 1800);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before + 1);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  fx_advance(&f, 400);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_ABRT);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_eq(st.tx_dropped_bytes, 48 * 1024);
+  ck_assert_uint_eq(st.linger_timeouts, 1);
+  ck_assert_int_eq(lwvsock_sim_error(f.sim, h), -ECONNRESET);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+}
+END_TEST
+
 START_TEST(test_transport_reset)
 {
   struct app l = {0}, acc[3], a = {0};
@@ -738,6 +924,11 @@ lwvsock_test_suite(void)
     TESTFUNC(test_counters_wrap),
     TESTFUNC(test_max_packet_64k),
     TESTFUNC(test_small_write_coalescing),
+    TESTFUNC(test_sim_packet_budget),
+    TESTFUNC(test_small_records_coalesced),
+    TESTFUNC(test_small_hold_bounded),
+    TESTFUNC(test_close_slow_reader_gets_all),
+    TESTFUNC(test_linger_drops_unsent_loudly),
     TESTFUNC(test_transport_reset),
     TESTFUNC(test_loopback_cid_local),
     TESTFUNC(test_loopback_own_cid),

@@ -61,6 +61,9 @@ struct lwvsock_dev_stats {
   uint64_t dev_errors;       /**< device protocol violations (queue broken) */
   uint64_t conns_opened;     /**< connections established */
   uint64_t conns_active;     /**< connections open now (a gauge) */
+  uint64_t tx_dropped_bytes; /**< written bytes never sent (abort, reset, peer stopped reading, linger) */
+  uint64_t linger_timeouts;  /**< closed connections whose unsent data hit the linger bound */
+  uint64_t tx_holds;         /**< small packets held back for coalescing (LWVSOCK_TX_COALESCE_MIN) */
 };
 
 /** Packet direction for lwvsock_tap_fn. */

@@ -97,6 +97,34 @@
 #define LWVSOCK_CLOSE_TIMEOUT_MS      8000
 #endif
 
+/**
+ * After close, unsent data waits for peer credit; when no packet could go out
+ * for this long (from close or the last packet sent), the rest is dropped: RST,
+ * the err callback (if still set) gets ERR_ABRT, and tx_dropped_bytes counts
+ * the bytes. Per pcb: lwvsock_set_linger(). The close timeout starts only once
+ * our SHUTDOWN is out, after all data.
+ */
+#if !defined LWVSOCK_LINGER_MS || defined __DOXYGEN__
+#define LWVSOCK_LINGER_MS             60000
+#endif
+
+/**
+ * Nagle for vsock: an RW packet smaller than this waits while bytes sent
+ * earlier are still unread by the peer, so later writes join it. Linux
+ * charges about 576 B per queued packet against buf_alloc and resets a
+ * connection that queues too many small ones; packets this large cannot run
+ * out of that budget before the byte credit does. lwvsock_nagle_disable()
+ * turns it off per pcb.
+ */
+#if !defined LWVSOCK_TX_COALESCE_MIN || defined __DOXYGEN__
+#define LWVSOCK_TX_COALESCE_MIN       1024
+#endif
+
+/** A held small packet goes out after at most this many ms. */
+#if !defined LWVSOCK_TX_COALESCE_MS || defined __DOXYGEN__
+#define LWVSOCK_TX_COALESCE_MS        40
+#endif
+
 /** Poll callback tick (lwIP TCP: 500 ms). */
 #if !defined LWVSOCK_POLL_TICK_MS || defined __DOXYGEN__
 #define LWVSOCK_POLL_TICK_MS          500

@@ -137,7 +137,8 @@ struct lwvsock_sim_stats {
   uint64_t rx_bytes, tx_bytes;     /**< RW payload bytes */
   uint64_t rst_rx, rst_tx;
   uint64_t credit_updates_rx, credit_requests_rx;
-  uint64_t credit_violations;      /**< guest RW beyond host credit */
+  uint64_t credit_violations;      /**< guest RW beyond host credit or, as Linux 2026, beyond
+                                        buf_alloc / 576 queued packets (reset, -ENOBUFS) */
   uint64_t dropped;                /**< malformed guest packets */
   uint64_t kicks;                  /**< notifications received */
 };

@@ -142,9 +142,14 @@ uint32_t lwvsock_mss(const struct lwvsock_pcb *pcb);
 err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
 
 /**
- * Orderly close: SHUTDOWN both ways, then the pcb is gone for the application
- * (no further callbacks). The driver waits for the peer's RST up to the close
- * timeout, then sends RST. Returns ERR_OK (always, once the pcb is valid).
+ * Orderly close: SHUTDOWN both ways after all queued data, then the pcb is
+ * gone for the application. Queued data still goes out as the peer grants
+ * credit; if none can go for the linger time (lwvsock_set_linger()) it is
+ * dropped with an RST, and only then the err callback, if still set, is called
+ * with ERR_ABRT (clear it with lwvsock_err(pcb, NULL) before closing if its
+ * arg dies with the close). No other callback follows. Once SHUTDOWN is sent
+ * the driver waits for the peer's RST up to the close timeout, then sends RST.
+ * Returns ERR_OK (always, once the pcb is valid).
  */
 err_t lwvsock_close(struct lwvsock_pcb *pcb);
 
@@ -159,6 +164,23 @@ void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
 uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
 /** Send buffer size (bytes queued before write returns ERR_MEM), clamped like the rcvbuf. */
 void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
+/**
+ * Bound on how long data written before lwvsock_close() may wait for peer
+ * credit, in ms from the close or the last packet sent (default
+ * LWVSOCK_LINGER_MS; 0: what cannot go out at once is dropped).
+ */
+void lwvsock_set_linger(struct lwvsock_pcb *pcb, uint32_t ms);
+/**
+ * Send small packets at once (as tcp_nagle_disable()): for latency-bound
+ * applications that write little and wait for an answer. By default a packet
+ * smaller than LWVSOCK_TX_COALESCE_MIN waits (at most LWVSOCK_TX_COALESCE_MS)
+ * while earlier bytes are unread by the peer. Accepted pcbs inherit the setting.
+ */
+void lwvsock_nagle_disable(struct lwvsock_pcb *pcb);
+/** Coalesce small packets again (the default). */
+void lwvsock_nagle_enable(struct lwvsock_pcb *pcb);
+/** Whether lwvsock_nagle_disable() is in effect. */
+int lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb);
 
 uint32_t lwvsock_local_cid(const struct lwvsock_pcb *pcb);
 uint32_t lwvsock_local_port(const struct lwvsock_pcb *pcb);

@@ -314,6 +314,7 @@ sim_sock_free(struct lwvsock_sim *sim, struct sim_sock *s)
   sim_bq_clear(sim, &s->rxq);
   sim_bq_clear(sim, &s->txq);
   sim_u32q_free(&s->rx_msgs);
+  sim_u32q_free(&s->rx_skbs);
   sim_u32q_free(&s->tx_msgs);
   sim->socks[s->id] = NULL;
   sim->free_ids[sim->nfree++] = s->id;
@@ -458,6 +459,45 @@ sim_credit_violation(struct lwvsock_sim *sim, struct sim_sock *s)
   sim_set_pend(sim, s, SIM_PEND_RST);
 }
 
+/*
+ * Linux 2026 counts a stream's queued packets too: each RW is one skb costing
+ * SIM_SKB_OVERHEAD of buf_alloc, except a small one copied into the tail skb.
+ * Real tail room depends on the allocation; the sim lets the tail grow to
+ * SIM_GOOD_COPY_LEN only, the strict end. -ENOBUFS: over budget (Linux resets).
+ */
+static int
+sim_skb_enqueue(struct sim_sock *s, uint32_t len, uint64_t limit)
+{
+  struct sim_u32q *q = &s->rx_skbs;
+
+  if (len <= SIM_GOOD_COPY_LEN && q->count > 0) {
+    uint32_t *tail = &q->v[(q->head + q->count - 1) % q->cap];
+    if (*tail + len <= SIM_GOOD_COPY_LEN) {
+      *tail += len;
+      return 0;
+    }
+  }
+  if ((uint64_t)(q->count + 1) * SIM_SKB_OVERHEAD > limit) {
+    return -ENOBUFS;
+  }
+  return sim_u32q_push(q, len);
+}
+
+/* The reader took @p n bytes: skbs it emptied leave the queue. */
+static void
+sim_skb_dequeue(struct sim_sock *s, uint32_t n)
+{
+  struct sim_u32q *q = &s->rx_skbs;
+
+  while (n > 0 && q->count > 0) {
+    if (q->v[q->head] > n) {
+      q->v[q->head] -= n;
+      return;
+    }
+    n -= sim_u32q_pop(q);
+  }
+}
+
 static void
 sim_recv_rw(struct lwvsock_sim *sim, struct sim_sock *s, const struct vsock_hdr *h,
             struct sim_iter *payload)
@@ -465,6 +505,10 @@ sim_recv_rw(struct lwvsock_sim *sim, struct sim_sock *s, const struct vsock_hdr 
   uint64_t limit = sim_adv_buf_alloc(sim, s);
 
   if ((uint64_t)s->rxq.len + h->len > limit) {
+    sim_credit_violation(sim, s);
+    return;
+  }
+  if (s->type == VIRTIO_VSOCK_TYPE_STREAM && h->len > 0 && sim_skb_enqueue(s, h->len, limit) != 0) {
     sim_credit_violation(sim, s);
     return;
   }
@@ -1142,6 +1186,7 @@ lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len)
       goto empty;
     }
     n = sim_bq_read(sim, &so->rxq, buf, len);
+    sim_skb_dequeue(so, (uint32_t)n);
     so->fwd_cnt += (uint32_t)n;
     /* exactly Linux's rule (virtio_transport_stream_do_dequeue) */
     delta = so->fwd_cnt - so->last_fwd_cnt;

@@ -134,6 +134,7 @@ struct sim_sock {
   struct sim_bq txq;         /**< queued to the guest, unsent */
   struct sim_u32q rx_msgs;   /**< SEQPACKET: lengths of complete received messages */
   struct sim_u32q tx_msgs;   /**< SEQPACKET: lengths of queued messages */
+  struct sim_u32q rx_skbs;   /**< STREAM: unread bytes of each queued packet (Linux's skbs) */
   uint32_t rx_msg_partial;   /**< SEQPACKET: bytes of the message being received */
   uint32_t tx_msg_off;       /**< SEQPACKET: bytes of the head message already sent */
 
@@ -165,6 +166,8 @@ struct sim_sock {
 #define SIM_CREDIT_UPDATE_THRESHOLD (64u * 1024u)
 /** Linux 2026: per-skb metadata that must fit in buf_alloc (SKB_TRUESIZE(0)). */
 #define SIM_SKB_OVERHEAD     576u
+/** Linux's GOOD_COPY_LEN: an RW this small is copied into the tail skb when it has room. */
+#define SIM_GOOD_COPY_LEN    128u
 /** Packets taken from / given to the guest per poll call (vhost: VHOST_VSOCK_PKT_WEIGHT). */
 #define SIM_PKT_WEIGHT       256
 /** Largest injected payload. */
