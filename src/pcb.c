@@ -934,7 +934,11 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
         pcb_fail(pcb, ERR_RST);
       } else if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
         pcb->peer_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_ALL);
-        if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && pcb_all_sent(pcb)) {
+        if ((pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) && !pcb_all_sent(pcb)) {
+          /* The peer reads no more: what we still hold can never go. */
+          pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
+          pcb_fail(pcb, ERR_RST);
+        } else if (pcb->peer_shut == VIRTIO_VSOCK_SHUTDOWN_ALL && pcb_all_sent(pcb)) {
           pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_RST, 0);
           pcb_kill(pcb);
         }

@@ -638,6 +638,33 @@ START_TEST(test_linger_drops_unsent_loudly)
 }
 END_TEST
 
+START_TEST(test_closed_peer_gone_drops_loudly)
+{
+  struct app a = {0};
+  static uint8_t data[64 * 1024];
+  struct lwvsock_dev_stats st;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 5025);
+
+  /* Closed with 48 KiB unsent, then the host closes too: the data can never
+     go, so the err callback hears it at once, not after the linger time. */
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 16 * 1024), 0);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_close(a.pcb), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(a.err_called, 0);
+  lwvsock_sim_close(f.sim, h);
+  fx_run(&f, 5);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_RST);
+  lwvsock_dev_get_stats(f.dev, &st);
+  ck_assert_uint_eq(st.tx_dropped_bytes, 48 * 1024);
+  ck_assert_uint_eq(st.linger_timeouts, 0);
+  ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before);
+}
+END_TEST
+
 START_TEST(test_transport_reset)
 {
   struct app l = {0}, acc[3], a = {0};
@@ -929,6 +956,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_small_hold_bounded),
     TESTFUNC(test_close_slow_reader_gets_all),
     TESTFUNC(test_linger_drops_unsent_loudly),
+    TESTFUNC(test_closed_peer_gone_drops_loudly),
     TESTFUNC(test_transport_reset),
     TESTFUNC(test_loopback_cid_local),
     TESTFUNC(test_loopback_own_cid),
