@@ -30,6 +30,7 @@ export B D
 export PEER="python3 $D/vsock_peer.py"
 export ECHO=$B/examples/lwvsock-echo PERF=$B/examples/lwvsock-perf HTTPD=$B/examples/lwvsock-httpd
 export BRINGUP=$B/tests/interop/vhost_bringup SQECHO=$B/tests/interop/seqpacket_echo
+export TXW=$B/tests/interop/tx_writer
 LOGS=$(mktemp -d /tmp/lwvsock-cases.XXXXXX)
 export LOGS
 
@@ -126,6 +127,40 @@ case_slow_lwvsock_reader() {
   # the host reads nothing for 3 s: the echo stops reading, the host's sender runs out of
   # credit, and only lwvsock's CREDIT_UPDATEs let it resume
   echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 8388608 --stall-ms 3000
+}
+
+# sink_then NAME PORT SINK-OPTS... -- CMD...: a host sink on PORT, then CMD as its
+# client; both must succeed
+sink_then() {
+  local port=$1; shift
+  local opts=()
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done; shift
+  bg sink $PEER sink --port "$port" --ready "$LOGS/$CASE.ready" "${opts[@]}"
+  local sink; sink=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  "$@" || { echo "${1##*/} failed"; return 1; }
+  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+}
+export -f sink_then
+
+defcase close-slow-reader 75
+case_close_slow_reader() {
+  # lwvsock queues 512 KiB and closes at once; the host reads 32 KiB every
+  # 600 ms through a 64 KiB buffer, past the 8 s close timer: every byte
+  # arrives, then a clean EOF (the close timer starts when SHUTDOWN goes out)
+  need "$TXW" || return 1
+  sink_then 5204 --slow-ms 600 --chunk 32768 --rcvbuf 65536 --client-closes -- \
+    timeout 65 "$TXW" --device vhost-vsock:cid=3 --port 5204 -n 512K --close-early --timeout 60
+}
+
+defcase small-records 90
+case_small_records() {
+  # 3000 records of 100 bytes, each written and output on its own (lwIP httpd
+  # style) to a host reading 4 KiB every 5 ms: they coalesce, so Linux never
+  # queues too many small packets and resets; the stream is byte-exact
+  need "$TXW" || return 1
+  sink_then 5205 --slow-ms 5 --chunk 4096 -- \
+    timeout 80 "$TXW" --device vhost-vsock:cid=3 --port 5205 -n 300000 --records 100 --timeout 75
 }
 
 defcase half-close-host 30

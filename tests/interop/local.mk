@@ -28,3 +28,12 @@ tests_interop_seqpacket_echo_SOURCES = tests/interop/seqpacket_echo.c \
 tests_interop_seqpacket_echo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
 tests_interop_seqpacket_echo_LDADD = liblwvsock.la
 endif
+
+# The transmit-rule cases' client (close with data queued, small records).
+if HAVE_LINUX
+check_PROGRAMS += tests/interop/tx_writer
+tests_interop_tx_writer_SOURCES = tests/interop/tx_writer.c \
+	examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+tests_interop_tx_writer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
+tests_interop_tx_writer_LDADD = liblwvsock.la
+endif

@@ -231,6 +231,9 @@ def cmd_sink(a):
                 time.sleep(a.slow_ms / 1000.0)
         if n != count:
             raise CheckFailed("received %d bytes, the client announced %d" % (n, count))
+        if a.client_closes:
+            print("received %d bytes from %d:%d, pattern ok, then EOF" % (n, peer[0], peer[1]))
+            return
         # After the client's half-close our send side must stay open. A zero-byte
         # send probes it without sending data: Linux fails it with EPIPE once
         # the peer has shut down receiving.
@@ -321,6 +324,8 @@ def main():
         sp.add_argument("--slow-ms", type=int, default=0, help="sleep between reads (slow reader)")
         sp.add_argument("--chunk", type=int, default=65536)
         sp.add_argument("--rcvbuf", type=int, default=0)
+        sp.add_argument("--client-closes", action="store_true",
+                        help="the client closes rather than half-closes: no send-side probe")
     sp = add("loopback", cmd_loopback, "Linux-only echo over CID 1")
     sp.add_argument("--bytes", type=int, default=1 << 20)
     sp.set_defaults(conns=1, stall_ms=0, abort_after=0)
