@@ -29,8 +29,8 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
+#include "lwvsock/pcap.h"
 #include "lwvsock/port.h"
-#include "virtio_defs.h"
 
 /** Idle sleep when the device is in-process and offers no fd to wait on. */
 #define EX_SIM_IDLE_MS     5
@@ -44,20 +44,6 @@
 #define EX_FWD_MAX_PAIRS   256
 /** Device fds we wait on. */
 #define EX_MAX_DEV_FDS     8
-
-/* pcap (https://www.tcpdump.org/linktypes.html): LINKTYPE_VSOCK is 271, each
- * frame is struct af_vsockmon_hdr (Linux include/uapi/linux/vsockmon.h), the
- * 44-byte virtio_vsock_hdr, then the payload. */
-#define PCAP_MAGIC            0xa1b2c3d4u
-#define PCAP_LINKTYPE_VSOCK   271u
-#define PCAP_SNAPLEN          (32u + VIRTIO_VSOCK_HDR_LEN + 2u * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
-#define VSOCKMON_HDR_LEN      32u
-#define VSOCKMON_OP_UNKNOWN   0u
-#define VSOCKMON_OP_CONNECT   1u
-#define VSOCKMON_OP_DISCONNECT 2u
-#define VSOCKMON_OP_CONTROL   3u
-#define VSOCKMON_OP_PAYLOAD   4u
-#define VSOCKMON_TRANSPORT_VIRTIO 2u
 
 /** One forwarded TCP connection and its host vsock socket. */
 struct ex_pair {
@@ -236,90 +222,43 @@ ex_common_usage(FILE *f)
         "counters and exits. Exit status: 0 ok, 1 runtime error, 2 usage error.\n", f);
 }
 
-/* ---- pcap ------------------------------------------------------------------- */
+/* ---- pcap: the library's writer into a FILE ------------------------------- */
 
-static uint16_t
-ex_vsockmon_op(uint16_t op)
+static int
+ex_pcap_write(void *arg, const void *data, size_t len)
 {
-  switch (op) {
-    case VIRTIO_VSOCK_OP_REQUEST:
-    case VIRTIO_VSOCK_OP_RESPONSE:
-      return VSOCKMON_OP_CONNECT;
-    case VIRTIO_VSOCK_OP_RST:
-    case VIRTIO_VSOCK_OP_SHUTDOWN:
-      return VSOCKMON_OP_DISCONNECT;
-    case VIRTIO_VSOCK_OP_RW:
-      return VSOCKMON_OP_PAYLOAD;
-    case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
-    case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
-      return VSOCKMON_OP_CONTROL;
-    default:
-      return VSOCKMON_OP_UNKNOWN;
+  struct ex_ctx *ctx = (struct ex_ctx *)arg;
+
+  if (fwrite(data, len, 1, ctx->pcap) != 1) {
+    ex_log(ctx, "--pcap %s: write failed: %s; capture stopped", ctx->pcap_path, strerror(errno));
+    return -1;
   }
+  return 0;
 }
 
 static void
-ex_pcap_tap(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
-            const void *payload, uint32_t len, const void *payload2, uint32_t len2)
+ex_pcap_clock(void *arg, uint32_t *sec, uint32_t *usec)
 {
-  struct ex_ctx *ctx = (struct ex_ctx *)arg;
-  uint8_t rec[16 + VSOCKMON_HDR_LEN];
-  uint8_t *mon = rec + 16;
   struct timeval tv;
-  uint32_t caplen;
 
-  (void)dir; /* the header's src/dst already tell the direction */
-  if (ctx->pcap == NULL) {
-    return;
-  }
-  caplen = VSOCKMON_HDR_LEN + VIRTIO_VSOCK_HDR_LEN + len + len2;
+  LWIP_UNUSED_ARG(arg);
   gettimeofday(&tv, NULL);
-  le32_store(rec, (uint32_t)tv.tv_sec);
-  le32_store(rec + 4, (uint32_t)tv.tv_usec);
-  le32_store(rec + 8, caplen);
-  le32_store(rec + 12, caplen);
-  le64_store(mon, le64_load(hdr + VSOCK_HDR_OFF_SRC_CID));
-  le64_store(mon + 8, le64_load(hdr + VSOCK_HDR_OFF_DST_CID));
-  le32_store(mon + 16, le32_load(hdr + VSOCK_HDR_OFF_SRC_PORT));
-  le32_store(mon + 20, le32_load(hdr + VSOCK_HDR_OFF_DST_PORT));
-  le16_store(mon + 24, ex_vsockmon_op(le16_load(hdr + VSOCK_HDR_OFF_OP)));
-  le16_store(mon + 26, VSOCKMON_TRANSPORT_VIRTIO);
-  le16_store(mon + 28, VIRTIO_VSOCK_HDR_LEN);
-  mon[30] = 0;
-  mon[31] = 0;
-  if (fwrite(rec, sizeof(rec), 1, ctx->pcap) != 1 ||
-      fwrite(hdr, VIRTIO_VSOCK_HDR_LEN, 1, ctx->pcap) != 1 ||
-      (len > 0 && fwrite(payload, len, 1, ctx->pcap) != 1) ||
-      (len2 > 0 && fwrite(payload2, len2, 1, ctx->pcap) != 1)) {
-    ex_log(ctx, "--pcap %s: write failed: %s; capture stopped", ctx->pcap_path, strerror(errno));
-    fclose(ctx->pcap);
-    ctx->pcap = NULL;
-  }
+  *sec = (uint32_t)tv.tv_sec;
+  *usec = (uint32_t)tv.tv_usec;
 }
 
 static int
 ex_pcap_open(struct ex_ctx *ctx)
 {
-  uint8_t gh[24];
-
   ctx->pcap = fopen(ctx->pcap_path, "wb");
   if (ctx->pcap == NULL) {
     ex_log(ctx, "--pcap %s: cannot create: %s", ctx->pcap_path, strerror(errno));
     return -1;
   }
-  le32_store(gh, PCAP_MAGIC);
-  le16_store(gh + 4, 2);   /* version 2.4 */
-  le16_store(gh + 6, 4);
-  le32_store(gh + 8, 0);   /* GMT */
-  le32_store(gh + 12, 0);  /* accuracy */
-  le32_store(gh + 16, PCAP_SNAPLEN);
-  le32_store(gh + 20, PCAP_LINKTYPE_VSOCK);
-  if (fwrite(gh, sizeof(gh), 1, ctx->pcap) != 1) {
-    ex_log(ctx, "--pcap %s: write failed: %s", ctx->pcap_path, strerror(errno));
-    fclose(ctx->pcap);
-    ctx->pcap = NULL;
+  if (lwvsock_pcap_start(&ctx->cap, ex_pcap_write, ex_pcap_clock, ctx) != ERR_OK) {
     return -1;
   }
+  lwvsock_dev_set_tap(ctx->dev, lwvsock_pcap_tap, &ctx->cap);
   return 0;
 }
 
@@ -600,7 +539,6 @@ ex_start(struct ex_ctx *ctx)
     if (ex_pcap_open(ctx) != 0) {
       return EX_EXIT_FAIL;
     }
-    lwvsock_dev_set_tap(ctx->dev, ex_pcap_tap, ctx);
   }
   for (i = 0; i < ctx->nfwd; i++) {
     if (ex_fwd_listen(ctx, &ctx->fwd[i]) != 0) {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "lwvsock/lwvsock.h"
+#include "lwvsock/pcap.h"
 #include "lwvsock/vsock.h"
 #include "lwvsock/sim.h"
 
@@ -59,7 +60,8 @@ struct ex_ctx {
   int nfwd;
   struct lwvsock_dev *dev;   /**< set by ex_start() */
   struct lwvsock_sim *sim;   /**< the simulated host, or NULL for a real device */
-  FILE *pcap;
+  FILE *pcap;                /**< --pcap file, written through cap */
+  struct lwvsock_pcap cap;
   struct ex_conn conns;      /**< list head of live connections */
 };
 
