@@ -97,7 +97,7 @@ case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes
 defcase perf-to-host 60
 case_perf_to_host() {
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5201 --ready "$LOGS/$CASE.ready"
+  bg sink $PEER sink --port 5201 --bytes 1048576 --ready "$LOGS/$CASE.ready"
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 || { echo "lwvsock-perf -c 2 failed"; return 1; }
@@ -114,7 +114,7 @@ defcase slow-host-reader 60
 case_slow_host_reader() {
   # the host reads 16 KiB every 10 ms through a 64 KiB buffer: lwvsock stalls on credit and resumes
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5202 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
+  bg sink $PEER sink --port 5202 --bytes 4194304 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 50 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5202 -n 4194304 || { echo "lwvsock-perf -c 2 failed"; return 1; }
@@ -138,7 +138,7 @@ defcase half-close-lwvsock 60
 case_half_close_lwvsock() {
   # lwvsock-perf shuts down sending after its data; the host's send side stays usable
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5203 --ready "$LOGS/$CASE.ready"
+  bg sink $PEER sink --port 5203 --bytes 65536 --ready "$LOGS/$CASE.ready"
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5203 -n 65536 || { echo "lwvsock-perf -c 2 failed"; return 1; }
