@@ -223,6 +223,10 @@ ex_getopt(const struct ex_ctx *ctx, int argc, char **argv, const char *shortopts
   if (opt == ':') {
     ex_usage_error(ctx, "option '%s' needs an argument", ex_shown(as_typed));
   }
+  if (optopt != 0) {
+    /* a known long option given "=VALUE" although it takes none */
+    ex_usage_error(ctx, "option '%s' takes no argument", ex_shown(as_typed));
+  }
   ex_usage_error(ctx, "unknown or ambiguous option '%s'", ex_shown(as_typed));
 }
 
@@ -312,12 +316,14 @@ ex_common_usage(FILE *f)
         "  --device SPEC       the virtio-vsock device (default: sim)\n"
         "  --forward TCP:VSOCK (sim only, repeatable) the simulated host listens on\n"
         "                      127.0.0.1:TCP and connects each TCP client to our\n"
-        "                      vsock port VSOCK, copying bytes both ways\n"
+        "                      vsock port VSOCK (the port this program listens on),\n"
+        "                      copying bytes both ways\n"
         "  --pcap FILE         write every packet the driver sends or receives to FILE\n"
         "                      (pcap, LINKTYPE_VSOCK as Linux vsockmon; tshark reads it)\n"
         "  -q, --quiet         no line per connection\n"
         "  -h, --help          this help\n"
         LWVSOCK_PORT_SPEC_HELP
+        "Numbers (ports, CIDs, counts) are decimal, also with leading zeros; 0x for hex.\n"
         "On SIGINT/SIGTERM the program prints the device's and the open connections'\n"
         "counters and exits. Exit status: 0 ok, 1 runtime error, 2 usage error.\n", f);
 }

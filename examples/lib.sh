@@ -117,6 +117,7 @@ ex_check_cli() {
   ex_expect_error 2 "option '-p' needs an argument" "$prog" -p
   ex_expect_error 2 "unknown or ambiguous option '--bogus'" "$prog" --bogus
   ex_expect_error 2 "unknown option '-Z'" "$prog" -Z
+  ex_expect_error 2 "option '--quiet=1' takes no argument" "$prog" --quiet=1
   ex_expect_error 2 "--device '': empty" "$prog" --device ""
   ex_expect_error 2 "... (100000 bytes)': not a vsock port" "$prog" --port "$long"
   ex_expect_error 2 "... (100000 bytes)': expected TCP:VSOCK" "$prog" --forward "$long"
