@@ -35,4 +35,5 @@ endif
 endif
 EXTRA_DIST += examples/lib.sh examples/excheck.py examples/README.md \
 	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh \
-	examples/test-demo.sh examples/test-install.sh examples/test-vm.sh examples/vmcases.sh
+	examples/test-demo.sh examples/test-install.sh examples/test-vm.sh examples/vmcases.sh \
+	scripts/demo.sh
