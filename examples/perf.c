@@ -251,6 +251,9 @@ perf_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
       }
       perf_close(c);
     } else if (c->mode != PERF_SEND) {
+      if (c->mode == PERF_HELLO) {
+        c->done = c->hello_len; /* ended inside what looked like a hello: data */
+      }
       perf_result(c, "received", secs);
       perf_close(c);
     }

@@ -44,6 +44,7 @@ ex_stop_server
 grep -q "^server: received 3000000 bytes" "$EX_LOG" || ex_fail "server did not count the raw client's bytes"
 grep -q "^server: sent 3000000 bytes" "$EX_LOG" || ex_fail "server did not report the reverse transfer"
 grep -q "^server: received 27 bytes" "$EX_LOG" || ex_fail "server did not count hello-like data as data"
+grep -q "^server: received 3 bytes" "$EX_LOG" || ex_fail "server did not count a stream ending inside a hello"
 "$PERF" >/dev/null 2>&1; [ $? -eq 2 ] || ex_fail "perf without -s/-c is a usage error"
 ex_expect_error 2 "lwvsock-perf does not listen here" "$PERF" -c 2 --forward 8083:5201
 ex_expect_error 2 "option '-c' needs an argument" "$PERF" -s -c
