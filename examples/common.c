@@ -29,8 +29,8 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
+#include "lwvsock/pcap.h"
 #include "lwvsock/port.h"
-#include "virtio_defs.h"
 
 /** Idle sleep when the device is in-process and offers no fd to wait on. */
 #define EX_SIM_IDLE_MS     5
@@ -44,20 +44,6 @@
 #define EX_FWD_MAX_PAIRS   256
 /** Device fds we wait on. */
 #define EX_MAX_DEV_FDS     8
-
-/* pcap (https://www.tcpdump.org/linktypes.html): LINKTYPE_VSOCK is 271, each
- * frame is struct af_vsockmon_hdr (Linux include/uapi/linux/vsockmon.h), the
- * 44-byte virtio_vsock_hdr, then the payload. */
-#define PCAP_MAGIC            0xa1b2c3d4u
-#define PCAP_LINKTYPE_VSOCK   271u
-#define PCAP_SNAPLEN          (32u + VIRTIO_VSOCK_HDR_LEN + 2u * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
-#define VSOCKMON_HDR_LEN      32u
-#define VSOCKMON_OP_UNKNOWN   0u
-#define VSOCKMON_OP_CONNECT   1u
-#define VSOCKMON_OP_DISCONNECT 2u
-#define VSOCKMON_OP_CONTROL   3u
-#define VSOCKMON_OP_PAYLOAD   4u
-#define VSOCKMON_TRANSPORT_VIRTIO 2u
 
 /** One forwarded TCP connection and its host vsock socket. */
 struct ex_pair {
@@ -133,8 +119,31 @@ ex_usage_error(const struct ex_ctx *ctx, const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nTry '%s --help'.\n", ctx->prog);
+  fputc('\n', stderr);
+  ex_try_help(ctx);
   exit(EX_EXIT_USAGE);
+}
+
+void
+ex_try_help(const struct ex_ctx *ctx)
+{
+  fprintf(stderr, "Try '%s --help'.\n", ctx->prog);
+}
+
+const char *
+ex_shown(const char *arg)
+{
+  /* Rotating buffers: one message may quote several arguments. */
+  static char bufs[4][EX_SHOWN_MAX + 32];
+  static unsigned next;
+  char *b = bufs[next++ % 4];
+  size_t n = strlen(arg);
+
+  if (n <= EX_SHOWN_MAX) {
+    return arg;
+  }
+  snprintf(b, sizeof(bufs[0]), "%.*s... (%zu bytes)", EX_SHOWN_MAX, arg, n);
+  return b;
 }
 
 int
@@ -143,12 +152,21 @@ ex_parse_u64(const char *s, uint64_t min, uint64_t max, int suffixes, uint64_t *
   char *end;
   unsigned long long v;
   uint64_t mult = 1;
+  int base = 10;
 
   if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ') {
     return -1;
   }
+  /* Decimal unless 0x: a leading zero is not octal (010 is ten). */
+  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s += 2;
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F'))) {
+      return -1;
+    }
+  }
   errno = 0;
-  v = strtoull(s, &end, 0);
+  v = strtoull(s, &end, base);
   if (errno != 0 || end == s) {
     return -1;
   }
@@ -171,6 +189,74 @@ ex_parse_u64(const char *s, uint64_t min, uint64_t max, int suffixes, uint64_t *
   return 0;
 }
 
+uint32_t
+ex_port_arg(const struct ex_ctx *ctx, const char *arg)
+{
+  uint64_t v;
+
+  if (ex_parse_u64(arg, 0, 0xfffffffeu, 0, &v) != 0) {
+    ex_usage_error(ctx, "--port '%s': not a vsock port (0..4294967294)", ex_shown(arg));
+  }
+  return (uint32_t)v;
+}
+
+int
+ex_getopt(const struct ex_ctx *ctx, int argc, char **argv, const char *shortopts,
+          const struct option *longopts)
+{
+  char opts[64];
+  const char *as_typed;
+  int opt;
+
+  /* A leading ':' makes getopt report instead of print (its lines would name
+   * the libtool wrapper's .libs/lt-* path and be followed by ours). */
+  snprintf(opts, sizeof(opts), ":%s", shortopts);
+  opt = getopt_long(argc, argv, opts, longopts, NULL);
+  if (opt != ':' && opt != '?') {
+    return opt;
+  }
+  as_typed = argv[optind - 1];
+  if (optopt != 0 && strncmp(as_typed, "--", 2) != 0) {
+    ex_usage_error(ctx, opt == ':' ? "option '-%c' needs an argument" : "unknown option '-%c'",
+                   optopt);
+  }
+  if (opt == ':') {
+    ex_usage_error(ctx, "option '%s' needs an argument", ex_shown(as_typed));
+  }
+  if (optopt != 0) {
+    /* a known long option given "=VALUE" although it takes none */
+    ex_usage_error(ctx, "option '%s' takes no argument", ex_shown(as_typed));
+  }
+  ex_usage_error(ctx, "unknown or ambiguous option '%s'", ex_shown(as_typed));
+}
+
+void
+ex_no_operands(const struct ex_ctx *ctx, int argc, char **argv)
+{
+  if (optind < argc) {
+    ex_usage_error(ctx, "unexpected argument '%s'", ex_shown(argv[optind]));
+  }
+}
+
+void
+ex_check_forwards(const struct ex_ctx *ctx, int listening, uint32_t port)
+{
+  int i;
+
+  for (i = 0; i < ctx->nfwd; i++) {
+    const struct ex_fwd *f = &ctx->fwd[i];
+    if (!listening) {
+      ex_usage_error(ctx, "--forward %u:%u: %s does not listen here, so nothing would answer",
+                     f->tcp_port, (unsigned)f->vsock_port, ctx->prog);
+    }
+    if (f->vsock_port != port) {
+      ex_usage_error(ctx, "--forward %u:%u: nothing listens on vsock port %u (%s listens on %u);"
+                     " use --forward %u:%u", f->tcp_port, (unsigned)f->vsock_port,
+                     (unsigned)f->vsock_port, ctx->prog, (unsigned)port, f->tcp_port, (unsigned)port);
+    }
+  }
+}
+
 static void
 ex_add_forward(struct ex_ctx *ctx, const char *arg)
 {
@@ -179,15 +265,16 @@ ex_add_forward(struct ex_ctx *ctx, const char *arg)
   uint64_t tport, vport;
 
   if (colon == NULL || (size_t)(colon - arg) >= sizeof(tcp)) {
-    ex_usage_error(ctx, "--forward '%s': expected TCP:VSOCK, e.g. --forward 8080:80", arg);
+    ex_usage_error(ctx, "--forward '%s': expected TCP:VSOCK, e.g. --forward 8080:80", ex_shown(arg));
   }
   memcpy(tcp, arg, (size_t)(colon - arg));
   tcp[colon - arg] = '\0';
   if (ex_parse_u64(tcp, 1, 65535, 0, &tport) != 0) {
-    ex_usage_error(ctx, "--forward '%s': TCP port '%s' is not in 1..65535", arg, tcp);
+    ex_usage_error(ctx, "--forward '%s': TCP port '%s' is not in 1..65535", ex_shown(arg), tcp);
   }
   if (ex_parse_u64(colon + 1, 0, 0xfffffffeu, 0, &vport) != 0) {
-    ex_usage_error(ctx, "--forward '%s': vsock port '%s' is not in 0..4294967294", arg, colon + 1);
+    ex_usage_error(ctx, "--forward '%s': vsock port '%s' is not in 0..4294967294", ex_shown(arg),
+                   ex_shown(colon + 1));
   }
   if (ctx->nfwd >= EX_MAX_FORWARDS) {
     ex_usage_error(ctx, "--forward: at most %d forwards", EX_MAX_FORWARDS);
@@ -203,6 +290,9 @@ ex_common_option(struct ex_ctx *ctx, int opt, const char *arg)
 {
   switch (opt) {
     case EX_OPT_DEVICE:
+      if (*arg == '\0') {
+        ex_usage_error(ctx, "--device '': empty; give a device SPEC (see --help), e.g. sim");
+      }
       ctx->device_spec = arg;
       return 1;
     case EX_OPT_PCAP:
@@ -226,100 +316,55 @@ ex_common_usage(FILE *f)
         "  --device SPEC       the virtio-vsock device (default: sim)\n"
         "  --forward TCP:VSOCK (sim only, repeatable) the simulated host listens on\n"
         "                      127.0.0.1:TCP and connects each TCP client to our\n"
-        "                      vsock port VSOCK, copying bytes both ways\n"
+        "                      vsock port VSOCK (the port this program listens on),\n"
+        "                      copying bytes both ways\n"
         "  --pcap FILE         write every packet the driver sends or receives to FILE\n"
         "                      (pcap, LINKTYPE_VSOCK as Linux vsockmon; tshark reads it)\n"
         "  -q, --quiet         no line per connection\n"
         "  -h, --help          this help\n"
         LWVSOCK_PORT_SPEC_HELP
+        "Numbers (ports, CIDs, counts) are decimal, also with leading zeros; 0x for hex.\n"
         "On SIGINT/SIGTERM the program prints the device's and the open connections'\n"
         "counters and exits. Exit status: 0 ok, 1 runtime error, 2 usage error.\n", f);
 }
 
-/* ---- pcap ------------------------------------------------------------------- */
+/* ---- pcap: the library's writer into a FILE ------------------------------- */
 
-static uint16_t
-ex_vsockmon_op(uint16_t op)
+static int
+ex_pcap_write(void *arg, const void *data, size_t len)
 {
-  switch (op) {
-    case VIRTIO_VSOCK_OP_REQUEST:
-    case VIRTIO_VSOCK_OP_RESPONSE:
-      return VSOCKMON_OP_CONNECT;
-    case VIRTIO_VSOCK_OP_RST:
-    case VIRTIO_VSOCK_OP_SHUTDOWN:
-      return VSOCKMON_OP_DISCONNECT;
-    case VIRTIO_VSOCK_OP_RW:
-      return VSOCKMON_OP_PAYLOAD;
-    case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
-    case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
-      return VSOCKMON_OP_CONTROL;
-    default:
-      return VSOCKMON_OP_UNKNOWN;
+  struct ex_ctx *ctx = (struct ex_ctx *)arg;
+
+  if (fwrite(data, len, 1, ctx->pcap) != 1) {
+    ex_log(ctx, "--pcap %s: write failed: %s; capture stopped", ex_shown(ctx->pcap_path), strerror(errno));
+    return -1;
   }
+  return 0;
 }
 
 static void
-ex_pcap_tap(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
-            const void *payload, uint32_t len, const void *payload2, uint32_t len2)
+ex_pcap_clock(void *arg, uint32_t *sec, uint32_t *usec)
 {
-  struct ex_ctx *ctx = (struct ex_ctx *)arg;
-  uint8_t rec[16 + VSOCKMON_HDR_LEN];
-  uint8_t *mon = rec + 16;
   struct timeval tv;
-  uint32_t caplen;
 
-  (void)dir; /* the header's src/dst already tell the direction */
-  if (ctx->pcap == NULL) {
-    return;
-  }
-  caplen = VSOCKMON_HDR_LEN + VIRTIO_VSOCK_HDR_LEN + len + len2;
+  LWIP_UNUSED_ARG(arg);
   gettimeofday(&tv, NULL);
-  le32_store(rec, (uint32_t)tv.tv_sec);
-  le32_store(rec + 4, (uint32_t)tv.tv_usec);
-  le32_store(rec + 8, caplen);
-  le32_store(rec + 12, caplen);
-  le64_store(mon, le64_load(hdr + VSOCK_HDR_OFF_SRC_CID));
-  le64_store(mon + 8, le64_load(hdr + VSOCK_HDR_OFF_DST_CID));
-  le32_store(mon + 16, le32_load(hdr + VSOCK_HDR_OFF_SRC_PORT));
-  le32_store(mon + 20, le32_load(hdr + VSOCK_HDR_OFF_DST_PORT));
-  le16_store(mon + 24, ex_vsockmon_op(le16_load(hdr + VSOCK_HDR_OFF_OP)));
-  le16_store(mon + 26, VSOCKMON_TRANSPORT_VIRTIO);
-  le16_store(mon + 28, VIRTIO_VSOCK_HDR_LEN);
-  mon[30] = 0;
-  mon[31] = 0;
-  if (fwrite(rec, sizeof(rec), 1, ctx->pcap) != 1 ||
-      fwrite(hdr, VIRTIO_VSOCK_HDR_LEN, 1, ctx->pcap) != 1 ||
-      (len > 0 && fwrite(payload, len, 1, ctx->pcap) != 1) ||
-      (len2 > 0 && fwrite(payload2, len2, 1, ctx->pcap) != 1)) {
-    ex_log(ctx, "--pcap %s: write failed: %s; capture stopped", ctx->pcap_path, strerror(errno));
-    fclose(ctx->pcap);
-    ctx->pcap = NULL;
-  }
+  *sec = (uint32_t)tv.tv_sec;
+  *usec = (uint32_t)tv.tv_usec;
 }
 
 static int
 ex_pcap_open(struct ex_ctx *ctx)
 {
-  uint8_t gh[24];
-
   ctx->pcap = fopen(ctx->pcap_path, "wb");
   if (ctx->pcap == NULL) {
-    ex_log(ctx, "--pcap %s: cannot create: %s", ctx->pcap_path, strerror(errno));
+    ex_log(ctx, "--pcap %s: cannot create: %s", ex_shown(ctx->pcap_path), strerror(errno));
     return -1;
   }
-  le32_store(gh, PCAP_MAGIC);
-  le16_store(gh + 4, 2);   /* version 2.4 */
-  le16_store(gh + 6, 4);
-  le32_store(gh + 8, 0);   /* GMT */
-  le32_store(gh + 12, 0);  /* accuracy */
-  le32_store(gh + 16, PCAP_SNAPLEN);
-  le32_store(gh + 20, PCAP_LINKTYPE_VSOCK);
-  if (fwrite(gh, sizeof(gh), 1, ctx->pcap) != 1) {
-    ex_log(ctx, "--pcap %s: write failed: %s", ctx->pcap_path, strerror(errno));
-    fclose(ctx->pcap);
-    ctx->pcap = NULL;
+  if (lwvsock_pcap_start(&ctx->cap, ex_pcap_write, ex_pcap_clock, ctx) != ERR_OK) {
     return -1;
   }
+  lwvsock_dev_set_tap(ctx->dev, lwvsock_pcap_tap, &ctx->cap);
   return 0;
 }
 
@@ -572,24 +617,29 @@ ex_start(struct ex_ctx *ctx)
   err[0] = '\0';
   rc = lwvsock_port_open(ctx->device_spec, &be, err, sizeof(err));
   if (rc != 0) {
-    ex_log(ctx, "--device %s: %s", ctx->device_spec, err[0] ? err : strerror(rc < 0 ? -rc : rc));
-    return (rc == -EINVAL || rc == -ENOTSUP) ? EX_EXIT_USAGE : EX_EXIT_FAIL;
+    ex_log(ctx, "--device %s: %s", ex_shown(ctx->device_spec), err[0] ? err : strerror(rc < 0 ? -rc : rc));
+    if (rc == -EINVAL || rc == -ENOTSUP) {
+      ex_try_help(ctx);
+      return EX_EXIT_USAGE;
+    }
+    return EX_EXIT_FAIL;
   }
   ctx->sim = lwvsock_sim_from_backend(be);
   if (ctx->nfwd > 0 && ctx->sim == NULL) {
     be->ops->destroy(be);
     ex_log(ctx, "--forward works only with --device sim (a real device's host is the hypervisor;"
-           " use socat there, see --help)");
+           " use socat there)");
+    ex_try_help(ctx);
     return EX_EXIT_USAGE;
   }
   e = lwvsock_dev_open(be, &ctx->dev);
   if (e != ERR_OK) {
     if (e == ERR_IF && ctx->dev != NULL) {
-      ex_log(ctx, "--device %s: the device refused to start: %s", ctx->device_spec,
+      ex_log(ctx, "--device %s: the device refused to start: %s", ex_shown(ctx->device_spec),
              lwvsock_dev_error(ctx->dev));
       lwvsock_dev_close(ctx->dev);
     } else {
-      ex_log(ctx, "--device %s: cannot open the device: %s", ctx->device_spec, lwvsock_strerror(e));
+      ex_log(ctx, "--device %s: cannot open the device: %s", ex_shown(ctx->device_spec), lwvsock_strerror(e));
       be->ops->destroy(be);
     }
     ctx->dev = NULL;
@@ -600,7 +650,6 @@ ex_start(struct ex_ctx *ctx)
     if (ex_pcap_open(ctx) != 0) {
       return EX_EXIT_FAIL;
     }
-    lwvsock_dev_set_tap(ctx->dev, ex_pcap_tap, ctx);
   }
   for (i = 0; i < ctx->nfwd; i++) {
     if (ex_fwd_listen(ctx, &ctx->fwd[i]) != 0) {
@@ -672,6 +721,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
   sigset_t unblocked;
 
   sigemptyset(&unblocked);
+  ctx->running = 1;
   while (!ex_stop) {
     int work, n, ndev;
     uint32_t t, tl;
@@ -763,17 +813,21 @@ ex_finish(struct ex_ctx *ctx, int rc)
 
   ex_fwd_close_all(ctx);
   if (ctx->dev != NULL) {
-    for (c = ctx->conns.next; c != &ctx->conns; c = c->next) {
-      ex_print_pcb_stats(ctx, "open", c->pcb);
+    /* Counters only when there was a run to count: after a start-up failure
+     * they are all zero and would bury the one line saying what went wrong. */
+    if (ctx->running) {
+      for (c = ctx->conns.next; c != &ctx->conns; c = c->next) {
+        ex_print_pcb_stats(ctx, "open", c->pcb);
+      }
+      ex_print_dev_stats(ctx);
     }
-    ex_print_dev_stats(ctx);
     /* Aborts the remaining connections: their err callbacks unlink them. */
     lwvsock_dev_close(ctx->dev);
     ctx->dev = NULL;
     ctx->sim = NULL;
   }
   if (ctx->pcap != NULL && fclose(ctx->pcap) != 0) {
-    ex_log(ctx, "--pcap %s: %s", ctx->pcap_path, strerror(errno));
+    ex_log(ctx, "--pcap %s: %s", ex_shown(ctx->pcap_path), strerror(errno));
     rc = EX_EXIT_FAIL;
   }
   ctx->pcap = NULL;

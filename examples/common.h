@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "lwvsock/lwvsock.h"
+#include "lwvsock/pcap.h"
 #include "lwvsock/vsock.h"
 #include "lwvsock/sim.h"
 
@@ -55,11 +56,13 @@ struct ex_ctx {
   const char *device_spec;   /**< --device (default "sim") */
   const char *pcap_path;     /**< --pcap, or NULL */
   int quiet;                 /**< --quiet: no per-connection lines */
+  int running;               /**< ex_run() was entered (ex_finish prints counters) */
   struct ex_fwd *fwd;        /**< --forward rules and their TCP state */
   int nfwd;
   struct lwvsock_dev *dev;   /**< set by ex_start() */
   struct lwvsock_sim *sim;   /**< the simulated host, or NULL for a real device */
-  FILE *pcap;
+  FILE *pcap;                /**< --pcap file, written through cap */
+  struct lwvsock_pcap cap;
   struct ex_conn conns;      /**< list head of live connections */
 };
 
@@ -80,11 +83,44 @@ void ex_common_usage(FILE *f);
 void ex_usage_error(const struct ex_ctx *ctx, const char *fmt, ...)
   __attribute__((format(printf, 2, 3), noreturn));
 
+/** Print the "Try 'PROG --help'." line that ends a usage error's message. */
+void ex_try_help(const struct ex_ctx *ctx);
+
 /**
- * Parse an unsigned number in [min, max] (decimal, 0x hex; suffixes k, M, G
- * as powers of 1024 when @p suffixes). Returns 0 on success, -1 otherwise.
+ * Parse an unsigned number in [min, max] (decimal, even with leading zeros,
+ * or 0x hex; suffixes k, M, G as powers of 1024 when @p suffixes). Returns 0
+ * on success, -1 otherwise.
  */
 int ex_parse_u64(const char *s, uint64_t min, uint64_t max, int suffixes, uint64_t *out);
+
+/** The value of --port: a vsock port, or a usage error. */
+uint32_t ex_port_arg(const struct ex_ctx *ctx, const char *arg);
+
+/** Longest argument quoted whole in a message. */
+#define EX_SHOWN_MAX 64
+
+/**
+ * @p arg for a message: itself, or when longer than EX_SHOWN_MAX its start,
+ * "..." and its length (valid until four more calls).
+ */
+const char *ex_shown(const char *arg);
+
+/**
+ * getopt_long() that reports a missing argument or an unknown option itself,
+ * in one line naming the option, and exits with EX_EXIT_USAGE. @p shortopts
+ * is without the leading ':'.
+ */
+int ex_getopt(const struct ex_ctx *ctx, int argc, char **argv, const char *shortopts,
+              const struct option *longopts);
+
+/** After ex_getopt(): a usage error when operands are left. */
+void ex_no_operands(const struct ex_ctx *ctx, int argc, char **argv);
+
+/**
+ * A usage error for a --forward that nothing would answer: when the program
+ * does not @p listening, or its vsock port is not @p port.
+ */
+void ex_check_forwards(const struct ex_ctx *ctx, int listening, uint32_t port);
 
 /**
  * Initialise lwIP, open the device named by --device, install the pcap tap,

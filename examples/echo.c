@@ -143,30 +143,27 @@ main(int argc, char **argv)
     EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  uint64_t port = ECHO_DEFAULT_PORT;
+  uint32_t port = ECHO_DEFAULT_PORT;
   int opt, rc;
 
   ex_init(&ctx, "lwvsock-echo");
-  while ((opt = getopt_long(argc, argv, "p:" EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+  while ((opt = ex_getopt(&ctx, argc, argv, "p:" EX_COMMON_SHORTOPTS, longopts)) != -1) {
     if (opt == 'h') {
       usage(stdout);
       return EX_EXIT_OK;
     } else if (opt == 'p') {
-      if (ex_parse_u64(optarg, 0, 0xfffffffeu, 0, &port) != 0) {
-        ex_usage_error(&ctx, "--port '%s': not a vsock port (0..4294967294)", optarg);
-      }
+      port = ex_port_arg(&ctx, optarg);
     } else if (!ex_common_option(&ctx, opt, optarg)) {
       ex_usage_error(&ctx, "unknown option");
     }
   }
-  if (optind < argc) {
-    ex_usage_error(&ctx, "unexpected argument '%s'", argv[optind]);
-  }
+  ex_no_operands(&ctx, argc, argv);
+  ex_check_forwards(&ctx, 1, port);
   rc = ex_start(&ctx);
   if (rc != 0) {
     return ex_finish(&ctx, rc);
   }
-  if (ex_listen(&ctx, (uint32_t)port, echo_accept, NULL) == NULL) {
+  if (ex_listen(&ctx, port, echo_accept, NULL) == NULL) {
     return ex_finish(&ctx, EX_EXIT_FAIL);
   }
   ex_log(&ctx, "echoing on vsock port %u (device %s, CID %u)", (unsigned)port,

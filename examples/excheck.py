@@ -319,6 +319,20 @@ def sink_checks(port, nbytes):
     check(s.recv(1) == b"", "sink sent data back")
     s.close()
     print("ok raw sink client: %d bytes" % nbytes)
+    # data that starts like a hello without the reverse flag is data too
+    s = connect(port)
+    s.sendall(b"LWVPERF1" + struct.pack("<QII", 5, 0, 0) + b"abc")
+    s.shutdown(socket.SHUT_WR)
+    check(s.recv(1) == b"", "sink sent data back")
+    s.close()
+    print("ok hello-like data: 27 bytes")
+    # ... and so is a stream that ends inside what looked like a hello
+    s = connect(port)
+    s.sendall(b"LWV")
+    s.shutdown(socket.SHUT_WR)
+    check(s.recv(1) == b"", "sink sent data back")
+    s.close()
+    print("ok 3 bytes of a hello: 3 bytes")
     # reverse: the server sends nbytes of the pattern, then closes
     s = connect(port)
     s.sendall(b"LWVPERF1" + struct.pack("<QII", nbytes, 1, 0))

@@ -771,34 +771,31 @@ main(int argc, char **argv)
     EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  uint64_t port = HTTPD_DEFAULT_PORT;
+  uint32_t port = HTTPD_DEFAULT_PORT;
   const char *root = NULL;
   struct stat st;
   int opt, rc;
 
   ex_init(&ctx, "lwvsock-httpd");
-  while ((opt = getopt_long(argc, argv, "p:r:" EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+  while ((opt = ex_getopt(&ctx, argc, argv, "p:r:" EX_COMMON_SHORTOPTS, longopts)) != -1) {
     if (opt == 'h') {
       usage(stdout);
       return EX_EXIT_OK;
     } else if (opt == 'p') {
-      if (ex_parse_u64(optarg, 0, 0xfffffffeu, 0, &port) != 0) {
-        ex_usage_error(&ctx, "--port '%s': not a vsock port (0..4294967294)", optarg);
-      }
+      port = ex_port_arg(&ctx, optarg);
     } else if (opt == 'r') {
       root = optarg;
     } else if (!ex_common_option(&ctx, opt, optarg)) {
       ex_usage_error(&ctx, "unknown option");
     }
   }
-  if (optind < argc) {
-    ex_usage_error(&ctx, "unexpected argument '%s'", argv[optind]);
-  }
-  http_port = (uint32_t)port;
+  ex_no_operands(&ctx, argc, argv);
+  ex_check_forwards(&ctx, 1, port);
+  http_port = port;
   if (root != NULL) {
     http_root = realpath(root, NULL);
     if (http_root == NULL || stat(http_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      ex_usage_error(&ctx, "--root '%s': %s", root,
+      ex_usage_error(&ctx, "--root '%s': %s", ex_shown(root),
                      http_root == NULL ? strerror(errno) : "not a directory");
     }
     http_root_len = strlen(http_root);

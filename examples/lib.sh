@@ -88,3 +88,55 @@ ex_stop_server() {
   [ $rc -eq 0 ] || ex_fail "server exited with $rc after SIGTERM"
   grep -q "counters:" "$EX_LOG" || ex_fail "server printed no device counters on exit"
 }
+
+# ex_expect_error RC TEXT CMD...: CMD exits RC within 30 s with TEXT (fixed
+# string) in a short stderr: one line naming the problem (and, for usage
+# errors, one "Try --help" line), never getopt's own line with the .libs/
+# path, never a counter dump, never an argument echoed whole.
+ex_expect_error() {
+  want=$1 text=$2; shift 2
+  timeout 30 "$@" >/dev/null 2>"$EX_TMP/err"; rc=$?
+  what="$(echo "$*" | cut -c1-80)"
+  [ $rc -eq "$want" ] || { cat "$EX_TMP/err" >&2; ex_fail "$what: exit $rc, expected $want"; }
+  grep -qF -- "$text" "$EX_TMP/err" || { cat "$EX_TMP/err" >&2; ex_fail "$what: no '$text'"; }
+  lines=$(wc -l <"$EX_TMP/err")
+  max=1; [ "$want" -ne 2 ] || max=2
+  [ "$lines" -le $max ] || { cat "$EX_TMP/err" >&2; ex_fail "$what: $lines lines on stderr, expected at most $max"; }
+  [ "$(wc -c <"$EX_TMP/err")" -le 400 ] || ex_fail "$what: stderr longer than 400 bytes"
+  ! grep -q '\.libs\|counters:' "$EX_TMP/err" || { cat "$EX_TMP/err" >&2; ex_fail "$what: getopt's line or counters on stderr"; }
+  [ "$want" -ne 2 ] || grep -q "^Try '.* --help'\.$" "$EX_TMP/err" || ex_fail "$what: no 'Try --help' line"
+}
+
+# ex_check_cli PROG SOURCE [ARG...]: the command-line rules every example
+# shares; SOURCE is its .c file (for the option table), ARGs make it listen.
+ex_check_cli() {
+  name=$1 src=$2; shift 2
+  prog=$(ex_prog "$name")
+  long=$(head -c 100000 /dev/zero | tr '\0' 7)
+  ex_expect_error 2 "option '--port' needs an argument" "$prog" --port
+  ex_expect_error 2 "option '-p' needs an argument" "$prog" -p
+  ex_expect_error 2 "unknown or ambiguous option '--bogus'" "$prog" --bogus
+  ex_expect_error 2 "unknown option '-Z'" "$prog" -Z
+  ex_expect_error 2 "option '--quiet=1' takes no argument" "$prog" --quiet=1
+  ex_expect_error 2 "--device '': empty" "$prog" --device ""
+  ex_expect_error 2 "... (100000 bytes)': not a vsock port" "$prog" --port "$long"
+  ex_expect_error 2 "... (100000 bytes)': expected TCP:VSOCK" "$prog" --forward "$long"
+  ex_expect_error 2 "unexpected argument '777" "$prog" "$@" "$long"
+  ex_expect_error 2 "--port '-1': not a vsock port" "$prog" --port -1
+  ex_expect_error 2 "--forward 8083:80: nothing listens on vsock port 80" "$prog" "$@" --forward 8083:80 --port 81
+  # start-up failures: the one line, no zero counters after it
+  ex_expect_error 1 "--pcap $EX_TMP/none/x.pcap: cannot create" "$prog" "$@" --pcap "$EX_TMP/none/x.pcap"
+  ex_expect_error 2 "--device bogus" "$prog" "$@" --device bogus
+  "$prog" --help >"$EX_TMP/help" || ex_fail "$name --help: exit $?"
+  # --help is complete: every long option of the program's table is described
+  for o in $(sed -n 's/^ *{ *"\([a-z-]*\)", *[a-z_]*_argument.*/\1/p' "$srcdir/examples/$src" "$srcdir/examples/common.h"); do
+    grep -q -- "--$o\b" "$EX_TMP/help" || ex_fail "$name --help does not describe --$o"
+  done
+  # ports are decimal even with a leading zero (not octal)
+  for p in 010:10 08:8; do
+    PORT=$(ex_free_port)
+    ex_start_server "on vsock port ${p#*:} (" "$prog" "$@" --port "${p%:*}" --forward "$PORT:${p#*:}" -q
+    ex_stop_server
+  done
+  echo "ok $name command line"
+}

@@ -1,13 +1,13 @@
 # examples/local.mk: the example programs and their tests (the examples owner's).
 #
 # lwvsock-httpd, lwvsock-echo and lwvsock-perf share examples/common.c (options,
-# device bring-up, main loop, pcap tap, the sim's TCP forwards). They are built,
-# not installed (noinst): run them from the build tree, or through scripts/demo.sh.
+# device bring-up, main loop, pcap tap, the sim's TCP forwards). They are
+# installed as tools ($(bindir)); each documents itself with --help.
 if ENABLE_EXAMPLES
 EXAMPLES_COMMON_SOURCES = examples/common.c examples/common.h $(UNIX_PORT_SRCS)
 EXAMPLES_LDADD = liblwvsock.la
 
-noinst_PROGRAMS += examples/lwvsock-httpd examples/lwvsock-echo examples/lwvsock-perf
+bin_PROGRAMS = examples/lwvsock-httpd examples/lwvsock-echo examples/lwvsock-perf
 
 examples_lwvsock_httpd_SOURCES = examples/httpd.c $(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_httpd_LDADD = $(EXAMPLES_LDADD)
@@ -24,7 +24,9 @@ EXAMPLE_TESTS = \
 	examples/test-httpd.sh \
 	examples/test-echo.sh \
 	examples/test-perf.sh \
-	examples/test-pcap.sh
+	examples/test-pcap.sh \
+	examples/test-demo.sh \
+	examples/test-install.sh
 TESTS += $(EXAMPLE_TESTS)
 # The same programs on Linux vhost-vsock, in the QEMU test VM (skipped without QEMU).
 if HAVE_LINUX
@@ -33,4 +35,5 @@ endif
 endif
 EXTRA_DIST += examples/lib.sh examples/excheck.py examples/README.md \
 	examples/test-httpd.sh examples/test-echo.sh examples/test-perf.sh examples/test-pcap.sh \
-	examples/test-vm.sh examples/vmcases.sh
+	examples/test-demo.sh examples/test-install.sh examples/test-vm.sh examples/vmcases.sh \
+	scripts/demo.sh

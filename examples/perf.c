@@ -8,11 +8,12 @@
  * queueing. -R reverses: the server sends and the client counts. -s and -c
  * together run both in one process (use -c 1, the in-driver loopback).
  *
- * The client starts with a 24-byte hello: "LWVPERF1", le64 byte count, le32
- * flags (1: reverse), le32 zero. A connection that does not start with the
- * magic (socat, nc) is a plain sink and every byte is counted. Data is a
- * pattern (byte at stream offset o is o % 251) that --verify checks.
- * MB are 10^6 bytes.
+ * The client sends exactly -n bytes and nothing else, so any sink (socat,
+ * nc) counts -n. Only -R needs to tell the server something: that client
+ * sends a 24-byte hello instead, "LWVPERF1", le64 byte count, le32 flags
+ * (1: reverse), le32 zero, and receives the count. Everything else a server
+ * receives is data and counted. Data is a pattern (byte at stream offset o is
+ * o % 251) that --verify checks. MB are 10^6 bytes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* clock_gettime */
@@ -35,7 +36,8 @@
 #define PERF_WRITE_MAX      (64u * 1024u)
 #define PERF_POLL_INTERVAL  1
 
-enum perf_mode { PERF_HELLO = 0, PERF_SINK, PERF_RAW, PERF_SEND };
+/** HELLO: a server's connection before it knows whether a -R hello comes. */
+enum perf_mode { PERF_HELLO = 0, PERF_SINK, PERF_SEND };
 
 /** One side of a measured transfer (server connection or the client). */
 struct perf_conn {
@@ -43,7 +45,7 @@ struct perf_conn {
   int is_client;
   enum perf_mode mode;
   uint8_t hello[PERF_HELLO_LEN];
-  size_t hello_len;         /**< hello bytes received (server) or sent (client) */
+  size_t hello_len;         /**< hello bytes received (server) or sent (-R client) */
   uint64_t total;           /**< bytes to send (sender) or expected (receiver) */
   uint64_t done;            /**< bytes sent or received so far */
   int shut;                 /**< our send side is shut down */
@@ -192,31 +194,37 @@ perf_count(struct perf_conn *c, const uint8_t *d, size_t n)
   return 0;
 }
 
-/** Server: take the hello from @p d; returns the bytes used. */
+/**
+ * Server: take what may be a -R hello from @p d; returns the bytes used. Bytes
+ * that turn out not to be one are data: they are counted, and the rest of the
+ * connection with them.
+ */
 static size_t
 perf_take_hello(struct perf_conn *c, const uint8_t *d, size_t n)
 {
   size_t take = LWIP_MIN(n, PERF_HELLO_LEN - c->hello_len);
   size_t cmp = c->hello_len < 8 ? LWIP_MIN(take, 8 - c->hello_len) : 0;
 
+  c->t0 = c->t0 > 0 ? c->t0 : perf_now();
   if (memcmp(d, &PERF_MAGIC[c->hello_len], cmp) != 0) {
-    /* Not our client: count everything, including what we took as hello. */
-    c->mode = PERF_RAW;
+    c->mode = PERF_SINK;
     c->done = c->hello_len;
-    c->t0 = perf_now();
     return 0;
   }
   memcpy(c->hello + c->hello_len, d, take);
   c->hello_len += take;
   if (c->hello_len == PERF_HELLO_LEN) {
-    uint32_t flags = le32_load(c->hello + 16);
+    if ((le32_load(c->hello + 16) & PERF_FLAG_REVERSE) == 0) {
+      c->mode = PERF_SINK;   /* data that starts like a hello */
+      c->done = PERF_HELLO_LEN;
+      return take;
+    }
     c->total = le64_load(c->hello + 8);
     c->t0 = perf_now();
-    c->mode = (flags & PERF_FLAG_REVERSE) ? PERF_SEND : PERF_SINK;
+    c->mode = PERF_SEND;
     if (!ctx.quiet) {
-      ex_log(&ctx, "client %u:%u: %s %llu bytes", (unsigned)lwvsock_remote_cid(c->link.pcb),
-             (unsigned)lwvsock_remote_port(c->link.pcb),
-             c->mode == PERF_SEND ? "sending it" : "receiving", (unsigned long long)c->total);
+      ex_log(&ctx, "client %u:%u: sending it %llu bytes", (unsigned)lwvsock_remote_cid(c->link.pcb),
+             (unsigned)lwvsock_remote_port(c->link.pcb), (unsigned long long)c->total);
     }
   }
   return take;
@@ -243,9 +251,8 @@ perf_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
       }
       perf_close(c);
     } else if (c->mode != PERF_SEND) {
-      if (c->mode == PERF_SINK && c->done != c->total) {
-        ex_log(&ctx, "client sent %llu of the %llu bytes it announced",
-               (unsigned long long)c->done, (unsigned long long)c->total);
+      if (c->mode == PERF_HELLO) {
+        c->done = c->hello_len; /* ended inside what looked like a hello: data */
       }
       perf_result(c, "received", secs);
       perf_close(c);
@@ -370,10 +377,14 @@ perf_start_client(uint32_t cid_)
   c->is_client = 1;
   c->total = perf_bytes;
   c->mode = perf_reverse ? PERF_SINK : PERF_SEND;
-  memcpy(c->hello, PERF_MAGIC, 8);
-  le64_store(c->hello + 8, perf_bytes);
-  le32_store(c->hello + 16, perf_reverse ? PERF_FLAG_REVERSE : 0);
-  le32_store(c->hello + 20, 0);
+  if (perf_reverse) {
+    memcpy(c->hello, PERF_MAGIC, 8);
+    le64_store(c->hello + 8, perf_bytes);
+    le32_store(c->hello + 16, PERF_FLAG_REVERSE);
+    le32_store(c->hello + 20, 0);
+  } else {
+    c->hello_len = PERF_HELLO_LEN; /* no hello: the -n bytes are all we send */
+  }
   ex_conn_add(&ctx, &c->link, pcb);
   perf_setup(pcb);
   perf_client = c;
@@ -417,7 +428,8 @@ usage(FILE *f)
           "  -s, --server        sink server: count and discard (or send, for -R clients)\n"
           "  -c, --client CID    send to CID (2: the host; 1: ourselves, with -s too)\n"
           "  -p, --port P        vsock port (default %u)\n"
-          "  -n, --bytes BYTES   bytes to transfer (default 100M; suffixes k, M, G)\n"
+          "  -n, --bytes BYTES   bytes to transfer (default 100M; suffixes k, M, G); exactly\n"
+          "                      these arrive, so any sink (socat, nc) can be the server\n"
           "  -R, --reverse       the server sends, the client receives\n"
           "      --verify        check every received byte against the pattern\n",
           PERF_DEFAULT_PORT);
@@ -443,11 +455,11 @@ main(int argc, char **argv)
     { NULL, 0, NULL, 0 }
   };
   int server = 0, client = 0, opt, rc;
-  uint64_t v, cid = 0;
+  uint64_t cid = 0;
   size_t i;
 
   ex_init(&ctx, "lwvsock-perf");
-  while ((opt = getopt_long(argc, argv, "sc:p:n:R" EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+  while ((opt = ex_getopt(&ctx, argc, argv, "sc:p:n:R" EX_COMMON_SHORTOPTS, longopts)) != -1) {
     switch (opt) {
       case 'h':
         usage(stdout);
@@ -457,19 +469,16 @@ main(int argc, char **argv)
         break;
       case 'c':
         if (ex_parse_u64(optarg, 1, 0xfffffffeu, 0, &cid) != 0) {
-          ex_usage_error(&ctx, "--client '%s': not a CID (1..4294967294)", optarg);
+          ex_usage_error(&ctx, "--client '%s': not a CID (1..4294967294)", ex_shown(optarg));
         }
         client = 1;
         break;
       case 'p':
-        if (ex_parse_u64(optarg, 0, 0xfffffffeu, 0, &v) != 0) {
-          ex_usage_error(&ctx, "--port '%s': not a vsock port (0..4294967294)", optarg);
-        }
-        perf_port = (uint32_t)v;
+        perf_port = ex_port_arg(&ctx, optarg);
         break;
       case 'n':
         if (ex_parse_u64(optarg, 1, UINT64_MAX, 1, &perf_bytes) != 0) {
-          ex_usage_error(&ctx, "--bytes '%s': expected a positive count, e.g. 100M", optarg);
+          ex_usage_error(&ctx, "--bytes '%s': expected a positive count, e.g. 100M", ex_shown(optarg));
         }
         break;
       case 'R':
@@ -485,15 +494,14 @@ main(int argc, char **argv)
         break;
     }
   }
-  if (optind < argc) {
-    ex_usage_error(&ctx, "unexpected argument '%s'", argv[optind]);
-  }
+  ex_no_operands(&ctx, argc, argv);
   if (!server && !client) {
     ex_usage_error(&ctx, "say -s (server) or -c CID (client), or both");
   }
   if (perf_reverse && !client) {
     ex_usage_error(&ctx, "-R is a client option (the server follows what each client asks)");
   }
+  ex_check_forwards(&ctx, server, perf_port);
   for (i = 0; i < sizeof(perf_pattern); i++) {
     perf_pattern[i] = (uint8_t)(i % PERF_PATTERN_MOD);
   }

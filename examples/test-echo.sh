@@ -9,4 +9,5 @@ ex_start_server "echoing" "$ECHO" --device sim --port 1234 --forward "$PORT:1234
 "$EX_PY" "$srcdir/examples/excheck.py" echo "$PORT" || ex_fail "echo checks"
 ex_stop_server
 echo "ok echo"
+ex_check_cli lwvsock-echo echo.c
 exit 0

@@ -40,4 +40,5 @@ grep -q "conns_opened" "$EX_LOG" || ex_fail "no connection counters"
 [ $rc -ne 0 ] && grep -q "bogus" "$EX_TMP/err" || ex_fail "bad --device: exit $rc"
 "$HTTPD" --help | grep -q "Usage: lwvsock-httpd" || ex_fail "--help"
 echo "ok usage errors"
+ex_check_cli lwvsock-httpd httpd.c
 exit 0

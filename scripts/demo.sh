@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # demo.sh - see lwvsock serve a web page over virtio-vsock.
 #
-# Default: installs missing build packages (Debian, as root), fetches lwIP,
-# builds in build/ (configured once), then runs lwvsock-httpd on the simulated
-# host with 127.0.0.1:PORT forwarded to vsock port 80, until Ctrl-C.
+# Default: builds lwvsock-httpd where the tree is already configured (in the
+# source tree itself after the README's in-tree build, else in build/); on a
+# fresh tree installs missing build packages (Debian, as root), fetches lwIP
+# and configures build/ first. Then runs lwvsock-httpd on the simulated host
+# with 127.0.0.1:PORT forwarded to vsock port 80, until Ctrl-C.
 #
 # --qemu: runs lwvsock-httpd on Linux's /dev/vhost-vsock (as guest CID 3) inside
 # the throwaway QEMU test VM (tests/interop/vm.sh), where socat bridges
@@ -73,8 +75,18 @@ top=$(pwd)
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 lwip_dir=${LWIP_DIR:-$top/lwip}
 
+# An in-tree build (./configure && make at the top, as in the README) is used
+# as it is: configuring build/ from a configured source tree is refused.
+if [ -f config.status ]; then
+  bdir=$top
+else
+  bdir=$top/build
+fi
+
 # ---- packages (the build set of scripts/check.sh; --qemu also needs the VM's) ----
-pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
+# An existing configuration means the build tools are there.
+pkgs=
+[ -f "$bdir/Makefile" ] || pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
 [ $qemu = no ] || pkgs="$pkgs qemu-system-x86 kmod cpio socat curl"
 missing=
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -88,22 +100,39 @@ if [ -n "$missing" ]; then
 fi
 
 # ---- lwIP and the build ----------------------------------------------------------
-[ -f "$lwip_dir/src/include/lwip/init.h" ] || scripts/get-lwip.sh "$lwip_dir"
-if [ ! -f build/Makefile ]; then
+if [ ! -f "$bdir/Makefile" ]; then
+  [ -f "$lwip_dir/src/include/lwip/init.h" ] || scripts/get-lwip.sh "$lwip_dir"
+  echo "demo.sh: configuring build/ ..."
   [ -x configure ] || autoreconf -fi
   mkdir -p build
-  (cd build && ../configure --with-lwip="$lwip_dir") || die "configure failed (see build/config.log)"
+  (cd build && ../configure -q --with-lwip="$lwip_dir") || die "configure failed (see build/config.log)"
 fi
-make -C build -j"$jobs" examples/lwvsock-httpd >/dev/null || die "build failed: run 'make -C build' to see why"
+echo "demo.sh: building lwvsock-httpd in ${bdir#"$top"/} (the first time takes a minute or two) ..."
+make -C "$bdir" --no-print-directory -j"$jobs" examples/lwvsock-httpd || die "build failed (see the lines above)"
 
 if [ $qemu = yes ]; then
   echo "demo.sh: booting the test VM (TCG, about a minute)..."
-  exec tests/interop/vm.sh -t 300 -- bash "$top/scripts/demo.sh" --in-vm "$top/build"
+  exec tests/interop/vm.sh -t 300 -- bash "$top/scripts/demo.sh" --in-vm "$bdir"
 fi
 
-echo
-echo "  lwvsock-httpd is serving over virtio-vsock (simulated host)."
-echo "  Open http://127.0.0.1:$port/  (e.g. curl -i http://127.0.0.1:$port/)"
-echo "  Ctrl-C stops it and prints the counters."
-echo
-exec build/examples/lwvsock-httpd --device sim --port 80 --forward "$port:80" ${root:+--root "$root"}
+banner() {
+  echo
+  echo "  lwvsock-httpd is serving over virtio-vsock (simulated host)."
+  echo "  Open http://127.0.0.1:$port/  (e.g. curl -i http://127.0.0.1:$port/)"
+  echo "  Ctrl-C stops it and prints the counters."
+  echo
+}
+# The banner comes only once the server says it is serving, so a failed start
+# (port taken) prints the server's reason and no invitation. Ctrl-C reaches
+# the server, which prints its counters and exits; the reader ignores it and
+# ends at the server's last line.
+set +e
+"$bdir/examples/lwvsock-httpd" --device sim --port 80 --forward "$port:80" ${root:+--root "$root"} 2>&1 |
+  {
+    trap '' INT
+    while IFS= read -r line; do
+      printf '%s\n' "$line"
+      case $line in *": serving "*) banner ;; esac
+    done
+  }
+exit "${PIPESTATUS[0]}"

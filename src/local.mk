@@ -9,3 +9,13 @@ liblwvsock_la_SOURCES += \
 	src/txbuf.c \
 	src/pcb.c \
 	src/strerror.c
+
+# The pcap writer (LINKTYPE_VSOCK) applications install as the device's tap.
+liblwvsock_la_SOURCES += src/pcap.c
+pkginclude_HEADERS += include/lwvsock/pcap.h
+check_PROGRAMS += tests/test_pcap
+TESTS += tests/test_pcap
+tests_test_pcap_SOURCES = tests/test_pcap.c $(TEST_COMMON_SOURCES)
+tests_test_pcap_CFLAGS = $(TEST_CFLAGS)
+tests_test_pcap_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_pcap_LDADD = $(TEST_LDADD)

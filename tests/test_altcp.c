@@ -716,10 +716,10 @@ START_TEST(test_altcp_listen_accept_echo)
   EXPECT_RET(srv.conn != NULL);
   EXPECT(altcp_pcbs_used() == 2);
 
-  /* host ports are >= 2^30: port32 has them whole, getport truncated */
-  EXPECT(lwvsock_sim_local_port(sim, hs) >= (1u << 30));
+  /* the sim's host ports fit 16 bits by default: altcp_get_port shows them */
+  EXPECT(lwvsock_sim_local_port(sim, hs) >= 49152u);
   EXPECT(lwvsock_altcp_port32(srv.conn, 0) == lwvsock_sim_local_port(sim, hs));
-  EXPECT(altcp_get_port(srv.conn, 0) == (u16_t)lwvsock_sim_local_port(sim, hs));
+  EXPECT(altcp_get_port(srv.conn, 0) == lwvsock_sim_local_port(sim, hs));
   EXPECT(altcp_get_port(srv.conn, 1) == 5000);
   EXPECT(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(srv.conn, 0))) == PP_HTONL(LWVSOCK_CID_HOST));
 

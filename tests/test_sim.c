@@ -497,6 +497,46 @@ START_TEST(test_sim_guest_connect_and_rst_rules)
 }
 END_TEST
 
+/* The host port range is configurable (32-bit ports, as Firecracker's) and
+ * runs out cleanly: ports are unique per guest port, reused across them. */
+START_TEST(test_sim_host_port_range)
+{
+  struct lwvsock_sim_config cfg;
+  struct lwvsock_sim *sim;
+  int s[4];
+
+  lwvsock_sim_config_init(&cfg);
+  ck_assert_uint_eq(cfg.host_port_min, 49152u);
+  ck_assert_uint_eq(cfg.host_port_max, 65535u);
+  cfg.host_port_min = 5;
+  cfg.host_port_max = 4;
+  ck_assert_int_eq(lwvsock_sim_new(&cfg, &sim), -EINVAL);
+  cfg.host_port_min = 5;
+  cfg.host_port_max = 0xffffffffu;
+  ck_assert_int_eq(lwvsock_sim_new(&cfg, &sim), -EINVAL);
+
+  cfg.host_port_min = 1u << 30;
+  cfg.host_port_max = (1u << 30) + 1;
+  guest_open(&cfg, 0);
+  s[0] = lwvsock_sim_connect(g.sim, 80, VIRTIO_VSOCK_TYPE_STREAM);
+  s[1] = lwvsock_sim_connect(g.sim, 80, VIRTIO_VSOCK_TYPE_STREAM);
+  ck_assert_int_eq(lwvsock_sim_connect(g.sim, 80, VIRTIO_VSOCK_TYPE_STREAM), -EADDRNOTAVAIL);
+  s[2] = lwvsock_sim_connect(g.sim, 81, VIRTIO_VSOCK_TYPE_STREAM);
+  ck_assert_int_ge(s[0], 0);
+  ck_assert_int_ge(s[1], 0);
+  ck_assert_int_ge(s[2], 0);
+  ck_assert_uint_eq(lwvsock_sim_local_port(g.sim, s[0]), 1u << 30);
+  ck_assert_uint_eq(lwvsock_sim_local_port(g.sim, s[1]), (1u << 30) + 1);
+  ck_assert_uint_ne(lwvsock_sim_local_port(g.sim, s[2]), 0);
+  /* a freed port is found again */
+  ck_assert_int_eq(lwvsock_sim_reset(g.sim, s[0]), 0);
+  s[3] = lwvsock_sim_connect(g.sim, 80, VIRTIO_VSOCK_TYPE_STREAM);
+  ck_assert_int_ge(s[3], 0);
+  ck_assert_uint_eq(lwvsock_sim_local_port(g.sim, s[3]), 1u << 30);
+  guest_close();
+}
+END_TEST
+
 START_TEST(test_sim_host_connect)
 {
   struct vsock_hdr r;
@@ -509,7 +549,8 @@ START_TEST(test_sim_host_connect)
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, "x", 1), -ENOTCONN);
   run();
   expect_pkt(&r, VIRTIO_VSOCK_OP_REQUEST);
-  ck_assert(r.src_port == (1u << 30) && r.dst_port == 80 && r.dst_cid == g.cid);
+  /* host ports come from 49152..65535 by default, so they fit 16 bits */
+  ck_assert(r.src_port == 49152u && r.dst_port == 80 && r.dst_cid == g.cid);
   ck_assert(r.buf_alloc == 256u * 1024u);
   send_op(80, r.src_port, VIRTIO_VSOCK_OP_RESPONSE);
   run();
@@ -519,7 +560,7 @@ START_TEST(test_sim_host_connect)
   s2 = lwvsock_sim_connect(g.sim, 81, VIRTIO_VSOCK_TYPE_STREAM);
   run();
   expect_pkt(&r, VIRTIO_VSOCK_OP_REQUEST);
-  ck_assert_uint_eq(r.src_port, (1u << 30) + 1);
+  ck_assert_uint_eq(r.src_port, 49153u);
   send_op(81, r.src_port, VIRTIO_VSOCK_OP_RST);
   run();
   ck_assert_int_eq(lwvsock_sim_state(g.sim, s2), LWVSOCK_SIM_CLOSED);
@@ -1223,6 +1264,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_sim_ring_violations),
     TESTFUNC(test_sim_guest_connect_and_rst_rules),
     TESTFUNC(test_sim_host_connect),
+    TESTFUNC(test_sim_host_port_range),
     TESTFUNC(test_sim_host_close),
     TESTFUNC(test_sim_guest_shutdown),
     TESTFUNC(test_sim_host_send_within_credit),

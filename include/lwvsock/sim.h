@@ -7,16 +7,21 @@
  * Deterministic and single-threaded: the device runs inside lwvsock_poll()
  * (through the backend's poll op), so one loop drives both ends. Host sockets
  * are small integers; calls never block and return a negative errno on error
- * (-EAGAIN: nothing yet).
+ * (-EAGAIN: nothing yet). Socket types are LWVSOCK_STREAM and
+ * LWVSOCK_SEQPACKET (lwvsock/vsock.h).
+ *
+ * Only <stddef.h> and <stdint.h> are needed (sizes are long, not ssize_t), so
+ * the header compiles with lwIP's under strict -std=c99/c11, where lwIP's
+ * arch.h defines its own ssize_t.
  */
 #ifndef LWVSOCK_SIM_H
 #define LWVSOCK_SIM_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "lwvsock/backend.h"
+#include "lwvsock/vsock.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +40,13 @@ struct lwvsock_sim_config {
   int credit_request;       /**< host sends CREDIT_REQUEST when blocked (default 0, as Linux) */
   int tx_used_len;          /**< report header + payload as the used length of tx chains, as
                                  Linux's vhost did from 4.8 until late 2021 (default 0: 0) */
+  /**
+   * Host ports of host-initiated connections, used round robin from the first
+   * (default 49152..65535, so they fit lwIP's 16-bit altcp_get_port(); set
+   * e.g. 2^30..2^31-1 as Firecracker does to exercise 32-bit ports).
+   */
+  uint32_t host_port_min;
+  uint32_t host_port_max;   /**< at most 4294967294 (VMADDR_PORT_ANY is not a port) */
 };
 
 /** Fill @p cfg with the defaults. */
@@ -64,11 +76,15 @@ enum lwvsock_sim_state {
   LWVSOCK_SIM_CLOSED       /**< reset, refused or closed; see lwvsock_sim_error() */
 };
 
-/** Listen on host port @p port (CID 2) for guest connections of @p type (1 stream, 2 seqpacket). */
+/** Listen on host port @p port (CID 2) for guest connections of @p type (LWVSOCK_STREAM or LWVSOCK_SEQPACKET). */
 int lwvsock_sim_listen(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** Take an established connection from a listener; -EAGAIN when none. */
 int lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock);
-/** Connect from the host to the guest's @p port; the host port is >= 2^30. Completes in poll. */
+/**
+ * Connect from the host to the guest's @p port with @p type (LWVSOCK_STREAM or
+ * LWVSOCK_SEQPACKET), from the next free host port of the configured range
+ * (-EADDRNOTAVAIL when every one is connected to @p port). Completes in poll.
+ */
 int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** As lwvsock_sim_connect, to @p dst_cid (normally the guest's CID; anything else is dropped as vhost does). */
 int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
@@ -86,13 +102,13 @@ uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
  * the bytes accepted (at most the host send buffer's free space), -EAGAIN when
  * full, -EPIPE after shutdown, -ENOTCONN.
  */
-ssize_t lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
+long lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
 /**
  * Read received bytes (stream) or one message, truncated to @p len (seqpacket).
  * Returns bytes, 0 at end of stream, -EAGAIN when nothing is there yet.
  * Reading returns credit to the guest as Linux does.
  */
-ssize_t lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
+long lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
 /** Bytes received and not yet read. */
 size_t lwvsock_sim_rx_pending(struct lwvsock_sim *sim, int s);
 /** Bytes queued to the guest and not yet sent (waiting for credit or buffers). */

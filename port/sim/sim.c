@@ -369,6 +369,8 @@ lwvsock_sim_config_init(struct lwvsock_sim_config *cfg)
   cfg->host_buf_alloc = 256u * 1024u;
   cfg->max_pkt = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
   cfg->credit_request = 0;
+  cfg->host_port_min = SIM_HOST_PORT_MIN;
+  cfg->host_port_max = SIM_HOST_PORT_MAX;
 }
 
 int
@@ -388,6 +390,7 @@ lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp)
   if (!sim_cid_ok(cfg->guest_cid) || cfg->queue_size_max == 0 || cfg->queue_size_max > 32768 ||
       (cfg->queue_size_max & (cfg->queue_size_max - 1)) != 0 || cfg->host_buf_alloc == 0 ||
       cfg->max_pkt == 0 || cfg->max_pkt > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ||
+      cfg->host_port_min > cfg->host_port_max || cfg->host_port_max == VMADDR_PORT_ANY ||
       (cfg->features & SIM_FEATURES_UNSUPPORTED) != 0) {
     return -EINVAL;
   }
@@ -406,7 +409,7 @@ lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp)
   sim->be.ops = &sim_ops;
   sim->cfg = *cfg;
   sim->cid = cfg->guest_cid;
-  sim->next_port = SIM_EPH_PORT_MIN;
+  sim->next_port = cfg->host_port_min;
   *simp = sim;
   return 0;
 }

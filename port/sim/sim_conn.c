@@ -1017,7 +1017,7 @@ int
 lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type)
 {
   struct sim_sock *s;
-  uint32_t tries;
+  uint32_t tries, p;
 
   if (sim == NULL || port == VMADDR_PORT_ANY ||
       (type != VIRTIO_VSOCK_TYPE_STREAM && type != VIRTIO_VSOCK_TYPE_SEQPACKET)) {
@@ -1026,19 +1026,22 @@ lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port
   if (type == VIRTIO_VSOCK_TYPE_SEQPACKET && sim->started && !sim_type_ok(sim, type)) {
     return -EPROTONOSUPPORT;
   }
+  /* round robin over the configured range, skipping tuples in use */
+  for (tries = 0;; tries++) {
+    if (tries > sim->cfg.host_port_max - sim->cfg.host_port_min) {
+      return -EADDRNOTAVAIL;
+    }
+    p = sim->next_port;
+    sim->next_port = (p < sim->cfg.host_port_max) ? p + 1 : sim->cfg.host_port_min;
+    if (sim_lookup(sim, p, port) == NULL && sim_lookup(sim, p, VMADDR_PORT_ANY) == NULL) {
+      break;
+    }
+  }
   s = sim_sock_alloc(sim);
   if (s == NULL) {
     return -ENOMEM;
   }
-  /* round robin over [2^30, 2^31), skipping tuples in use (Firecracker) */
-  for (tries = 0; tries < SIM_EPH_PORT_END - SIM_EPH_PORT_MIN; tries++) {
-    uint32_t p = sim->next_port;
-    sim->next_port = (p + 1 < SIM_EPH_PORT_END) ? p + 1 : SIM_EPH_PORT_MIN;
-    if (sim_lookup(sim, p, port) == NULL && sim_lookup(sim, p, VMADDR_PORT_ANY) == NULL) {
-      s->local_port = p;
-      break;
-    }
-  }
+  s->local_port = p;
   s->state = LWVSOCK_SIM_CONNECTING;
   s->type = type;
   s->remote_port = port;
@@ -1097,7 +1100,7 @@ lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s)
   return so ? so->remote_port : VMADDR_PORT_ANY;
 }
 
-ssize_t
+long
 lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len)
 {
   struct sim_sock *so = sim ? sim_sock_app(sim, s) : NULL;
@@ -1148,10 +1151,10 @@ lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len)
     return -ENOMEM;
   }
   sim_schedule(sim, so);
-  return (ssize_t)n;
+  return (long)n;
 }
 
-ssize_t
+long
 lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len)
 {
   struct sim_sock *so = sim ? sim_sock_app(sim, s) : NULL;
@@ -1197,7 +1200,7 @@ lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len)
   }
   sim_maybe_finish(sim, so);
   sim_schedule(sim, so);
-  return (ssize_t)n;
+  return (long)n;
 
 empty:
   if (so->state == LWVSOCK_SIM_CLOSED || (so->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) ||

@@ -156,9 +156,9 @@ struct sim_sock {
 #define SIM_BACKLOG          4096u
 /** Host send buffer per socket. */
 #define SIM_SNDBUF           (256u * 1024u)
-/** First host port for host-initiated connections (Firecracker: [2^30, 2^31)). */
-#define SIM_EPH_PORT_MIN     0x40000000u
-#define SIM_EPH_PORT_END     0x80000000u
+/** Default host ports of host-initiated connections: IANA's dynamic range, 16-bit like TCP's. */
+#define SIM_HOST_PORT_MIN    49152u
+#define SIM_HOST_PORT_MAX    65535u
 #define SIM_CONNECT_TIMEOUT_MS  2000u
 #define SIM_CLOSE_TIMEOUT_MS    8000u
 #define SIM_CREDIT_REQUEST_INTERVAL_MS 1000u

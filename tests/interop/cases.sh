@@ -98,7 +98,7 @@ case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes
 defcase perf-to-host 60
 case_perf_to_host() {
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5201 --ready "$LOGS/$CASE.ready"
+  bg sink $PEER sink --port 5201 --bytes 1048576 --ready "$LOGS/$CASE.ready"
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 || { echo "lwvsock-perf -c 2 failed"; return 1; }
@@ -115,7 +115,7 @@ defcase slow-host-reader 60
 case_slow_host_reader() {
   # the host reads 16 KiB every 10 ms through a 64 KiB buffer: lwvsock stalls on credit and resumes
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5202 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
+  bg sink $PEER sink --port 5202 --bytes 4194304 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 50 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5202 -n 4194304 || { echo "lwvsock-perf -c 2 failed"; return 1; }
@@ -149,7 +149,7 @@ case_close_slow_reader() {
   # 600 ms through a 64 KiB buffer, past the 8 s close timer: every byte
   # arrives, then a clean EOF (the close timer starts when SHUTDOWN goes out)
   need "$TXW" || return 1
-  sink_then 5204 --slow-ms 600 --chunk 32768 --rcvbuf 65536 --client-closes -- \
+  sink_then 5204 --bytes 524288 --slow-ms 600 --chunk 32768 --rcvbuf 65536 --client-closes -- \
     timeout 65 "$TXW" --device vhost-vsock:cid=3 --port 5204 -n 512K --close-early --timeout 60
 }
 
@@ -159,7 +159,7 @@ case_small_records() {
   # style) to a host reading 4 KiB every 5 ms: they coalesce, so Linux never
   # queues too many small packets and resets; the stream is byte-exact
   need "$TXW" || return 1
-  sink_then 5205 --slow-ms 5 --chunk 4096 -- \
+  sink_then 5205 --bytes 300000 --slow-ms 5 --chunk 4096 -- \
     timeout 80 "$TXW" --device vhost-vsock:cid=3 --port 5205 -n 300000 --records 100 --timeout 75
 }
 
@@ -173,7 +173,7 @@ defcase half-close-lwvsock 60
 case_half_close_lwvsock() {
   # lwvsock-perf shuts down sending after its data; the host's send side stays usable
   need "$PERF" || return 1
-  bg sink $PEER sink --port 5203 --ready "$LOGS/$CASE.ready"
+  bg sink $PEER sink --port 5203 --bytes 65536 --ready "$LOGS/$CASE.ready"
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
   timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5203 -n 65536 || { echo "lwvsock-perf -c 2 failed"; return 1; }

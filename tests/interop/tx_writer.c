@@ -8,8 +8,8 @@
  * SHUTDOWN is out. --records N writes N small records, each with its own
  * lwvsock_output() as lwIP's httpd does, a few per pass of the main loop:
  * Linux must take them without resetting the connection. The stream is
- * lwvsock-perf's (a 24-byte hello, then byte o is o % 251), which the sink
- * checks byte for byte. Exit 0 only when everything was sent and nothing was
+ * lwvsock-perf's (byte o is o % 251), which the sink checks byte for byte
+ * against its --bytes. Exit 0 only when everything was sent and nothing was
  * dropped (tx_dropped_bytes and linger_timeouts are 0).
  */
 #ifndef _GNU_SOURCE
@@ -24,7 +24,6 @@
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
 
-#define TXW_HELLO_LEN   24
 #define TXW_PATTERN_MOD 251u
 #define TXW_WRITE_MAX   (64u * 1024u)
 
@@ -152,7 +151,7 @@ usage(FILE *f)
   fprintf(f, "Usage: tx_writer --device SPEC --port P -n BYTES [--close-early | --records SIZE]\n"
           "Send BYTES of lwvsock-perf's stream to the host (CID 2) port P, then close.\n\n"
           "  -p, --port P        host vsock port (vsock_peer.py sink)\n"
-          "  -n, --bytes N       pattern bytes after the hello (suffixes K, M)\n"
+          "  -n, --bytes N       pattern bytes to send (suffixes K, M)\n"
           "  --close-early       queue everything (the send buffer is sized for it), close at once\n"
           "  --records SIZE      write SIZE bytes at a time, each with its own output\n"
           "  --burst K           records written per pass of the main loop (default 4)\n"
@@ -176,11 +175,10 @@ main(int argc, char **argv)
     { NULL, 0, NULL, 0 }
   };
   uint64_t port = 0, bytes = 0, record = 0, burst = 4, timeout = 60;
-  uint8_t hello[TXW_HELLO_LEN];
   struct lwvsock_dev_stats st;
   double deadline;
   unsigned i;
-  int opt, rc, hello_sent = 0;
+  int opt, rc;
 
   ex_init(&ctx, "tx_writer");
   while ((opt = getopt_long(argc, argv, "p:n:" EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
@@ -231,17 +229,12 @@ main(int argc, char **argv)
   lwvsock_recv(w.pcb, txw_recv);
   lwvsock_err(w.pcb, txw_err);
   if (w.close_early) {
-    lwvsock_set_sndbuf(w.pcb, (uint32_t)bytes + TXW_HELLO_LEN);
+    lwvsock_set_sndbuf(w.pcb, (uint32_t)bytes);
   }
   if (lwvsock_connect(w.pcb, LWVSOCK_CID_HOST, (uint32_t)port, txw_connected) != ERR_OK) {
     ex_log(&ctx, "connect to 2:%u failed at once", (unsigned)port);
     return ex_finish(&ctx, EX_EXIT_FAIL);
   }
-  memcpy(hello, "LWVPERF1", 8);
-  for (i = 0; i < 8; i++) {
-    hello[8 + i] = (uint8_t)(bytes >> (8 * i));
-  }
-  memset(hello + 16, 0, 8);
   deadline = txw_now() + (double)timeout;
   /* A loop of our own: records go out at a steady pace, not when it sleeps. */
   while (!ex_stop_requested() && txw_now() < deadline) {
@@ -251,13 +244,6 @@ main(int argc, char **argv)
     if (lwvsock_dev_status(ctx.dev) != ERR_OK) {
       ex_log(&ctx, "device failed: %s", lwvsock_dev_error(ctx.dev));
       return ex_finish(&ctx, EX_EXIT_FAIL);
-    }
-    if (w.connected && !w.failed && !hello_sent) {
-      if (lwvsock_write(w.pcb, hello, TXW_HELLO_LEN, 0) != ERR_OK) {
-        ex_log(&ctx, "cannot write the hello");
-        return ex_finish(&ctx, EX_EXIT_FAIL);
-      }
-      hello_sent = 1;
     }
     if (txw_step()) {
       break;

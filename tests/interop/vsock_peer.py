@@ -214,11 +214,10 @@ def read_hello(c):
 
 
 def cmd_sink(a):
-    """Accept one lwvsock-perf client; check count and pattern; reply after its EOF."""
+    """Accept one lwvsock-perf client, a plain sink: exactly --bytes of the
+    pattern must arrive (the client sends no hello); reply after its EOF."""
     def handle(c, peer):
-        count, flags, _ = read_hello(c)
-        if flags & 1:
-            raise CheckFailed("client asked for reverse mode; use 'source'")
+        count = a.bytes
         n = 0
         while True:
             b = c.recv(a.chunk)
@@ -230,7 +229,7 @@ def cmd_sink(a):
             if a.slow_ms:
                 time.sleep(a.slow_ms / 1000.0)
         if n != count:
-            raise CheckFailed("received %d bytes, the client announced %d" % (n, count))
+            raise CheckFailed("received %d bytes, the client's -n was %d" % (n, count))
         if a.client_closes:
             print("received %d bytes from %d:%d, pattern ok, then EOF" % (n, peer[0], peer[1]))
             return
@@ -326,6 +325,8 @@ def main():
         sp.add_argument("--rcvbuf", type=int, default=0)
         sp.add_argument("--client-closes", action="store_true",
                         help="the client closes rather than half-closes: no send-side probe")
+        if name == "sink":
+            sp.add_argument("--bytes", type=int, required=True, help="what the client's -n was")
     sp = add("loopback", cmd_loopback, "Linux-only echo over CID 1")
     sp.add_argument("--bytes", type=int, default=1 << 20)
     sp.set_defaults(conns=1, stall_ms=0, abort_after=0)
