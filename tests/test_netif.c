@@ -88,40 +88,48 @@ put_len(uint8_t *dst, enum lwvsock_netif_framing framing, uint32_t len)
   return 4;
 }
 
+/* Move exactly @p len bytes between @p buf and the daemon's socket @p h
+   (@p out: send, else receive), polling meanwhile; bounded. */
 static void
-host_send_all(int h, const uint8_t *buf, size_t len)
+host_io(int h, uint8_t *buf, size_t len, int out)
 {
   size_t done = 0;
   int i;
 
   for (i = 0; i < 1000 && done < len; i++) {
-    ssize_t r = lwvsock_sim_send(f.sim, h, buf + done, len - done);
+    ssize_t r = out ? lwvsock_sim_send(f.sim, h, buf + done, len - done)
+                    : lwvsock_sim_recv(f.sim, h, buf + done, len - done);
     if (r > 0) {
       done += (size_t)r;
     } else {
       ck_assert_int_eq(r, -EAGAIN);
     }
-    fx_run(&f, 2);
+    fx_run(&f, out ? 2 : 1);
   }
   ck_assert_uint_eq(done, len);
 }
 
 static void
+host_send_all(int h, const uint8_t *buf, size_t len)
+{
+  host_io(h, (uint8_t *)(uintptr_t)buf, len, 1);
+}
+
+static void
 host_read_exact(int h, uint8_t *buf, size_t len)
 {
-  size_t got = 0;
-  int i;
+  host_io(h, buf, len, 0);
+}
 
-  for (i = 0; i < 1000 && got < len; i++) {
-    ssize_t r = lwvsock_sim_recv(f.sim, h, buf + got, len - got);
-    if (r > 0) {
-      got += (size_t)r;
-    } else {
-      ck_assert_int_eq(r, -EAGAIN);
-      fx_run(&f, 1);
-    }
-  }
-  ck_assert_uint_eq(got, len);
+/* The daemon sends one QEMU-framed frame of @p len bytes made from @p seed (kept in @p frame). */
+static void
+host_send_frame(int h, uint8_t *frame, uint32_t len, uint32_t seed)
+{
+  uint8_t hdr[4];
+
+  make_frame(frame, len, seed);
+  host_send_all(h, hdr, put_len(hdr, LWVSOCK_NETIF_FRAMING_QEMU, len));
+  host_send_all(h, frame, len);
 }
 
 /* Poll (moving the clock) until the daemon's listener has a connection. */
@@ -317,10 +325,7 @@ START_TEST(test_truncated_then_reconnect)
   ck_assert_uint_eq(stats().rx_truncated, 1);
   ck_assert(!netif_is_link_up(lwvsock_netif_netif(&vn)));
   h = host_accept();
-  make_frame(frame, sizeof(frame), 9);
-  n = put_len(buf, LWVSOCK_NETIF_FRAMING_QEMU, sizeof(frame));
-  memcpy(buf + n, frame, sizeof(frame));
-  host_send_all(h, buf, n + sizeof(frame));
+  host_send_frame(h, frame, sizeof(frame), 9);
   fx_run(&f, 4);
   ck_assert_int_eq(rec.n, 1);
   ck_assert_mem_eq(rec.data[0], frame, sizeof(frame));
@@ -452,8 +457,7 @@ END_TEST
 /* Listen mode: the daemon connects to the netif; one link at a time. */
 START_TEST(test_listen_mode)
 {
-  uint8_t buf[4 + 64], frame[64];
-  size_t n;
+  uint8_t frame[64];
   int h, h2;
 
   add_netif(LWVSOCK_NETIF_FRAMING_QEMU, 1);
@@ -467,10 +471,7 @@ START_TEST(test_listen_mode)
   fx_run(&f, 6);
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CLOSED);
   ck_assert_int_eq(lwvsock_sim_close(f.sim, h2), 0);
-  make_frame(frame, sizeof(frame), 3);
-  n = put_len(buf, LWVSOCK_NETIF_FRAMING_QEMU, sizeof(frame));
-  memcpy(buf + n, frame, sizeof(frame));
-  host_send_all(h, buf, n + sizeof(frame));
+  host_send_frame(h, frame, sizeof(frame), 3);
   fx_run(&f, 4);
   ck_assert_int_eq(rec.n, 1);
   ck_assert_int_eq(lwvsock_sim_close(f.sim, h), 0);
@@ -488,20 +489,16 @@ END_TEST
 START_TEST(test_raw_beside_netif)
 {
   static uint8_t data[100000];
-  uint8_t frame[60], buf[4 + 60];
+  uint8_t frame[60];
   struct app a = {0};
   int h = link_up(LWVSOCK_NETIF_FRAMING_QEMU);
   int r;
-  size_t n;
 
   r = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 5000);
   a.check_pattern = 1;
   pattern_fill(data, 0, sizeof(data));
-  make_frame(frame, sizeof(frame), 5);
-  n = put_len(buf, LWVSOCK_NETIF_FRAMING_QEMU, sizeof(frame));
-  memcpy(buf + n, frame, sizeof(frame));
   host_send_all(r, data, sizeof(data) / 2);
-  host_send_all(h, buf, n + sizeof(frame));
+  host_send_frame(h, frame, sizeof(frame), 5);
   host_send_all(r, data + sizeof(data) / 2, sizeof(data) / 2);
   fx_run(&f, 6);
   ck_assert_uint_eq(a.total, sizeof(data));
