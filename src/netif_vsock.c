@@ -17,6 +17,7 @@
 #include "lwvsock/netif_vsock.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
+#include "lwip/mem.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
@@ -84,32 +85,86 @@ nv_rx_reset(struct lwvsock_netif *vn, int count_truncated)
   vn->frame_skip = 0;
 }
 
-/*
- * A length header is complete: start the frame, or decide to skip it.
- * Returns 0, or -1 for a length that means the framing is lost.
- */
-static int
-nv_rx_begin(struct lwvsock_netif *vn)
-{
-  uint32_t len;
+/* A frame lent in place: the received pbuf segment it lies in stays referenced. */
+struct nv_zc {
+  struct pbuf_custom pc;  /* first: lwIP frees through it */
+  struct pbuf *held;
+};
 
-  if (vn->cfg.framing == LWVSOCK_NETIF_FRAMING_GVPROXY) {
-    len = (uint32_t)vn->hdr[0] | ((uint32_t)vn->hdr[1] << 8);
-  } else {
-    len = ((uint32_t)vn->hdr[0] << 24) | ((uint32_t)vn->hdr[1] << 16) |
-          ((uint32_t)vn->hdr[2] << 8) | vn->hdr[3];
+static void
+nv_zc_free(struct pbuf *p)
+{
+  struct nv_zc *zc = (struct nv_zc *)p;
+
+  pbuf_free(zc->held);
+  mem_free(zc);
+}
+
+/*
+ * The frame of @p len bytes at @p off of @p p, without copying, when it lies
+ * whole in one segment of the chain (lwIP needs its headers contiguous); NULL
+ * otherwise or when memory is short (the caller copies then).
+ */
+static struct pbuf *
+nv_rx_in_place(struct pbuf *p, uint32_t off, uint32_t len)
+{
+  struct pbuf *q = p;
+  struct nv_zc *zc;
+
+  while (q != NULL && off >= q->len) {
+    off -= q->len;
+    q = q->next;
   }
-  if (len > NV_LEN_SANE) {
+  if (ETH_PAD_SIZE != 0 || q == NULL || off + len > q->len) {
+    return NULL;
+  }
+  zc = (struct nv_zc *)mem_malloc(sizeof(*zc));
+  if (zc == NULL) {
+    return NULL;
+  }
+  zc->pc.custom_free_function = nv_zc_free;
+  zc->held = q;
+  pbuf_ref(q);
+  return pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &zc->pc, (uint8_t *)q->payload + off, (u16_t)len);
+}
+
+/* A length header is complete: 0, or -1 for a length that means the framing is lost. */
+static int
+nv_rx_len(struct lwvsock_netif *vn)
+{
+  if (vn->cfg.framing == LWVSOCK_NETIF_FRAMING_GVPROXY) {
+    vn->frame_len = (uint32_t)vn->hdr[0] | ((uint32_t)vn->hdr[1] << 8);
+  } else {
+    vn->frame_len = ((uint32_t)vn->hdr[0] << 24) | ((uint32_t)vn->hdr[1] << 16) |
+                    ((uint32_t)vn->hdr[2] << 8) | vn->hdr[3];
+  }
+  vn->frame_have = 0;
+  if (vn->frame_len > NV_LEN_SANE) {
     vn->stats.rx_desync++;
     return -1;
   }
-  vn->frame_len = len;
-  vn->frame_have = 0;
+  return 0;
+}
+
+/*
+ * The frame's first byte is at @p off of @p p: lend the frame in place, or
+ * start a copy, or decide to skip it. A frame lent in place is complete at
+ * once (frame_have == frame_len).
+ */
+static void
+nv_rx_begin(struct lwvsock_netif *vn, struct pbuf *p, uint32_t off)
+{
+  uint32_t len = vn->frame_len;
+
   vn->frame_skip = 1;
   if (len < SIZEOF_ETH_HDR) {
     vn->stats.rx_runt++;
   } else if (len > nv_frame_max(vn)) {
     vn->stats.rx_oversize++;
+  } else if ((vn->frame = nv_rx_in_place(p, off, len)) != NULL) {
+    vn->stats.rx_in_place++;
+    vn->frame_have = len;
+    vn->frame_skip = 0;
   } else {
     /* One contiguous pbuf: lwIP's input wants the headers in the first one. */
     vn->frame = pbuf_alloc(PBUF_RAW, (u16_t)(len + ETH_PAD_SIZE), PBUF_RAM);
@@ -119,7 +174,6 @@ nv_rx_begin(struct lwvsock_netif *vn)
       vn->frame_skip = 0;
     }
   }
-  return 0;
 }
 
 /* The frame is complete: hand it to lwIP (which may send, or drop the link). */
@@ -131,6 +185,7 @@ nv_rx_deliver(struct lwvsock_netif *vn)
   vn->frame = NULL;
   vn->hdr_have = 0;
   vn->frame_have = 0;
+  vn->frame_skip = 0;
   if (frame == NULL) {
     return;
   }
@@ -146,7 +201,7 @@ nv_rx_deliver(struct lwvsock_netif *vn)
  * (framing lost here, or the application reset it from lwIP's input).
  */
 static void
-nv_rx_bytes(struct lwvsock_netif *vn, struct lwvsock_pcb *pcb, const struct pbuf *p)
+nv_rx_bytes(struct lwvsock_netif *vn, struct lwvsock_pcb *pcb, struct pbuf *p)
 {
   const uint8_t hsz = nv_hdr_size(vn);
   uint32_t off = 0;
@@ -159,13 +214,23 @@ nv_rx_bytes(struct lwvsock_netif *vn, struct lwvsock_pcb *pcb, const struct pbuf
       pbuf_copy_partial(p, vn->hdr + vn->hdr_have, (u16_t)n, (u16_t)off);
       off += n;
       vn->hdr_have = (uint8_t)(vn->hdr_have + n);
-      if (vn->hdr_have < hsz) {
-        break;
+      if (vn->hdr_have == hsz) {
+        if (nv_rx_len(vn) != 0) {
+          lwvsock_netif_reset_link(vn);
+          break;
+        }
+        if (vn->frame_len == 0) {
+          vn->stats.rx_runt++;
+          nv_rx_deliver(vn);
+        }
       }
-      if (nv_rx_begin(vn) != 0) {
-        lwvsock_netif_reset_link(vn);
-        break;
-      }
+      /* The frame begins with its first byte in hand, so that one starting
+         a packet can still be lent in place. */
+      continue;
+    }
+    if (vn->frame == NULL && !vn->frame_skip) {
+      nv_rx_begin(vn, p, off);
+      off += vn->frame_have;  /* a frame lent in place */
     } else {
       n = LWIP_MIN(vn->frame_len - vn->frame_have, p->tot_len - off);
       if (!vn->frame_skip) {
@@ -175,7 +240,7 @@ nv_rx_bytes(struct lwvsock_netif *vn, struct lwvsock_pcb *pcb, const struct pbuf
       off += n;
       vn->frame_have += n;
     }
-    if (vn->hdr_have == hsz && vn->frame_have == vn->frame_len) {
+    if (vn->frame_have == vn->frame_len) {
       nv_rx_deliver(vn);
     }
   }

@@ -227,6 +227,9 @@ split_every_offset(enum lwvsock_netif_framing framing)
     }
   }
   ck_assert_uint_eq(stats().rx_frames, 4u * (total - 1));
+  /* frames whole in one packet went in place, frames split across two could not */
+  ck_assert_uint_gt(stats().rx_in_place, 0);
+  ck_assert_uint_lt(stats().rx_in_place, stats().rx_frames - (total - 1) / 2);
   ck_assert_uint_eq(stats().rx_desync + stats().rx_runt + stats().rx_oversize, 0);
 }
 
@@ -329,6 +332,47 @@ START_TEST(test_truncated_then_reconnect)
   fx_run(&f, 4);
   ck_assert_int_eq(rec.n, 1);
   ck_assert_mem_eq(rec.data[0], frame, sizeof(frame));
+  ck_assert_int_eq(lwvsock_sim_reset(f.sim, h), 0);
+}
+END_TEST
+
+static struct pbuf *held_frame;
+
+static err_t
+hold_input(struct pbuf *p, struct netif *netif)
+{
+  LWIP_UNUSED_ARG(netif);
+  if (held_frame == NULL) {
+    held_frame = p;
+  } else {
+    pbuf_free(p);
+  }
+  return ERR_OK;
+}
+
+/* A frame lent in place stays intact while lwIP holds it, however much
+   traffic follows, and its memory returns when lwIP frees it. */
+START_TEST(test_in_place_frame_outlives_packet)
+{
+  uint8_t first[1000], frame[1000];
+  int h = link_up(LWVSOCK_NETIF_FRAMING_QEMU);
+  int i;
+
+  held_frame = NULL;
+  vn.netif.input = hold_input;
+  host_send_frame(h, first, sizeof(first), 1234);
+  fx_run(&f, 4);
+  ck_assert_ptr_nonnull(held_frame);
+  ck_assert_uint_eq(stats().rx_in_place, 1);
+  for (i = 0; i < 600; i++) {
+    host_send_frame(h, frame, sizeof(frame), (uint32_t)i);
+  }
+  fx_run(&f, 4);
+  ck_assert_uint_eq(stats().rx_frames, 601);
+  ck_assert_uint_eq(held_frame->tot_len, sizeof(first));
+  ck_assert_mem_eq(held_frame->payload, first, sizeof(first));
+  pbuf_free(held_frame);
+  held_frame = NULL;
   ck_assert_int_eq(lwvsock_sim_reset(f.sim, h), 0);
 }
 END_TEST
@@ -541,6 +585,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_bad_lengths_gvproxy),
     TESTFUNC(test_desync_resets_and_reconnects),
     TESTFUNC(test_truncated_then_reconnect),
+    TESTFUNC(test_in_place_frame_outlives_packet),
     TESTFUNC(test_tx_framing_qemu),
     TESTFUNC(test_tx_framing_gvproxy),
     TESTFUNC(test_no_daemon_backoff),

@@ -19,6 +19,10 @@
  * the netif reconnects (or accepts again) with a bounded, doubling backoff.
  * lwIP restarts DHCP on link up when dhcp_start() was called on the netif.
  *
+ * A received frame that lies whole in one pbuf of what lwvsock delivered is
+ * handed to lwIP in place (a custom pbuf holding a reference); one split
+ * across packets is copied into one contiguous pbuf.
+ *
  * Received frames of a bad length are dropped and counted (see
  * struct lwvsock_netif_stats); a length no daemon can mean (beyond 64 KiB) is
  * taken as lost framing: the connection is reset and made again.
@@ -70,6 +74,7 @@ struct lwvsock_netif_config {
 struct lwvsock_netif_stats {
   uint64_t rx_frames;     /**< frames handed to lwIP */
   uint64_t rx_bytes;      /**< their bytes */
+  uint64_t rx_in_place;   /**< frames handed over without a copy (whole in one received pbuf) */
   uint64_t tx_frames;     /**< frames queued on the stream */
   uint64_t tx_bytes;      /**< their bytes (without length headers) */
   uint32_t rx_oversize;   /**< frames longer than the MTU allows, dropped */
