@@ -524,9 +524,10 @@ out:
   {
     struct lwvsock_netif_stats st;
     lwvsock_netif_get_stats(&vn, &st);
-    ex_log(&ctx, "netif: rx %llu frames, tx %llu frames, connects %u, link downs %u, "
+    ex_log(&ctx, "netif: rx %llu frames (%llu in place), tx %llu frames, connects %u, link downs %u, "
            "dropped rx runt %u oversize %u truncated %u nomem %u desync %u, tx nolink %u full %u",
-           (unsigned long long)st.rx_frames, (unsigned long long)st.tx_frames, (unsigned)st.connects,
+           (unsigned long long)st.rx_frames, (unsigned long long)st.rx_in_place,
+           (unsigned long long)st.tx_frames, (unsigned)st.connects,
            (unsigned)st.link_downs, (unsigned)st.rx_runt, (unsigned)st.rx_oversize,
            (unsigned)st.rx_truncated, (unsigned)st.rx_nomem, (unsigned)st.rx_desync,
            (unsigned)st.tx_nolink, (unsigned)st.tx_full);
