@@ -133,27 +133,67 @@ host_accept(int lsock)
   return h;
 }
 
+/* One measured transfer: bytes asked for, queued by the sender, consumed by the receiver. */
+struct flow {
+  const char *name;
+  uint64_t target, queued, rx;
+  void (*push)(void);   /* queue what the sender's buffer takes */
+};
+
+/* The next piece of the source to queue: at most @p room bytes, not past the target. */
+static uint32_t
+flow_chunk(const struct flow *fl, uint32_t room, const uint8_t **src)
+{
+  uint32_t off = (uint32_t)(fl->queued % sizeof(bench_src));
+
+  *src = bench_src + off;
+  return (uint32_t)LWIP_MIN(LWIP_MIN(fl->target - fl->queued, (uint64_t)(sizeof(bench_src) - off)),
+                            (uint64_t)room);
+}
+
+/* The receiver consumed @p p: into the sink, counted; the caller returns the window. */
+static void
+flow_consume(struct flow *fl, struct pbuf *p)
+{
+  struct pbuf *q;
+
+  for (q = p; q != NULL; q = q->next) {
+    bench_sink(q->payload, q->len);
+  }
+  fl->rx += p->tot_len;
+}
+
+static uint64_t bytes_per_run;
+
+/* One run (bench_fn): move bytes_per_run through the flow; MiB/s. */
+static double
+flow_once(void *arg)
+{
+  struct flow *fl = (struct flow *)arg;
+  uint64_t t0 = bench_now_ns();
+
+  fl->target += bytes_per_run;
+  fl->push();
+  step_until(&fl->rx, fl->target, fl->name);
+  return (double)bytes_per_run / (1024.0 * 1024.0) / ((double)(bench_now_ns() - t0) / 1e9);
+}
+
 /* ---- TCP over two vsock netifs ---------------------------------------------------- */
 
 static struct lwvsock_netif na, nb;
 static struct tcp_pcb *tcp_tx, *tcp_rx;
-static uint64_t tcp_rx_bytes, tcp_tx_queued;
-static uint64_t tcp_target;
+static void tcp_flow_push(void);
+static struct flow tcp_flow = { "TCP over the netif", 0, 0, 0, tcp_flow_push };
 
 static err_t
 tcp_rx_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-  struct pbuf *q;
-
   LWIP_UNUSED_ARG(arg);
   LWIP_UNUSED_ARG(err);
   if (p == NULL) {
     return ERR_OK;
   }
-  for (q = p; q != NULL; q = q->next) {
-    bench_sink(q->payload, q->len);
-  }
-  tcp_rx_bytes += p->tot_len;
+  flow_consume(&tcp_flow, p);
   tcp_recved(pcb, p->tot_len);
   pbuf_free(p);
   return ERR_OK;
@@ -172,22 +212,28 @@ tcp_rx_accept(void *arg, struct tcp_pcb *pcb, err_t err)
   return ERR_OK;
 }
 
+static void
+tcp_flow_push(void)
+{
+  const uint8_t *src;
+  uint32_t n;
+
+  while (tcp_sndqueuelen(tcp_tx) < TCP_SND_QUEUELEN - 4 &&
+         (n = flow_chunk(&tcp_flow, tcp_sndbuf(tcp_tx), &src)) > 0 &&
+         tcp_write(tcp_tx, src, (u16_t)n, 0) == ERR_OK) {
+    tcp_flow.queued += n;
+  }
+  tcp_output(tcp_tx);
+}
+
 static err_t
-tcp_tx_push(void *arg, struct tcp_pcb *pcb, u16_t len)
+tcp_tx_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
   LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
   LWIP_UNUSED_ARG(len);
-  while (tcp_tx_queued < tcp_target && tcp_sndbuf(pcb) > 0 &&
-         tcp_sndqueuelen(pcb) < TCP_SND_QUEUELEN - 4) {
-    uint32_t off = (uint32_t)(tcp_tx_queued % sizeof(bench_src));
-    uint32_t n = (uint32_t)LWIP_MIN(tcp_target - tcp_tx_queued, (uint64_t)(sizeof(bench_src) - off));
-    n = LWIP_MIN(n, tcp_sndbuf(pcb));
-    if (tcp_write(pcb, bench_src + off, (u16_t)n, 0) != ERR_OK) {
-      break;
-    }
-    tcp_tx_queued += n;
-  }
-  return tcp_output(pcb);
+  tcp_flow_push();
+  return ERR_OK;
 }
 
 static err_t
@@ -196,7 +242,7 @@ tcp_tx_connected(void *arg, struct tcp_pcb *pcb, err_t err)
   LWIP_UNUSED_ARG(arg);
   LWIP_UNUSED_ARG(err);
   tcp_nagle_disable(pcb);
-  tcp_sent(pcb, tcp_tx_push);
+  tcp_sent(pcb, tcp_tx_sent);
   return ERR_OK;
 }
 
@@ -266,37 +312,21 @@ tcp_open(void)
   }
 }
 
-static double
-tcp_once(void *arg)
-{
-  uint64_t bytes = *(const uint64_t *)arg;
-  uint64_t t0 = bench_now_ns();
-
-  tcp_target += bytes;
-  tcp_tx_push(NULL, tcp_tx, 0);
-  step_until(&tcp_rx_bytes, tcp_target, "TCP over the netif");
-  return (double)bytes / (1024.0 * 1024.0) / ((double)(bench_now_ns() - t0) / 1e9);
-}
-
 /* ---- plain vsock through the same relay ------------------------------------------ */
 
 static struct lwvsock_pcb *vs_tx;
-static uint64_t vs_rx_bytes, vs_tx_queued, vs_target;
+static void vs_flow_push(void);
+static struct flow vs_flow = { "plain vsock", 0, 0, 0, vs_flow_push };
 
 static err_t
 vs_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
 {
-  struct pbuf *q;
-
   LWIP_UNUSED_ARG(arg);
   LWIP_UNUSED_ARG(err);
   if (p == NULL) {
     return ERR_OK;
   }
-  for (q = p; q != NULL; q = q->next) {
-    bench_sink(q->payload, q->len);
-  }
-  vs_rx_bytes += p->tot_len;
+  flow_consume(&vs_flow, p);
   lwvsock_recved(pcb, p->tot_len);
   pbuf_free(p);
   return ERR_OK;
@@ -313,20 +343,25 @@ vs_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
   return ERR_OK;
 }
 
+static void
+vs_flow_push(void)
+{
+  const uint8_t *src;
+  uint32_t n;
+
+  while ((n = flow_chunk(&vs_flow, lwvsock_sndbuf(vs_tx), &src)) > 0 &&
+         lwvsock_write(vs_tx, src, n, 0) == ERR_OK) {
+    vs_flow.queued += n;
+  }
+}
+
 static err_t
-vs_push(void *arg, struct lwvsock_pcb *pcb, uint32_t len)
+vs_sent(void *arg, struct lwvsock_pcb *pcb, uint32_t len)
 {
   LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(pcb);
   LWIP_UNUSED_ARG(len);
-  while (vs_tx_queued < vs_target) {
-    uint32_t off = (uint32_t)(vs_tx_queued % sizeof(bench_src));
-    uint32_t n = (uint32_t)LWIP_MIN(vs_target - vs_tx_queued, (uint64_t)(sizeof(bench_src) - off));
-    n = LWIP_MIN(n, lwvsock_sndbuf(pcb));
-    if (n == 0 || lwvsock_write(pcb, bench_src + off, n, 0) != ERR_OK) {
-      break;
-    }
-    vs_tx_queued += n;
-  }
+  vs_flow_push();
   return ERR_OK;
 }
 
@@ -346,7 +381,7 @@ vs_open(void)
   if (vs_tx == NULL || lwvsock_connect(vs_tx, LWVSOCK_CID_HOST, 3000, NULL) != ERR_OK) {
     bench_die("vsock connect failed");
   }
-  lwvsock_sent(vs_tx, vs_push);
+  lwvsock_sent(vs_tx, vs_sent);
   a = host_accept(lsock);
   b = lwvsock_sim_connect(sim, 3001, LWVSOCK_STREAM);
   if (b < 0) {
@@ -355,37 +390,24 @@ vs_open(void)
   pairs[1] = pair_new(a, b);
 }
 
-static double
-vs_once(void *arg)
-{
-  uint64_t bytes = *(const uint64_t *)arg;
-  uint64_t t0 = bench_now_ns();
-
-  vs_target += bytes;
-  vs_push(NULL, vs_tx, 0);
-  step_until(&vs_rx_bytes, vs_target, "plain vsock");
-  return (double)bytes / (1024.0 * 1024.0) / ((double)(bench_now_ns() - t0) / 1e9);
-}
-
 int
 main(int argc, char **argv)
 {
   struct bench_opts o;
-  uint64_t bytes;
   double tcp, vs;
 
   bench_parse_opts(argc, argv, usage, &o, NULL, NULL);
-  bytes = o.quick ? BYTES_QUICK : BYTES;
+  bytes_per_run = o.quick ? BYTES_QUICK : BYTES;
   bench_vsock_dev_open(&sim, &dev);
   tcp_open();
   vs_open();
-  tcp = bench_best(tcp_once, &bytes, o.reps);
-  vs = bench_best(vs_once, &bytes, o.reps);
+  tcp = bench_best(flow_once, &tcp_flow, o.reps);
+  vs = bench_best(flow_once, &vs_flow, o.reps);
   bench_row("bulk guest->host->guest, TCP over the vsock netif", tcp, "MiB/s",
             "plain vsock", vs, BENCH_GOAL_NONE, 0);
   bench_note("netif: best of %d runs of %llu MiB, guest -> host relay -> guest on the sim; "
              "lwIP TCP (MSS 1460, Nagle off) over two vsock netifs against one vsock "
              "connection relayed the same way; both receivers copy into the sink",
-             o.reps, (unsigned long long)(bytes >> 20));
+             o.reps, (unsigned long long)(bytes_per_run >> 20));
   return EXIT_SUCCESS;
 }
