@@ -10,7 +10,7 @@ BENCH_COMMON_SOURCES = bench/bench_util.c bench/bench_util.h \
 BENCH_LINK_FLAGS = -static
 BENCH_LDADD = liblwvsock.la
 
-EXTRA_PROGRAMS = bench/bench_bulk bench/bench_rr bench/bench_mem
+EXTRA_PROGRAMS = bench/bench_bulk bench/bench_rr bench/bench_mem bench/bench_netif
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench_bench_bulk_SOURCES = bench/bench_bulk.c $(BENCH_COMMON_SOURCES)
@@ -25,7 +25,12 @@ bench_bench_mem_SOURCES = bench/bench_mem.c $(BENCH_COMMON_SOURCES)
 bench_bench_mem_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_mem_LDADD = $(BENCH_LDADD)
 
-BENCH_PROGS = bench/bench_bulk$(EXEEXT) bench/bench_rr$(EXEEXT) bench/bench_mem$(EXEEXT)
+bench_bench_netif_SOURCES = bench/bench_netif.c $(BENCH_COMMON_SOURCES)
+bench_bench_netif_LDFLAGS = $(BENCH_LINK_FLAGS)
+bench_bench_netif_LDADD = $(BENCH_LDADD)
+
+BENCH_PROGS = bench/bench_bulk$(EXEEXT) bench/bench_rr$(EXEEXT) bench/bench_mem$(EXEEXT) \
+	bench/bench_netif$(EXEEXT)
 
 bench: $(BENCH_PROGS)
 	$(SHELL) $(top_srcdir)/bench/run.sh --builddir "$(abs_builddir)" \

@@ -118,7 +118,7 @@ fi
 case $reps in ''|*[!0-9]*) die "--reps takes a number, got '$reps'" ;; esac
 [ -n "$lwip" ] || lwip=$srcdir/lwip
 [ -f "$lwip/src/core/tcp.c" ] || die "no lwIP source in '$lwip' (scripts/get-lwip.sh fetches it; pass --lwip DIR)"
-for p in bench_bulk bench_rr bench_mem; do
+for p in bench_bulk bench_rr bench_mem bench_netif; do
   [ -x "$builddir/bench/$p" ] || die "$builddir/bench/$p is not built: run 'make bench' (or pass --builddir)"
 done
 
@@ -150,6 +150,7 @@ b=$builddir/bench
 run "bulk throughput" "$b/bench_bulk" --reps "$reps" $quick
 run "round trips, connections" "$b/bench_rr" --reps "$reps" $quick
 run "memory" "$b/bench_mem" $quick
+run "TCP over the vsock netif" "$b/bench_netif" --reps "$reps" $quick
 
 # ---- instructions per packet: callgrind, N and 2N bytes, difference / packets ----
 # The difference cancels start-up and device set-up: what is left is the cost of

@@ -58,7 +58,7 @@ die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 # dumps, helper scripts). The VM harness fetches its kernel and busybox itself
 # with apt-get download. Extras are best effort: their suites skip without them.
 pkgs_build="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
-pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3"
+pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3 curl"
 
 missing_of() {
   local p out=

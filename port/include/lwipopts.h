@@ -31,6 +31,17 @@
 #define LWIP_DNS                    0
 #define LWIP_DHCP                   0
 #define LWIP_RAW                    0
+/* ---- the vsock netif (netif_vsock.h): Ethernet, ARP, UDP, DHCP --------------
+   Overrides the TCP-only settings above. */
+#undef LWIP_ARP
+#undef LWIP_ETHERNET
+#undef LWIP_UDP
+#undef LWIP_DHCP
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_UDP                    1
+#define LWIP_DHCP                   1
+/* ---- end of the vsock netif block ---------------------------------------------- */
 /* 127.0.0.1 on lwIP's loop interface; NO_SYS apps drive it with netif_poll_all(). */
 #define LWIP_HAVE_LOOPIF            1
 #define LWIP_NETIF_LOOPBACK         1

@@ -1,0 +1,2 @@
+/** @file lwIP core/udp.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/udp.c"

@@ -1,0 +1,2 @@
+/** @file lwIP core/ipv4/etharp.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "core/ipv4/etharp.c"

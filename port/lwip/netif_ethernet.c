@@ -1,0 +1,2 @@
+/** @file lwIP netif/ethernet.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
+#include "netif/ethernet.c"

@@ -1,0 +1,36 @@
+# src/netif.mk: the vsock netif (issue 13): lwIP Ethernet frames over a vsock
+# stream to a host-side network daemon, its lwIP parts, tests and example.
+liblwvsock_la_SOURCES += src/netif_vsock.c
+pkginclude_HEADERS += include/lwvsock/netif_vsock.h include/lwvsock/netif_vsock_opts.h
+
+# The lwIP sources the netif needs (LWIP_ETHERNET, LWIP_ARP, LWIP_UDP, LWIP_DHCP).
+liblwipcore_la_SOURCES += \
+	port/lwip/core_udp.c \
+	port/lwip/ipv4_dhcp.c \
+	port/lwip/ipv4_etharp.c \
+	port/lwip/netif_ethernet.c
+
+# Unit suite on the sim: the test plays the daemon's end of the stream.
+check_PROGRAMS += tests/test_netif
+TESTS += tests/test_netif
+tests_test_netif_SOURCES = tests/test_netif.c $(PROTO_TEST_SOURCES)
+tests_test_netif_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
+tests_test_netif_CFLAGS = $(TEST_CFLAGS)
+tests_test_netif_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_netif_LDADD = $(TEST_LDADD)
+
+# The example: DHCP, an HTTP fetch, an HTTP server and UDP echo over the netif.
+if ENABLE_EXAMPLES
+noinst_PROGRAMS += examples/lwvsock-netif
+examples_lwvsock_netif_SOURCES = examples/netif.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_netif_LDADD = $(EXAMPLES_LDADD)
+endif
+
+# The netif against a real daemon (QEMU's slirp on a vsock stream netdev) in
+# the QEMU test VM; skipped without QEMU or with LWVSOCK_SKIP_VM_TESTS=1.
+if ENABLE_EXAMPLES
+if HAVE_LINUX
+TESTS += tests/netif/run.sh
+endif
+endif
+EXTRA_DIST += tests/netif/run.sh tests/netif/cases.sh
