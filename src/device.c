@@ -8,6 +8,7 @@
  * device that breaks the protocol marks the device broken, every connection
  * gets ERR_IF and lwvsock_dev_error() says why.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,12 +392,14 @@ dev_check_broken(struct lwvsock_dev *dev)
   const struct virtq *bad = virtq_is_broken(&dev->rxq) ? &dev->rxq :
                             virtq_is_broken(&dev->txq) ? &dev->txq :
                             (dev->has_evq && virtq_is_broken(&dev->evq)) ? &dev->evq : NULL;
-  int r;
+  int r = 0;
 
   if (bad != NULL) {
     dev_fail(dev, "device error on queue %u: %s", bad->index, bad->broken_reason);
-  } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) < 0) {
-    dev_fail(dev, "the device reported an error (%d)", r);
+  } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) == -ENODEV) {
+    dev_fail(dev, "the device is gone (removed, or its registers read all ones)");
+  } else if (r < 0) {
+    dev_fail(dev, "the device reported an error and needs a reset (%d)", r);
   }
 }
 

@@ -72,7 +72,10 @@ struct lwvsock_backend_ops {
   int (*poll)(struct lwvsock_backend *be);
   /** Optional: fds that become readable when the device has work; returns how many. */
   int (*wait_fds)(struct lwvsock_backend *be, int *fds, int max);
-  /** Optional: 0, or a negative errno when the device reported an error since the last call. */
+  /**
+   * Optional: 0, or a negative errno when the device reported an error since
+   * the last call: -ENODEV when it is gone, else (e.g. -EIO) it needs a reset.
+   */
   int (*check)(struct lwvsock_backend *be);
   /** Release the backend and everything it owns. */
   void (*destroy)(struct lwvsock_backend *be);
