@@ -494,6 +494,10 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (dev->be->ops->poll != NULL && d > 1) {
     d = 1;
   }
+  /* A device that cannot wake the caller is polled at its interval. */
+  if (dev->be->idle_poll_ms != 0 && (uint32_t)d > dev->be->idle_poll_ms) {
+    d = (int32_t)dev->be->idle_poll_ms;
+  }
   return (uint32_t)d;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lwvsock/virtio_pci.h"
+#include "lwvsock/lwvsock_opts.h"
 #include "lwip/arch.h"
 #include "virtio_defs.h"
 
@@ -395,7 +396,7 @@ vpci_check(struct lwvsock_backend *be)
   if (s & (VPCI_S_NEEDS_RESET | VPCI_S_FAILED)) {
     return -EIO;
   }
-  if (vp->bus->ops->irq_ack != NULL) {
+  if (vp->be.idle_poll_ms == 0 && vp->bus->ops->irq_ack != NULL) {
     /* Reading ISR lowers a level-triggered INTx; then the bus re-arms it. */
     (void)vp_rd(vp, &vp->win[VPCI_CAP_ISR_CFG], 0, 1);
     vp->bus->ops->irq_ack(vp->bus);
@@ -651,6 +652,13 @@ lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, c
   vp->be.ops = &vpci_ops;
   vp->be.seg_max = bus->seg_max;
   vp->bus = bus;
+  {
+    int fds[4];
+    /* no interrupt fd: the caller polls at an interval instead of sleeping */
+    if (bus->ops->wait_fds == NULL || bus->ops->wait_fds(bus, fds, 4) <= 0) {
+      vp->be.idle_poll_ms = LWVSOCK_PCI_IDLE_POLL_MS;
+    }
+  }
   if ((r = vp_bringup(vp, err, errlen)) != 0) {
     if (vp->win[VPCI_CAP_COMMON_CFG].len != 0) {
       /* 3.1.1: tell a device we gave up on (it may sit half set up). */

@@ -86,6 +86,11 @@ struct lwvsock_backend {
   const struct lwvsock_backend_ops *ops;
   /** Largest mem_alloc the backend serves in one piece; 0 = no limit. */
   size_t seg_max;
+  /**
+   * Nonzero for a device that cannot wake a sleeping caller (no wait fds,
+   * not in-process): lwvsock_next_timeout() returns at most this many ms.
+   */
+  uint32_t idle_poll_ms;
 };
 
 #ifdef __cplusplus

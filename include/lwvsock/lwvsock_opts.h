@@ -120,6 +120,15 @@
 #define LWVSOCK_MEM_SEGS_MAX          16
 #endif
 
+/**
+ * virtio-pci: how long (ms) a caller may sleep when the bus has no interrupt
+ * fd to wake it (Linux sysfs access without UIO): the device is polled at
+ * this interval while idle.
+ */
+#if !defined LWVSOCK_PCI_IDLE_POLL_MS || defined __DOXYGEN__
+#define LWVSOCK_PCI_IDLE_POLL_MS      1
+#endif
+
 /** pcbs for all devices together (a memp pool). */
 #if !defined MEMP_NUM_LWVSOCK_PCB || defined __DOXYGEN__
 #define MEMP_NUM_LWVSOCK_PCB          64
