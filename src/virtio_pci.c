@@ -433,25 +433,6 @@ static const struct lwvsock_backend_ops vpci_ops = {
 
 /* ---- bring-up ---------------------------------------------------------------------- */
 
-static int vp_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-#ifdef __GNUC__
-  __attribute__((format(printf, 4, 5)))
-#endif
-  ;
-
-static int
-vp_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err != NULL && errlen > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 static int
 cfg_rd(struct lwvsock_bus *bus, uint32_t off, uint32_t len, uint32_t *v)
 {
@@ -480,27 +461,30 @@ vp_take_cap(struct vpci *vp, uint32_t pos, uint32_t caplen, uint32_t type, char 
   if (cfg_rd(bus, pos + VPCI_CAP_BAR, 1, &bar) != 0 || cfg_rd(bus, pos + VPCI_CAP_OFFSET, 4, &off) != 0 ||
       cfg_rd(bus, pos + VPCI_CAP_LENGTH, 4, &len) != 0 ||
       (type == VPCI_CAP_NOTIFY_CFG && cfg_rd(bus, pos + VPCI_CAP_NOTIFY_MULT, 4, &mult) != 0)) {
-    return vp_fail(err, errlen, -EIO, "cannot read the %s capability at 0x%x", names[type], (unsigned)pos);
+    return lwvsock_bus_fail(err, errlen, -EIO, "cannot read the %s capability at 0x%x", names[type], (unsigned)pos);
   }
   if (type == VPCI_CAP_NOTIFY_CFG && caplen < VPCI_NOTIFY_CAP_MIN_LEN) {
-    return vp_fail(err, errlen, -EPROTO, "the notify capability at 0x%x is %u bytes, too short for its multiplier",
-                   (unsigned)pos, (unsigned)caplen);
+    return lwvsock_bus_fail(err, errlen, -EPROTO,
+                            "the notify capability at 0x%x is %u bytes, too short for its multiplier",
+                            (unsigned)pos, (unsigned)caplen);
   }
   if (len < min_len[type]) {
-    return vp_fail(err, errlen, -EPROTO, "the %s capability's window is %u bytes, less than the %u it must have",
-                   names[type], (unsigned)len, (unsigned)min_len[type]);
+    return lwvsock_bus_fail(err, errlen, -EPROTO,
+                            "the %s capability's window is %u bytes, less than the %u it must have",
+                            names[type], (unsigned)len, (unsigned)min_len[type]);
   }
   if ((r = bus->ops->map(bus, bar, &va, &barlen)) != 0) {
-    return vp_fail(err, errlen, r, "cannot map BAR %u of the %s capability%s%s", (unsigned)bar, names[type],
-                   bus->err[0] ? ": " : "", bus->err);
+    return lwvsock_bus_fail(err, errlen, r, "cannot map BAR %u of the %s capability%s%s", (unsigned)bar, names[type],
+                            bus->err[0] ? ": " : "", bus->err);
   }
   if ((uint64_t)off + len > barlen) {
-    return vp_fail(err, errlen, -EPROTO,
-                   "the %s capability (offset 0x%x, %u bytes) lies outside BAR %u (%llu bytes)", names[type],
-                   (unsigned)off, (unsigned)len, (unsigned)bar, (unsigned long long)barlen);
+    return lwvsock_bus_fail(err, errlen, -EPROTO,
+                            "the %s capability (offset 0x%x, %u bytes) lies outside BAR %u (%llu bytes)", names[type],
+                            (unsigned)off, (unsigned)len, (unsigned)bar, (unsigned long long)barlen);
   }
   if (type == VPCI_CAP_NOTIFY_CFG && (mult % 2) != 0) {
-    return vp_fail(err, errlen, -EPROTO, "notify_off_multiplier %u is odd (doorbells are 16 bits)", (unsigned)mult);
+    return lwvsock_bus_fail(err, errlen, -EPROTO,
+                            "notify_off_multiplier %u is odd (doorbells are 16 bits)", (unsigned)mult);
   }
   w->va = (volatile uint8_t *)va + off;
   w->off = off;
@@ -524,29 +508,31 @@ vp_find_caps(struct vpci *vp, char *err, size_t errlen)
   memset(seen, 0, sizeof(seen));
   if (cfg_rd(bus, PCI_STATUS, 2, &v) != 0 || !(v & PCI_STATUS_CAP_LIST) ||
       cfg_rd(bus, PCI_CAPABILITY_LIST, 1, &pos) != 0) {
-    return vp_fail(err, errlen, -EPROTO, "the function has no capability list (not a modern virtio-pci device)");
+    return lwvsock_bus_fail(err, errlen, -EPROTO,
+                            "the function has no capability list (not a modern virtio-pci device)");
   }
   while (pos != 0) {
     pos &= ~3u;
     if (pos < 0x40 || pos > PCI_CFG_SIZE - VPCI_CAP_MIN_LEN) {
-      return vp_fail(err, errlen, -EPROTO, "a capability pointer (0x%x) points outside the capability area",
-                     (unsigned)pos);
+      return lwvsock_bus_fail(err, errlen, -EPROTO, "a capability pointer (0x%x) points outside the capability area",
+                              (unsigned)pos);
     }
     if (seen[pos / 4]) {
-      return vp_fail(err, errlen, -EPROTO, "the capability list loops (0x%x is visited twice)", (unsigned)pos);
+      return lwvsock_bus_fail(err, errlen, -EPROTO, "the capability list loops (0x%x is visited twice)", (unsigned)pos);
     }
     seen[pos / 4] = 1;
     if (cfg_rd(bus, pos, 1, &id) != 0 || cfg_rd(bus, pos + 1, 1, &v) != 0) {
-      return vp_fail(err, errlen, -EIO, "cannot read the capability at 0x%x", (unsigned)pos);
+      return lwvsock_bus_fail(err, errlen, -EIO, "cannot read the capability at 0x%x", (unsigned)pos);
     }
     if (id == PCI_CAP_ID_VNDR) {
       if (cfg_rd(bus, pos + VPCI_CAP_LEN, 1, &caplen) != 0 || cfg_rd(bus, pos + VPCI_CAP_TYPE, 1, &type) != 0 ||
           cfg_rd(bus, pos + VPCI_CAP_BAR, 1, &bar) != 0) {
-        return vp_fail(err, errlen, -EIO, "cannot read the capability at 0x%x", (unsigned)pos);
+        return lwvsock_bus_fail(err, errlen, -EIO, "cannot read the capability at 0x%x", (unsigned)pos);
       }
       if (caplen < VPCI_CAP_MIN_LEN || pos + caplen > PCI_CFG_SIZE) {
-        return vp_fail(err, errlen, -EPROTO, "the virtio capability at 0x%x has a bad length (%u)", (unsigned)pos,
-                       (unsigned)caplen);
+        return lwvsock_bus_fail(err, errlen, -EPROTO,
+                                "the virtio capability at 0x%x has a bad length (%u)", (unsigned)pos,
+                                (unsigned)caplen);
       }
       /* 4.1.4: unknown types and reserved BARs are skipped; the first of a type wins */
       if (type >= VPCI_CAP_COMMON_CFG && type <= VPCI_CAP_DEVICE_CFG && bar <= VPCI_BAR_MAX &&
@@ -559,7 +545,7 @@ vp_find_caps(struct vpci *vp, char *err, size_t errlen)
   for (t = VPCI_CAP_COMMON_CFG; t <= VPCI_CAP_DEVICE_CFG; t++) {
     if (vp->win[t].len == 0) {
       static const char *const what[VPCI_NCAPS] = { "", "common", "notify", "ISR", "device" };
-      return vp_fail(err, errlen, -EPROTO, "the function has no virtio %s configuration capability", what[t]);
+      return lwvsock_bus_fail(err, errlen, -EPROTO, "the function has no virtio %s configuration capability", what[t]);
     }
   }
   return 0;
@@ -573,15 +559,15 @@ vp_read_queues(struct vpci *vp, char *err, size_t errlen)
   uint16_t q, n;
 
   if (nq < VPCI_NQUEUES || nq == 0xffff) {
-    return vp_fail(err, errlen, -EPROTO, "the device has %u queues; virtio-vsock needs rx, tx and event",
-                   (unsigned)nq);
+    return lwvsock_bus_fail(err, errlen, -EPROTO, "the device has %u queues; virtio-vsock needs rx, tx and event",
+                            (unsigned)nq);
   }
   for (q = 0; q < VPCI_NQUEUES; q++) {
     vp_wr(vp, COMMON(vp), VPCI_Q_SELECT, q, 2);
     n = (uint16_t)vp_rd(vp, COMMON(vp), VPCI_Q_SIZE, 2);
     if (n == 0 || (n & (n - 1)) != 0 || n > VPCI_QUEUE_SIZE_MAX) {
-      return vp_fail(err, errlen, -EPROTO, "queue %u has size %u (must be a power of two from 1 to %u)",
-                     (unsigned)q, (unsigned)n, VPCI_QUEUE_SIZE_MAX);
+      return lwvsock_bus_fail(err, errlen, -EPROTO, "queue %u has size %u (must be a power of two from 1 to %u)",
+                              (unsigned)q, (unsigned)n, VPCI_QUEUE_SIZE_MAX);
     }
     vp->qsize[q] = n;
   }
@@ -596,25 +582,26 @@ vp_bringup(struct vpci *vp, char *err, size_t errlen)
   int r;
 
   if (cfg_rd(bus, PCI_VENDOR_ID, 2, &vendor) != 0 || cfg_rd(bus, PCI_DEVICE_ID, 2, &device) != 0) {
-    return vp_fail(err, errlen, -EIO, "cannot read the function's config space%s%s", bus->err[0] ? ": " : "",
-                   bus->err);
+    return lwvsock_bus_fail(err, errlen, -EIO, "cannot read the function's config space%s%s", bus->err[0] ? ": " : "",
+                            bus->err);
   }
   if (vendor != PCI_VENDOR_REDHAT_QUMRANET || device != VIRTIO_PCI_MODERN_ID(VIRTIO_ID_VSOCK)) {
-    return vp_fail(err, errlen, -ENODEV, "the function is %04x:%04x, not a modern virtio-vsock device (1af4:%04x)",
-                   (unsigned)vendor, (unsigned)device, VIRTIO_PCI_MODERN_ID(VIRTIO_ID_VSOCK));
+    return lwvsock_bus_fail(err, errlen, -ENODEV,
+                            "the function is %04x:%04x, not a modern virtio-vsock device (1af4:%04x)",
+                            (unsigned)vendor, (unsigned)device, VIRTIO_PCI_MODERN_ID(VIRTIO_ID_VSOCK));
   }
   if ((r = vp_find_caps(vp, err, errlen)) != 0) {
     return r;
   }
   if ((r = vp_reset(vp)) != 0) {
-    return vp_fail(err, errlen, r, r == -ENODEV ? "the device reads all ones: it is gone"
+    return lwvsock_bus_fail(err, errlen, r, r == -ENODEV ? "the device reads all ones: it is gone"
                                                 : "the device does not complete a reset");
   }
   /* Memory decoding for the BARs, bus mastering for its DMA (before DRIVER_OK). */
   if (cfg_rd(bus, PCI_COMMAND, 2, &cmd) != 0 ||
       bus->ops->cfg_write(bus, PCI_COMMAND, (uint8_t[2]){ (uint8_t)(cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
                                                          (uint8_t)(cmd >> 8) }, 2) != 0) {
-    return vp_fail(err, errlen, -EIO, "cannot enable bus mastering%s%s", bus->err[0] ? ": " : "", bus->err);
+    return lwvsock_bus_fail(err, errlen, -EIO, "cannot enable bus mastering%s%s", bus->err[0] ? ": " : "", bus->err);
   }
   vp_set_status(vp, VPCI_S_ACKNOWLEDGE);
   vp_set_status(vp, VPCI_S_DRIVER);
@@ -632,7 +619,7 @@ lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, c
     err[0] = '\0';
   }
   if (bep == NULL || bus == NULL) {
-    return vp_fail(err, errlen, -EINVAL, "no bus or backend pointer");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "no bus or backend pointer");
   }
   *bep = NULL;
   if (bus->ops == NULL || bus->kind != LWVSOCK_BUS_PCI || bus->ops->cfg_read == NULL ||
@@ -642,12 +629,12 @@ lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, c
     if (bus->ops != NULL && bus->ops->close != NULL) {
       bus->ops->close(bus);
     }
-    return vp_fail(err, errlen, -EINVAL, "the bus is not a PCI bus with the ops the transport needs");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "the bus is not a PCI bus with the ops the transport needs");
   }
   vp = (struct vpci *)calloc(1, sizeof(*vp));
   if (vp == NULL) {
     bus->ops->close(bus);
-    return vp_fail(err, errlen, -ENOMEM, "out of memory");
+    return lwvsock_bus_fail(err, errlen, -ENOMEM, "out of memory");
   }
   vp->be.ops = &vpci_ops;
   vp->be.seg_max = bus->seg_max;

@@ -94,6 +94,16 @@ struct lwvsock_bus {
   char err[LWVSOCK_BUS_ERR_LEN];
 };
 
+/**
+ * Porting helper for open functions: write the sentence @p fmt into @p err
+ * (when not NULL and @p errlen > 0) and return @p rc.
+ */
+int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
+
 #ifdef __cplusplus
 }
 #endif

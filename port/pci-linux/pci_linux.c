@@ -50,21 +50,6 @@ pl_of(struct lwvsock_bus *bus)
   return (struct pl_bus *)(void *)bus;
 }
 
-static int pl_fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-pl_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  va_list ap;
-
-  if (err != NULL && errlen > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 /* ---- bus ops ------------------------------------------------------------------- */
 
 static int
@@ -195,8 +180,10 @@ pl_irq_ack(struct lwvsock_bus *bus)
   if (p->uio_fd < 0) {
     return;
   }
-  /* consume the interrupt count (non-blocking fd), then unmask INTx */
-  if (read(p->uio_fd, &n, sizeof(n)) < 0 && errno != EAGAIN) {
+  /* An interrupt masked INTx (uio_pci_generic does) and made the fd
+   * readable: consume the count, then unmask. The transport read ISR first,
+   * so the line is low again. Nothing pending: nothing to re-arm. */
+  if (read(p->uio_fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
     return;
   }
   (void)!write(p->uio_fd, &one, sizeof(one));
@@ -341,29 +328,32 @@ pl_precheck(const char *bdf, char *drv, size_t drvlen, char *err, size_t errlen)
 
   snprintf(path, sizeof(path), SYSFS_PCI "/%s", bdf);
   if (stat(path, &st) != 0) {
-    return pl_fail(err, errlen, -ENODEV, "no PCI function %s (see ls " SYSFS_PCI ")", bdf);
+    return lwvsock_bus_fail(err, errlen, -ENODEV, "no PCI function %s (see ls " SYSFS_PCI ")", bdf);
   }
   pl_driver(bdf, drv, drvlen);
   if (strcmp(drv, "vfio-pci") == 0) {
-    return pl_fail(err, errlen, -ENOTSUP,
-                   "%s is bound to vfio-pci: VFIO is not supported (it needs an IOMMU that CI cannot test); "
-                   "hand it over with: echo %s > /sys/bus/pci/drivers/vfio-pci/unbind", bdf, bdf);
+    return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                            "%s is bound to vfio-pci: VFIO is not supported (it needs an IOMMU that CI cannot test); "
+                            "hand it over with: echo %s > /sys/bus/pci/drivers/vfio-pci/unbind", bdf, bdf);
   }
   if (drv[0] != '\0' && strcmp(drv, "uio_pci_generic") != 0) {
-    return pl_fail(err, errlen, -EBUSY,
-                   "%s is bound to the kernel driver %s; release it first: echo %s > /sys/bus/pci/drivers/%s/unbind",
-                   bdf, drv, bdf, drv);
+    return lwvsock_bus_fail(err, errlen, -EBUSY,
+                            "%s is bound to the kernel driver %s; release it first: "
+                            "echo %s > /sys/bus/pci/drivers/%s/unbind",
+                            bdf, drv, bdf, drv);
   }
   /* A translating IOMMU would not see our physical addresses. */
   snprintf(path, sizeof(path), SYSFS_PCI "/%s/iommu_group/type", bdf);
   if (pl_read_line(path, type, sizeof(type)) && strcmp(type, "identity") != 0) {
-    return pl_fail(err, errlen, -ENOTSUP,
-                   "%s sits behind an IOMMU that translates its DMA (domain type %s): physical addresses "
-                   "would not reach memory; boot the guest with iommu=pt (VFIO is not supported)", bdf, type);
+    return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                            "%s sits behind an IOMMU that translates its DMA (domain type %s): physical "
+                            "addresses would not reach memory; boot the guest with iommu=pt (VFIO is not "
+                            "supported)", bdf, type);
   }
   if (geteuid() != 0) {
-    return pl_fail(err, errlen, -EPERM,
-                   "taking %s needs root (sysfs resource files, physical addresses from /proc/self/pagemap)", bdf);
+    return lwvsock_bus_fail(err, errlen, -EPERM,
+                            "taking %s needs root (sysfs resource files, physical addresses from "
+                            "/proc/self/pagemap)", bdf);
   }
   return 0;
 }
@@ -406,24 +396,24 @@ lwvsock_pci_linux_open(const char *spec_bdf, struct lwvsock_backend **bep, char 
     err[0] = '\0';
   }
   if (bep == NULL || spec_bdf == NULL) {
-    return pl_fail(err, errlen, -EINVAL, "lwvsock_pci_linux_open: NULL argument");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "lwvsock_pci_linux_open: NULL argument");
   }
   *bep = NULL;
   if (!pl_parse_bdf(spec_bdf, bdf, sizeof(bdf))) {
-    return pl_fail(err, errlen, -EINVAL, "'%s' is not a PCI address (DDDD:BB:DD.F or BB:DD.F, hexadecimal)",
-                   spec_bdf);
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "'%s' is not a PCI address (DDDD:BB:DD.F or BB:DD.F, hexadecimal)",
+                            spec_bdf);
   }
   if (allow == NULL || strcmp(allow, "1") != 0) {
-    return pl_fail(err, errlen, -EPERM,
-                   "refusing to take PCI function %s from the kernel: set " LWVSOCK_PCI_ALLOW_ENV
-                   "=1 to allow it (the project's tests do so only inside the nested test VM)", bdf);
+    return lwvsock_bus_fail(err, errlen, -EPERM,
+                            "refusing to take PCI function %s from the kernel: set " LWVSOCK_PCI_ALLOW_ENV
+                            "=1 to allow it (the project's tests do so only inside the nested test VM)", bdf);
   }
   if ((r = pl_precheck(bdf, drv, sizeof(drv), err, errlen)) != 0) {
     return r;
   }
   p = (struct pl_bus *)calloc(1, sizeof(*p));
   if (p == NULL) {
-    return pl_fail(err, errlen, -ENOMEM, "out of memory");
+    return lwvsock_bus_fail(err, errlen, -ENOMEM, "out of memory");
   }
   snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
   p->uio_fd = -1;
@@ -435,16 +425,16 @@ lwvsock_pci_linux_open(const char *spec_bdf, struct lwvsock_backend **bep, char 
   p->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
   p->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (p->hugepage == 0 || free_pages < PL_HUGEPAGES_NEEDED) {
-    r = pl_fail(err, errlen, -ENOMEM,
-                "%lu free hugepages, lwvsock needs %u: reserve them with echo 8 > /proc/sys/vm/nr_hugepages",
-                free_pages, PL_HUGEPAGES_NEEDED);
+    r = lwvsock_bus_fail(err, errlen, -ENOMEM,
+                         "%lu free hugepages, lwvsock needs %u: reserve them with echo 8 > /proc/sys/vm/nr_hugepages",
+                         free_pages, PL_HUGEPAGES_NEEDED);
   } else if (p->cfg_fd < 0 || p->pagemap_fd < 0) {
-    r = pl_fail(err, errlen, -EPERM, "cannot open %s: %s", p->cfg_fd < 0 ? path : "/proc/self/pagemap",
-                strerror(errno));
+    r = lwvsock_bus_fail(err, errlen, -EPERM, "cannot open %s: %s", p->cfg_fd < 0 ? path : "/proc/self/pagemap",
+                         strerror(errno));
   } else {
     if (strcmp(drv, "uio_pci_generic") == 0) {
       if ((p->uio_fd = pl_open_uio(bdf)) < 0) {
-        r = pl_fail(err, errlen, -ENODEV, "%s is bound to uio_pci_generic but has no /dev/uioN to open", bdf);
+        r = lwvsock_bus_fail(err, errlen, -ENODEV, "%s is bound to uio_pci_generic but has no /dev/uioN to open", bdf);
       }
     }
     if (r == 0) {
