@@ -219,6 +219,14 @@ START_TEST(test_segment_too_small)
 }
 END_TEST
 
+START_TEST(test_segments_too_many)
+{
+  fp->bus.seg_max = 65536; /* one 64 KiB tx slot per segment: far more than allowed */
+  expect_dev_refused("LWVSOCK_MEM_SEGS_MAX");
+  ck_assert_uint_eq(fp->dma_allocs, LWVSOCK_MEM_SEGS_MAX);
+}
+END_TEST
+
 START_TEST(test_access_platform)
 {
   fp->feat_add = VIRTIO_BIT(VIRTIO_F_ACCESS_PLATFORM);
@@ -422,6 +430,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_bringup_traffic_close),
     TESTFUNC(test_segments),
     TESTFUNC(test_segment_too_small),
+    TESTFUNC(test_segments_too_many),
     TESTFUNC(test_access_platform),
     TESTFUNC(test_config_generation),
     TESTFUNC(test_config_generation_unstable),
