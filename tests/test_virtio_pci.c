@@ -447,5 +447,9 @@ lwvsock_test_suite(void)
     TESTFUNC(test_needs_reset_midrun),
     TESTFUNC(test_vanish_midrun),
   };
+  /* Each test brings up a device with ~6 MiB of memory and moves data: a
+   * fraction of a second, but many seconds on a loaded CI machine (libcheck's
+   * default is 4 s). An explicit CK_DEFAULT_TIMEOUT still wins. */
+  setenv("CK_DEFAULT_TIMEOUT", "60", 0);
   return create_suite("virtio_pci", tests, sizeof(tests) / sizeof(tests[0]), setup, teardown);
 }
