@@ -249,6 +249,7 @@ fp_reg_read(struct lwvsock_bus *bus, unsigned index, uint64_t off, void *buf, ui
   if (off < FAKEPCI_COMMON + 0x38 && common_width(off - FAKEPCI_COMMON) == len) {
     v = common_read(f, off - FAKEPCI_COMMON);
   } else if (off == FAKEPCI_ISR && len == 1) {
+    f->isr_reads++;
     v = 0;
   } else {
     f->bad_access++;
@@ -305,6 +306,24 @@ fp_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
   f->dma_live--;
 }
 
+static int
+fp_wait_fds(struct lwvsock_bus *bus, int *fds, int max)
+{
+  struct fakepci *f = fp_of(bus);
+
+  if (f->wait_fd < 0 || max < 1) {
+    return 0;
+  }
+  fds[0] = f->wait_fd;
+  return 1;
+}
+
+static void
+fp_irq_ack(struct lwvsock_bus *bus)
+{
+  fp_of(bus)->irq_acks++;
+}
+
 static void
 fp_close(struct lwvsock_bus *bus)
 {
@@ -324,6 +343,8 @@ static const struct lwvsock_bus_ops fp_ops = {
   .dma_free = fp_dma_free,
   .reg_read = fp_reg_read,
   .reg_write = fp_reg_write,
+  .wait_fds = fp_wait_fds,
+  .irq_ack = fp_irq_ack,
   .close = fp_close,
 };
 
@@ -363,6 +384,7 @@ fakepci_new(const struct lwvsock_sim_config *cfg)
   f->bus.kind = LWVSOCK_BUS_PCI;
   f->barlen = FAKEPCI_BAR_LEN;
   f->num_queues = 3;
+  f->wait_fd = -1;
   for (q = 0; q < 3; q++) {
     f->qmax[q] = 64;
     f->q[q].size = 64;

@@ -45,6 +45,7 @@ struct fakepci {
   bool never_reset;             /* status never reads 0 after a reset */
   bool vanished;                /* every register and config read is all ones */
   unsigned gen_flips;           /* config_generation changes on this many reads */
+  int wait_fd;                  /* >= 0: offered as the interrupt fd (default -1: none) */
 
   /* device state (registers) */
   uint32_t dfsel, gfsel;
@@ -60,6 +61,7 @@ struct fakepci {
   unsigned notifies[3];
   unsigned bad_access;          /* misaligned, wrong width or unknown register accesses */
   unsigned dma_allocs, dma_live;
+  unsigned isr_reads, irq_acks;
   uint64_t negotiated;          /* gf when FEATURES_OK was accepted */
 };
 

@@ -187,6 +187,7 @@ START_TEST(test_bringup_traffic_close)
   ck_assert_uint_eq(lwvsock_dev_cid(dev), 3);
   /* no interrupt fd on this bus: an idle caller polls at the interval */
   ck_assert_uint_le(lwvsock_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
+  ck_assert_uint_eq(fp->isr_reads + fp->irq_acks, 0);
   exchange(131072);
   ck_assert_uint_gt(fp->notifies[0], 0);
   ck_assert_uint_gt(fp->notifies[1], 0);
@@ -224,6 +225,24 @@ START_TEST(test_segments_too_many)
   fp->bus.seg_max = 65536; /* one 64 KiB tx slot per segment: far more than allowed */
   expect_dev_refused("LWVSOCK_MEM_SEGS_MAX");
   ck_assert_uint_eq(fp->dma_allocs, LWVSOCK_MEM_SEGS_MAX);
+}
+END_TEST
+
+START_TEST(test_wait_fd)
+{
+  int fd;
+
+  fp->wait_fd = 42; /* never read: the caller would sleep on it */
+  ck_assert_int_eq(open_all(), 0);
+  run(5);
+  /* idle with an interrupt fd: sleep until the next timer, not the poll interval */
+  ck_assert_uint_gt(lwvsock_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
+  ck_assert_int_eq(lwvsock_dev_wait_fds(dev, &fd, 1), 1);
+  ck_assert_int_eq(fd, 42);
+  /* every poll lowers INTx (ISR read) before the bus re-arms it */
+  ck_assert_uint_gt(fp->irq_acks, 0);
+  ck_assert_uint_eq(fp->isr_reads, fp->irq_acks);
+  exchange(10000);
 }
 END_TEST
 
@@ -287,6 +306,17 @@ START_TEST(test_vanished_at_open)
 }
 END_TEST
 
+/** Table-driven tests: case @p i > 0 gets a fresh fake (the last one was closed). */
+static void
+next_case(size_t i)
+{
+  if (i > 0) {
+    closed_before = fakepci_closed;
+    fp = fakepci_new(NULL);
+    ck_assert_ptr_nonnull(fp);
+  }
+}
+
 /* Hostile capability lists: each must be refused with the reason. */
 START_TEST(test_caps_hostile)
 {
@@ -316,11 +346,7 @@ START_TEST(test_caps_hostile)
   size_t i;
 
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    if (i > 0) {
-      closed_before = fakepci_closed;
-      fp = fakepci_new(NULL);
-      ck_assert_ptr_nonnull(fp);
-    }
+    next_case(i);
     if (cases[i].field < 0) {
       put32((uint32_t)(cases[i].cap - cases[i].field), (uint32_t)cases[i].value);
     } else {
@@ -345,11 +371,7 @@ START_TEST(test_queues_hostile)
   size_t i;
 
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    if (i > 0) {
-      closed_before = fakepci_closed;
-      fp = fakepci_new(NULL);
-      ck_assert_ptr_nonnull(fp);
-    }
+    next_case(i);
     fp->num_queues = cases[i].num_queues;
     fp->qmax[1] = cases[i].qsize;
     expect_refused(-EPROTO, cases[i].why);
@@ -431,6 +453,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_segments),
     TESTFUNC(test_segment_too_small),
     TESTFUNC(test_segments_too_many),
+    TESTFUNC(test_wait_fd),
     TESTFUNC(test_access_platform),
     TESTFUNC(test_config_generation),
     TESTFUNC(test_config_generation_unstable),

@@ -6,10 +6,10 @@
  * Access: the sysfs resource files (BARs, mmap'd) and config file (bus
  * mastering), DMA memory from hugepages, locked and translated to physical
  * addresses through /proc/self/pagemap. Hence root, free hugepages, and no
- * IOMMU translating for the device (none, or iommu=pt). When the function is
- * bound to uio_pci_generic its /dev/uioN is the wait fd (INTx); otherwise an
- * idle caller polls every LWVSOCK_PCI_IDLE_POLL_MS. VFIO is refused: it needs
- * an IOMMU that CI does not have, so it is untested.
+ * IOMMU translating for the device (none, or iommu=pt). The function stays
+ * unbound and has no interrupt fd: an idle caller polls every
+ * LWVSOCK_PCI_IDLE_POLL_MS. Refused, because untested: VFIO (it needs an
+ * IOMMU that CI does not have) and interrupts through uio_pci_generic.
  *
  * Taking a device from the kernel is deliberate: the environment must hold
  * LWVSOCK_ALLOW_PCI=1 (set only by the nested-VM harness), and a function
@@ -38,9 +38,9 @@ extern "C" {
  * @return 0, or a negative errno with @p err holding the cause and the fix:
  *         -EINVAL (not a BDF), -EPERM (interlock not set, not root, pagemap
  *         hides addresses), -ENODEV (no such function), -EBUSY (bound to a
- *         kernel driver: the unbind command), -ENOTSUP (VFIO, or an IOMMU
- *         translating for the device), -ENOMEM (no free hugepages), or the
- *         transport's error.
+ *         kernel driver: the unbind command), -ENOTSUP (bound to vfio-pci
+ *         or uio_pci_generic, or an IOMMU translating for the device),
+ *         -ENOMEM (no free hugepages), or the transport's error.
  */
 int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
 

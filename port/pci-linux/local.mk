@@ -1,5 +1,5 @@
 # port/pci-linux/local.mk: Linux userspace access to a virtio-vsock PCI function
-# (sysfs resources, hugepages + pagemap, optional UIO), the bus behind pci:BDF.
+# (sysfs resources, hugepages + pagemap), the bus behind pci:BDF.
 if HAVE_LINUX
 liblwvsock_la_SOURCES += port/pci-linux/pci_linux.c
 pkginclude_HEADERS += include/lwvsock/pci_linux.h

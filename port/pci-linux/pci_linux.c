@@ -8,7 +8,6 @@
  * lwvsock_virtio_pci_open() takes over the bus.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,7 +37,7 @@
 struct pl_bus {
   struct lwvsock_bus bus; /* first: the transport gets &bus */
   char bdf[16];
-  int cfg_fd, pagemap_fd, uio_fd;
+  int cfg_fd, pagemap_fd;
   size_t hugepage;
   volatile void *bar_va[PCI_NBARS];
   uint64_t bar_len[PCI_NBARS];
@@ -159,36 +158,6 @@ pl_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
   memset(mem, 0, sizeof(*mem));
 }
 
-static int
-pl_wait_fds(struct lwvsock_bus *bus, int *fds, int max)
-{
-  struct pl_bus *p = pl_of(bus);
-
-  if (p->uio_fd < 0 || max < 1) {
-    return 0;
-  }
-  fds[0] = p->uio_fd;
-  return 1;
-}
-
-static void
-pl_irq_ack(struct lwvsock_bus *bus)
-{
-  struct pl_bus *p = pl_of(bus);
-  uint32_t n, one = 1;
-
-  if (p->uio_fd < 0) {
-    return;
-  }
-  /* An interrupt masked INTx (uio_pci_generic does) and made the fd
-   * readable: consume the count, then unmask. The transport read ISR first,
-   * so the line is low again. Nothing pending: nothing to re-arm. */
-  if (read(p->uio_fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
-    return;
-  }
-  (void)!write(p->uio_fd, &one, sizeof(one));
-}
-
 static void
 pl_close(struct lwvsock_bus *bus)
 {
@@ -212,9 +181,6 @@ pl_close(struct lwvsock_bus *bus)
   if (p->pagemap_fd >= 0) {
     close(p->pagemap_fd);
   }
-  if (p->uio_fd >= 0) {
-    close(p->uio_fd);
-  }
   free(p);
 }
 
@@ -225,8 +191,6 @@ static const struct lwvsock_bus_ops pl_ops = {
   .map = pl_map,
   .dma_alloc = pl_dma_alloc,
   .dma_free = pl_dma_free,
-  .wait_fds = pl_wait_fds, /* none unless bound to uio_pci_generic */
-  .irq_ack = pl_irq_ack,
   .close = pl_close,
 };
 
@@ -336,7 +300,13 @@ pl_precheck(const char *bdf, char *drv, size_t drvlen, char *err, size_t errlen)
                             "%s is bound to vfio-pci: VFIO is not supported (it needs an IOMMU that CI cannot test); "
                             "hand it over with: echo %s > /sys/bus/pci/drivers/vfio-pci/unbind", bdf, bdf);
   }
-  if (drv[0] != '\0' && strcmp(drv, "uio_pci_generic") != 0) {
+  if (strcmp(drv, "uio_pci_generic") == 0) {
+    return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                            "%s is bound to uio_pci_generic: interrupts through UIO are not supported yet "
+                            "(untested); unbind it and lwvsock polls: echo %s > "
+                            "/sys/bus/pci/drivers/uio_pci_generic/unbind", bdf, bdf);
+  }
+  if (drv[0] != '\0') {
     return lwvsock_bus_fail(err, errlen, -EBUSY,
                             "%s is bound to the kernel driver %s; release it first: "
                             "echo %s > /sys/bus/pci/drivers/%s/unbind",
@@ -356,31 +326,6 @@ pl_precheck(const char *bdf, char *drv, size_t drvlen, char *err, size_t errlen)
                             "/proc/self/pagemap)", bdf);
   }
   return 0;
-}
-
-/** Open /dev/uioN of a function bound to uio_pci_generic (-1 when none). */
-static int
-pl_open_uio(const char *bdf)
-{
-  char path[PL_PATH];
-  struct dirent *de;
-  DIR *d;
-  int fd = -1;
-
-  snprintf(path, sizeof(path), SYSFS_PCI "/%s/uio", bdf);
-  if ((d = opendir(path)) == NULL) {
-    return -1;
-  }
-  /* the uio directory's one entry uioN names the node */
-  while (fd < 0 && (de = readdir(d)) != NULL) {
-    if (strncmp(de->d_name, "uio", 3) == 0 && de->d_name[3] != '\0' &&
-        strspn(de->d_name + 3, "0123456789") == strlen(de->d_name + 3)) {
-      snprintf(path, sizeof(path), "/dev/%.32s", de->d_name);
-      fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    }
-  }
-  closedir(d);
-  return fd;
 }
 
 int
@@ -416,7 +361,6 @@ lwvsock_pci_linux_open(const char *spec_bdf, struct lwvsock_backend **bep, char 
     return lwvsock_bus_fail(err, errlen, -ENOMEM, "out of memory");
   }
   snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
-  p->uio_fd = -1;
   p->bus.kind = LWVSOCK_BUS_PCI;
   p->bus.ops = &pl_ops;
   pl_hugepages(&p->hugepage, &free_pages);
@@ -432,15 +376,8 @@ lwvsock_pci_linux_open(const char *spec_bdf, struct lwvsock_backend **bep, char 
     r = lwvsock_bus_fail(err, errlen, -EPERM, "cannot open %s: %s", p->cfg_fd < 0 ? path : "/proc/self/pagemap",
                          strerror(errno));
   } else {
-    if (strcmp(drv, "uio_pci_generic") == 0) {
-      if ((p->uio_fd = pl_open_uio(bdf)) < 0) {
-        r = lwvsock_bus_fail(err, errlen, -ENODEV, "%s is bound to uio_pci_generic but has no /dev/uioN to open", bdf);
-      }
-    }
-    if (r == 0) {
-      /* the transport owns the bus from here, and closes it on failure */
-      return lwvsock_virtio_pci_open(&p->bus, bep, err, errlen);
-    }
+    /* the transport owns the bus from here, and closes it on failure */
+    return lwvsock_virtio_pci_open(&p->bus, bep, err, errlen);
   }
   pl_close(&p->bus);
   return r;
