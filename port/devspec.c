@@ -6,35 +6,23 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lwvsock/bus.h"
 #include "lwvsock/port.h"
 #include "lwvsock/sim.h"
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
 #include "lwvsock/vhost_vsock.h"
 #endif
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+#include "lwvsock/pci_linux.h"
+#endif
 
 /** Longest spec we look at (a vhost-user socket path fits easily). */
 #define DEVSPEC_MAX 256
-
-static int devspec_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-
-static int
-devspec_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  va_list ap;
-  if (err != NULL && errlen > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
 
 /** Parse a decimal guest CID in [3, 0xfffffffe]; false when it is not one. */
 static bool
@@ -75,16 +63,16 @@ devspec_opts(const char *spec, char *opts, uint32_t *cid, bool *has_cid, char *e
   for (kv = strtok_r(opts, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(kv, '=');
     if (eq == NULL || strncmp(kv, "cid", (size_t)(eq - kv)) != 0 || eq - kv != 3) {
-      return devspec_fail(err, errlen, -EINVAL,
-                          "device spec '%s': unknown option '%s' (the only option is cid=N)", spec, kv);
+      return lwvsock_bus_fail(err, errlen, -EINVAL,
+                              "device spec '%s': unknown option '%s' (the only option is cid=N)", spec, kv);
     }
     if (*has_cid) {
-      return devspec_fail(err, errlen, -EINVAL, "device spec '%s': cid= is given twice", spec);
+      return lwvsock_bus_fail(err, errlen, -EINVAL, "device spec '%s': cid= is given twice", spec);
     }
     if (!devspec_cid(eq + 1, cid)) {
-      return devspec_fail(err, errlen, -EINVAL,
-                          "device spec '%s': cid '%s' is not a guest CID (a decimal number from 3 to "
-                          "4294967294; 0, 1, 2 and 4294967295 are reserved)", spec, eq + 1);
+      return lwvsock_bus_fail(err, errlen, -EINVAL,
+                              "device spec '%s': cid '%s' is not a guest CID (a decimal number from 3 to "
+                              "4294967294; 0, 1, 2 and 4294967295 are reserved)", spec, eq + 1);
     }
     *has_cid = true;
   }
@@ -112,8 +100,8 @@ devspec_sim(const char *spec, char *opts, struct lwvsock_backend **bep, char *er
   }
   rc = lwvsock_sim_new(&cfg, &sim);
   if (rc != 0) {
-    return devspec_fail(err, errlen, rc, "device spec '%s': cannot create the simulated device: %s",
-                        spec, strerror(-rc));
+    return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': cannot create the simulated device: %s",
+                            spec, strerror(-rc));
   }
   *bep = lwvsock_sim_backend(sim);
   return 0;
@@ -133,9 +121,9 @@ devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, 
     }
   }
   if (!has_cid) {
-    return devspec_fail(err, errlen, -EINVAL,
-                        "device spec '%s': vhost-vsock needs the guest CID to register: "
-                        "vhost-vsock:cid=N (N >= 3)", spec);
+    return lwvsock_bus_fail(err, errlen, -EINVAL,
+                            "device spec '%s': vhost-vsock needs the guest CID to register: "
+                            "vhost-vsock:cid=N (N >= 3)", spec);
   }
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
   {
@@ -143,15 +131,40 @@ devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, 
     why[0] = '\0';
     rc = lwvsock_vhost_vsock_open(cid, bep, why, sizeof(why));
     if (rc != 0) {
-      return devspec_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
+      return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
     }
     return 0;
   }
 #else
   (void)bep;
-  return devspec_fail(err, errlen, -ENOTSUP,
-                      "device spec '%s': this build of lwvsock has no vhost-vsock backend "
-                      "(it needs Linux; configure found none)", spec);
+  return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                          "device spec '%s': this build of lwvsock has no vhost-vsock backend "
+                          "(it needs Linux; configure found none)", spec);
+#endif
+}
+
+static int
+devspec_pci(const char *spec, const char *arg, struct lwvsock_backend **bep, char *err, size_t errlen)
+{
+  if (arg == NULL || *arg == '\0') {
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "device spec '%s': pci needs the function's address: pci:BDF "
+                            "(e.g. pci:0000:00:03.0)", spec);
+  }
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+  {
+    char why[384];
+    int rc;
+    why[0] = '\0';
+    rc = lwvsock_pci_linux_open(arg, bep, why, sizeof(why));
+    if (rc != 0) {
+      return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
+    }
+    return 0;
+  }
+#else
+  (void)bep;
+  return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                          "device spec '%s': this build of lwvsock has no PCI access (it needs Linux)", spec);
 #endif
 }
 
@@ -161,12 +174,12 @@ devspec_reserved(const char *spec, const char *type, const char *arg, const char
                  char *err, size_t errlen)
 {
   if (arg == NULL || *arg == '\0') {
-    return devspec_fail(err, errlen, -EINVAL, "device spec '%s': %s needs %s: %s:%s",
-                        spec, type, what, type, what);
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "device spec '%s': %s needs %s: %s:%s",
+                            spec, type, what, type, what);
   }
-  return devspec_fail(err, errlen, -ENOTSUP,
-                      "device spec '%s': the %s backend is not supported yet; use sim or vhost-vsock:cid=N",
-                      spec, type);
+  return lwvsock_bus_fail(err, errlen, -ENOTSUP,
+                          "device spec '%s': the %s backend is not supported yet; use sim or vhost-vsock:cid=N",
+                          spec, type);
 }
 
 int
@@ -180,7 +193,7 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
     err[0] = '\0';
   }
   if (bep == NULL) {
-    return devspec_fail(err, errlen, -EINVAL, "lwvsock_port_open: bep is NULL");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "lwvsock_port_open: bep is NULL");
   }
   *bep = NULL;
   if (spec == NULL || *spec == '\0') {
@@ -188,8 +201,8 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
   }
   len = strlen(spec);
   if (len >= sizeof(buf)) {
-    return devspec_fail(err, errlen, -EINVAL, "device spec '%.40s...' is longer than %u characters",
-                        spec, (unsigned)(sizeof(buf) - 1));
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "device spec '%.40s...' is longer than %u characters",
+                            spec, (unsigned)(sizeof(buf) - 1));
   }
   memcpy(buf, spec, len + 1);
   colon = strchr(buf, ':');
@@ -205,6 +218,9 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
   if (strcmp(buf, "vhost-vsock") == 0) {
     return devspec_vhost_vsock(spec, arg, bep, err, errlen);
   }
+  if (strcmp(buf, "pci") == 0) {
+    return devspec_pci(spec, arg, bep, err, errlen);
+  }
   if (strcmp(buf, "vhost-user") == 0) {
     return devspec_reserved(spec, "vhost-user", arg, "PATH", err, errlen);
   }
@@ -214,7 +230,7 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
   if (strcmp(buf, "mmio") == 0) {
     return devspec_reserved(spec, "mmio", arg, "ADDR", err, errlen);
   }
-  return devspec_fail(err, errlen, -EINVAL,
-                      "device spec '%s': unknown device '%s' (use sim, sim:cid=N or vhost-vsock:cid=N)",
-                      spec, buf);
+  return lwvsock_bus_fail(err, errlen, -EINVAL,
+                          "device spec '%s': unknown device '%s' (use sim, sim:cid=N, vhost-vsock:cid=N or pci:BDF)",
+                          spec, buf);
 }

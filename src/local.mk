@@ -8,7 +8,8 @@ liblwvsock_la_SOURCES += \
 	src/rxbuf.c \
 	src/txbuf.c \
 	src/pcb.c \
-	src/strerror.c
+	src/strerror.c \
+	src/virtio_pci.c
 
 # The pcap writer (LINKTYPE_VSOCK) applications install as the device's tap.
 liblwvsock_la_SOURCES += src/pcap.c
