@@ -9,4 +9,5 @@ liblwvsock_la_SOURCES += \
 	src/txbuf.c \
 	src/pcb.c \
 	src/strerror.c \
-	src/virtio_mmio.c
+	src/virtio_mmio.c \
+	src/virtio_pci.c
