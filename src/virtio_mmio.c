@@ -63,15 +63,40 @@ mmio_of(struct lwvsock_backend *be)
   return (struct mmio_be *)be;
 }
 
+/* Registers are plain memory unless the bus traps them (reg_read/reg_write);
+ * a failed trapped read is a device that is gone: all ones. */
 static uint32_t
 mmio_rd(const struct mmio_be *m, uint32_t off)
 {
+  uint8_t b[4];
+
+  if (m->bus->ops->reg_read != NULL) {
+    return m->bus->ops->reg_read(m->bus, 0, off, b, 4) == 0 ? le32_load(b) : 0xffffffffu;
+  }
   return *(volatile uint32_t *)(volatile void *)(m->regs + off);
+}
+
+static uint8_t
+mmio_rd8(const struct mmio_be *m, uint32_t off)
+{
+  uint8_t b;
+
+  if (m->bus->ops->reg_read != NULL) {
+    return m->bus->ops->reg_read(m->bus, 0, off, &b, 1) == 0 ? b : 0xffu;
+  }
+  return m->regs[off];
 }
 
 static void
 mmio_wr(const struct mmio_be *m, uint32_t off, uint32_t v)
 {
+  uint8_t b[4];
+
+  if (m->bus->ops->reg_write != NULL) {
+    le32_store(b, v);
+    (void)m->bus->ops->reg_write(m->bus, 0, off, b, 4);
+    return;
+  }
   *(volatile uint32_t *)(volatile void *)(m->regs + off) = v;
 }
 
@@ -133,7 +158,7 @@ mmio_read_config(struct lwvsock_backend *be, uint32_t offset, void *buf, uint32_
   for (tries = 0; tries < MMIO_SPIN_MAX; tries++) {
     gen = m->legacy ? 0 : mmio_rd(m, MMIO_CONFIG_GENERATION);
     for (i = 0; i < len; i++) {
-      out[i] = m->regs[LWVSOCK_VIRTIO_MMIO_CFG_OFF + offset + i];
+      out[i] = mmio_rd8(m, LWVSOCK_VIRTIO_MMIO_CFG_OFF + offset + i);
     }
     if (m->legacy || mmio_rd(m, MMIO_CONFIG_GENERATION) == gen) {
       return 0;
@@ -161,9 +186,6 @@ mmio_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
 {
   struct lwvsock_bus *bus = mmio_of(be)->bus;
 
-  if (bus->seg_max != 0 && size > bus->seg_max) {
-    return -ENOMEM;
-  }
   return bus->ops->dma_alloc(bus, size, mem);
 }
 
@@ -289,20 +311,27 @@ static const struct lwvsock_backend_ops mmio_ops = {
 int
 lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen)
 {
-  struct mmio_be probe, *m;
+  struct mmio_be probe = { .legacy = 0 }, *m;
   volatile void *va;
   uint32_t version, id;
   int r;
 
+  /* Every failure closes the bus: the caller never owns it afterwards. */
 #define MMIO_FAIL(code, ...) do { \
     if (err != NULL && errlen > 0) { snprintf(err, errlen, __VA_ARGS__); } \
+    if (bus != NULL && bus->ops != NULL && bus->ops->close != NULL) { bus->ops->close(bus); } \
     return (code); \
   } while (0)
 
-  if (bus == NULL || bep == NULL || bus->ops == NULL || bus->kind != LWVSOCK_BUS_MMIO) {
-    MMIO_FAIL(-EINVAL, "virtio-mmio: not an MMIO bus");
+  if (bep != NULL) {
+    *bep = NULL;
   }
-  *bep = NULL;
+  if (bus == NULL || bep == NULL || bus->ops == NULL || bus->kind != LWVSOCK_BUS_MMIO ||
+      bus->ops->map == NULL || bus->ops->dma_alloc == NULL || bus->ops->dma_free == NULL ||
+      bus->ops->close == NULL || (bus->ops->reg_read == NULL) != (bus->ops->reg_write == NULL)) {
+    MMIO_FAIL(-EINVAL, "virtio-mmio: not an MMIO bus with map, dma_alloc/free and close"
+              " (reg_read and reg_write go together)");
+  }
   r = bus->ops->map(bus, 0, &va, &probe.regs_len);
   if (r != 0) {
     MMIO_FAIL(r, "virtio-mmio: cannot map the register window: %s", bus->err);
@@ -340,6 +369,7 @@ lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, 
 #undef MMIO_FAIL
   *m = probe;
   m->be.ops = &mmio_ops;
+  m->be.seg_max = bus->seg_max;
   mmio_wr(m, MMIO_STATUS, STATUS_ACKNOWLEDGE);
   mmio_wr(m, MMIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
   *bep = &m->be;

@@ -32,10 +32,11 @@ extern "C" {
 /**
  * Check that window 0 of @p bus holds a virtio-mmio vsock device, reset it and
  * return its backend in *@p bep, for lwvsock_dev_open(). The backend owns the
- * bus from then on (its destroy op resets the device and closes the bus).
+ * bus from then on (its destroy op resets the device and closes the bus). On
+ * failure the bus is closed too, as lwvsock_virtio_pci_open() does.
  *
- * @return 0; or a negative errno with @p err (if not NULL) holding a sentence,
- *         the bus left to the caller: -EINVAL (not an MMIO bus, window too
+ * @return 0; or a negative errno with @p err (if not NULL) holding a sentence:
+ *         -EINVAL (not an MMIO bus, window too
  *         small), -ENODEV (no virtio magic, or not a vsock device: the message
  *         names the device id), -ENOTSUP (unknown version, or legacy on a
  *         big-endian CPU), -EIO (the device does not reset), -ENOMEM.
