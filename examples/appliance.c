@@ -3,7 +3,7 @@
  * lwvsock-appliance: the HTTP (port 80) and echo (port 1234) servers of the
  * hosted examples, in a bare-metal x86 image that QEMU boots with -kernel
  * (port/baremetal-x86). It finds the virtio-vsock device (virtio-mmio on
- * microvm), reads its CID from it, prints "lwvsock-appliance: ready cid=N" on
+ * microvm, virtio-pci on q35), reads its CID from it, prints "lwvsock-appliance: ready cid=N" on
  * the serial console and serves until the machine is stopped.
  *
  * HTTP paths: "/" a built-in page; "/pattern/N" (0 <= N <= 64 MiB) N bytes
@@ -136,15 +136,26 @@ app_fail(const char *what, const char *why)
   bm_halt();
 }
 
-/** The device: virtio-mmio (microvm). Returns its backend, or stops the machine saying why. */
+/**
+ * The device: the command line's virtio-mmio entries if any, else virtio-pci
+ * when there is PCI (q35), else a scan of microvm's virtio-mmio window (never
+ * on a PCI machine, where that window may hold some device's BAR). Returns
+ * its backend, or stops the machine saying why.
+ */
 static struct lwvsock_backend *
 app_find_device(const char *cmdline)
 {
   struct lwvsock_backend *be = NULL;
   char err[256] = "";
+  int r;
 
-  if (bm_mmio_open_vsock(cmdline, &be, app_where, err, sizeof(err)) != 0) {
-    app_fail("no virtio-vsock device", err);
+  if (strstr(cmdline, "virtio_mmio.device=") == NULL && bm_pci_present()) {
+    r = bm_pci_open_vsock(&be, app_where, err, sizeof(err));
+  } else {
+    r = bm_mmio_open_vsock(cmdline, &be, app_where, err, sizeof(err));
+  }
+  if (r != 0) {
+    app_fail("no usable virtio-vsock device", err);
   }
   return be;
 }

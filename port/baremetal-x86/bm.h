@@ -69,6 +69,9 @@ _Noreturn void bm_halt(void);
 /* ---- the heap (heap.c) ----------------------------------------------------------------- */
 /** Bytes of the heap in use now and at most so far, and its size. */
 void bm_heap_usage(size_t *used, size_t *peak, size_t *size);
+/** Bus dma_alloc/dma_free of every bus here: zeroed, page-aligned heap memory, dma == va. */
+int bm_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem);
+void bm_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem);
 
 /* ---- devices --------------------------------------------------------------------------- */
 /** Longest description of where a device was found. */
@@ -91,9 +94,15 @@ int bm_mmio_open_vsock(const char *cmdline, struct lwvsock_backend **bep, char *
 #define BM_MMIO_SLOT_SIZE   0x200u
 #define BM_MMIO_SLOTS       32u
 
-/** Read a 32-bit PCI configuration register by mechanism #1 (ports 0xcf8/0xcfc). */
-uint32_t bm_pci_read32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off);
-/** Write a 32-bit PCI configuration register. */
-void bm_pci_write32(uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off, uint32_t v);
+/** Whether PCI configuration space answers (a host bridge at 00:00.0): q35 yes, microvm no. */
+int bm_pci_present(void);
+
+/**
+ * Open the virtio-vsock PCI function (q35): the first 1af4:1053 on any bus,
+ * through the portable virtio-pci transport. Returns 0 with its backend in
+ * *@p bep and its address in @p where, -ENODEV when there is none, or the
+ * transport's error with @p err saying why.
+ */
+int bm_pci_open_vsock(struct lwvsock_backend **bep, char *where, char *err, size_t errlen);
 
 #endif /* BM_H */

@@ -30,8 +30,9 @@ bm_entry:
 	movl $__bss_start, %edi
 	movl $__bss_end, %ecx
 	subl %edi, %ecx
+	shrl $2, %ecx		/* link.ld aligns both ends to 16 */
 	xorl %eax, %eax
-	rep stosb
+	rep stosl
 	pushl %ebx		/* struct hvm_start_info * */
 	call bm_main
 	/* bm_main does not return; if it ever does, stop here. */
@@ -39,7 +40,7 @@ bm_entry:
 	hlt
 	jmp 1b
 
-	.section .bss
+	.section .noinit, "aw", @nobits
 	.p2align 4
 bm_stack:
 	.skip 65536

@@ -8,6 +8,7 @@
  * Each allocation is [gap][header][user bytes]: the header says how far back
  * the block starts (the gap is aligned_alloc's padding) and how big it is.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ struct alloc_hdr {
   uint32_t pad;
 };
 
-static uint8_t heap[HEAP_SIZE] __attribute__((aligned(4096)));
+/* Not zeroed at boot (.noinit, see link.ld): calloc and bm_dma_alloc clear what they hand out. */
+static uint8_t heap[HEAP_SIZE] __attribute__((aligned(4096), section(".noinit")));
 static struct free_blk *free_list;
 static int heap_ready;
 static size_t heap_used, heap_peak;
@@ -153,6 +155,31 @@ free(void *p)
     prev->size += b->size;
     prev->next = b->next;
   }
+}
+
+int
+bm_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem)
+{
+  void *p = aligned_alloc(4096, size);
+
+  if (p == NULL) {
+    snprintf(bus->err, sizeof(bus->err), "heap exhausted (%lu bytes of DMA memory asked)",
+             (unsigned long)size);
+    return -ENOMEM;
+  }
+  memset(p, 0, size);
+  mem->va = p;
+  mem->dma = (uintptr_t)p;
+  mem->size = size;
+  return 0;
+}
+
+void
+bm_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
+{
+  (void)bus;
+  free(mem->va);
+  mem->va = NULL;
 }
 
 void

@@ -8,7 +8,7 @@
 # division). A firmware author adds the same lwvsock files to their build:
 APPLIANCE_LWVSOCK_SRCS = \
 	src/device.c src/pcb.c src/rxbuf.c src/txbuf.c src/virtq.c src/vsock_hdr.c \
-	src/strerror.c src/virtio_mmio.c
+	src/strerror.c src/virtio_mmio.c src/virtio_pci.c
 # ... the lwIP core files lwvsock uses (no IP, TCP or netif traffic):
 APPLIANCE_LWIP_SRCS = \
 	core/init.c core/def.c core/mem.c core/memp.c core/pbuf.c core/timeouts.c \
@@ -18,7 +18,7 @@ APPLIANCE_PORT_ASM = port/baremetal-x86/entry.S
 APPLIANCE_PORT_SRCS = \
 	port/baremetal-x86/serial.c port/baremetal-x86/clock.c \
 	port/baremetal-x86/platform.c port/baremetal-x86/heap.c port/baremetal-x86/libc.c \
-	port/baremetal-x86/mmio.c
+	port/baremetal-x86/mmio.c port/baremetal-x86/pci.c
 # ... and the program, with the servers the hosted examples use.
 APPLIANCE_APP_SRCS = \
 	examples/appliance.c examples/conn.c examples/http_server.c examples/echo_server.c

@@ -35,31 +35,6 @@ mmio_bus_map(struct lwvsock_bus *bus, unsigned index, volatile void **va, uint64
   return 0;
 }
 
-static int
-mmio_bus_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem)
-{
-  void *p = aligned_alloc(4096, size);
-
-  if (p == NULL) {
-    snprintf(bus->err, sizeof(bus->err), "heap exhausted (%lu bytes of DMA memory asked)",
-             (unsigned long)size);
-    return -ENOMEM;
-  }
-  memset(p, 0, size);
-  mem->va = p;
-  mem->dma = (uintptr_t)p;
-  mem->size = size;
-  return 0;
-}
-
-static void
-mmio_bus_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
-{
-  (void)bus;
-  free(mem->va);
-  mem->va = NULL;
-}
-
 static void
 mmio_bus_close(struct lwvsock_bus *bus)
 {
@@ -69,8 +44,8 @@ mmio_bus_close(struct lwvsock_bus *bus)
 static const struct lwvsock_bus_ops mmio_bus_ops = {
   .name = "x86-mmio",
   .map = mmio_bus_map,
-  .dma_alloc = mmio_bus_dma_alloc,
-  .dma_free = mmio_bus_dma_free,
+  .dma_alloc = bm_dma_alloc,
+  .dma_free = bm_dma_free,
   .close = mmio_bus_close,
 };
 
@@ -79,7 +54,6 @@ static int
 mmio_try(uint32_t base, uint32_t size, struct lwvsock_backend **bep, char *err, size_t errlen)
 {
   struct bm_mmio_bus *b = (struct bm_mmio_bus *)calloc(1, sizeof(*b));
-  int r;
 
   if (b == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -89,11 +63,8 @@ mmio_try(uint32_t base, uint32_t size, struct lwvsock_backend **bep, char *err, 
   b->bus.kind = LWVSOCK_BUS_MMIO;
   b->base = base;
   b->size = size;
-  r = lwvsock_virtio_mmio_open(&b->bus, bep, err, errlen);
-  if (r != 0) {
-    free(b);
-  }
-  return r;
+  /* On failure the transport has closed (freed) the bus. */
+  return lwvsock_virtio_mmio_open(&b->bus, bep, err, errlen);
 }
 
 /** Linux's memparse(): a number (0x hex or decimal) with an optional K/M/G suffix. */

@@ -19,7 +19,9 @@
 #define ENODEV    19
 #define EINVAL    22
 #define ENOSPC    28
+#define EPIPE     32
 #define ERANGE    34
+#define EPROTO    71
 #define ENOTSUP   95
 #define ETIMEDOUT 110
 
