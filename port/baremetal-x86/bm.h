@@ -72,6 +72,8 @@ void bm_heap_usage(size_t *used, size_t *peak, size_t *size);
 /** Bus dma_alloc/dma_free of every bus here: zeroed, page-aligned heap memory, dma == va. */
 int bm_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem);
 void bm_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem);
+/** Bus close of every bus here: buses hold no resources but their calloc'ed state. */
+void bm_bus_free(struct lwvsock_bus *bus);
 
 /* ---- devices --------------------------------------------------------------------------- */
 /** Longest description of where a device was found. */

@@ -183,6 +183,12 @@ bm_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
 }
 
 void
+bm_bus_free(struct lwvsock_bus *bus)
+{
+  free(bus);
+}
+
+void
 bm_heap_usage(size_t *used, size_t *peak, size_t *size)
 {
   *used = heap_used;

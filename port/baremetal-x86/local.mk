@@ -28,6 +28,14 @@ APPLIANCE_HDRS = \
 	port/baremetal-x86/include/limits.h port/baremetal-x86/include/stdio.h \
 	port/baremetal-x86/include/stdlib.h \
 	port/baremetal-x86/include/string.h port/baremetal-x86/include/strings.h
+# Everything the objects include from this tree (no dependency files: a rebuild
+# after any header change is cheap).
+APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
+	src/lwvsock_priv.h src/virtio_defs.h src/virtq.h src/vsock_hdr.h \
+	include/lwvsock/backend.h include/lwvsock/bus.h include/lwvsock/lwvsock.h \
+	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/virtio_mmio.h \
+	include/lwvsock/virtio_pci.h \
+	examples/conn.h examples/echo_server.h examples/http_server.h
 APPLIANCE_LDSCRIPT = port/baremetal-x86/link.ld
 
 APPLIANCE_ELF = examples/lwvsock-appliance.elf
@@ -63,10 +71,10 @@ $(APPLIANCE_ELF): $(APPLIANCE_OBJS) $(top_srcdir)/$(APPLIANCE_LDSCRIPT)
 	  -T $(top_srcdir)/$(APPLIANCE_LDSCRIPT) -o $@ $(APPLIANCE_OBJS) -lgcc
 	@size $@ 2>/dev/null || :
 
-$(APPLIANCE_OBJDIR)/lwip/%.o: $(LWIP_DIR)/src/%.c $(APPLIANCE_HDRS:%=$(top_srcdir)/%)
+$(APPLIANCE_OBJDIR)/lwip/%.o: $(LWIP_DIR)/src/%.c $(APPLIANCE_DEPS:%=$(top_srcdir)/%)
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(APPLIANCE_COMPILE) $(APPLIANCE_LWIP_CFLAGS) -c -o $@ $<
-$(APPLIANCE_OBJDIR)/%.o: $(top_srcdir)/%.c $(APPLIANCE_HDRS:%=$(top_srcdir)/%)
+$(APPLIANCE_OBJDIR)/%.o: $(top_srcdir)/%.c $(APPLIANCE_DEPS:%=$(top_srcdir)/%)
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(APPLIANCE_COMPILE) -c -o $@ $<
 $(APPLIANCE_OBJDIR)/%.o: $(top_srcdir)/%.S

@@ -35,18 +35,12 @@ mmio_bus_map(struct lwvsock_bus *bus, unsigned index, volatile void **va, uint64
   return 0;
 }
 
-static void
-mmio_bus_close(struct lwvsock_bus *bus)
-{
-  free(bus);
-}
-
 static const struct lwvsock_bus_ops mmio_bus_ops = {
   .name = "x86-mmio",
   .map = mmio_bus_map,
   .dma_alloc = bm_dma_alloc,
   .dma_free = bm_dma_free,
-  .close = mmio_bus_close,
+  .close = bm_bus_free,
 };
 
 /** Try the transport at @p base; 0 and *bep set when it is a vsock device. */

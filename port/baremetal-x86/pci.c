@@ -143,12 +143,6 @@ pci_bus_map(struct lwvsock_bus *bus, unsigned index, volatile void **va, uint64_
   return 0;
 }
 
-static void
-pci_bus_close(struct lwvsock_bus *bus)
-{
-  free(bus);
-}
-
 static const struct lwvsock_bus_ops pci_bus_ops = {
   .name = "x86-pio",
   .cfg_read = pci_bus_cfg_read,
@@ -156,7 +150,7 @@ static const struct lwvsock_bus_ops pci_bus_ops = {
   .map = pci_bus_map,
   .dma_alloc = bm_dma_alloc,
   .dma_free = bm_dma_free,
-  .close = pci_bus_close,
+  .close = bm_bus_free,
 };
 
 int
