@@ -62,7 +62,13 @@ APPLIANCE_CPPFLAGS = -nostdinc -I$(top_srcdir)/port/baremetal-x86/include \
 APPLIANCE_COMPILE = $(APPLIANCE_CC) -isystem "`$(APPLIANCE_CC) -print-file-name=include`" \
 	$(APPLIANCE_CPPFLAGS) $(APPLIANCE_CFLAGS)
 
+if HAVE_APPLIANCE
 appliance: $(APPLIANCE_ELF)
+else
+appliance:
+	@echo "make appliance: $(CC) cannot build a 32-bit freestanding x86 image here (x86 only;" \
+	  "Debian: apt-get install gcc-multilib, then re-run configure)" >&2; exit 1
+endif
 .PHONY: appliance
 
 $(APPLIANCE_ELF): $(APPLIANCE_OBJS) $(top_srcdir)/$(APPLIANCE_LDSCRIPT)
