@@ -22,6 +22,9 @@ import vsock_peer as vp  # noqa: E402  (in_test_vm, connect, pattern, CheckFaile
 
 HTTP_PORT = 80
 ECHO_PORT = 1234
+# Longest wait for any one socket operation: nested TCG on a loaded machine can
+# stall the appliance's vCPU for tens of seconds; a real hang still fails.
+IO_TIMEOUT = 120.0
 MOD = 251
 
 
@@ -34,7 +37,7 @@ class Http:
     """One HTTP/1.1 connection to the appliance, keep-alive."""
 
     def __init__(self, cid):
-        self.s = vp.connect(cid, HTTP_PORT, tries=25)
+        self.s = vp.connect(cid, HTTP_PORT, tries=25, timeout=IO_TIMEOUT)
         self.buf = b""
 
     def close(self):
@@ -196,7 +199,7 @@ def case_concurrent_32(cid):
 
 
 def echo_exact(cid, data):
-    s = vp.connect(cid, ECHO_PORT, tries=25)
+    s = vp.connect(cid, ECHO_PORT, tries=25, timeout=IO_TIMEOUT)
     got = []
 
     def reader():
@@ -213,9 +216,9 @@ def echo_exact(cid, data):
     t.start()
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
-    t.join(120)
+    t.join(IO_TIMEOUT * 2)
     s.close()
-    check(not t.is_alive(), "echo of %d bytes: no EOF after 120 s" % len(data))
+    check(not t.is_alive(), "echo of %d bytes: no EOF after %d s" % (len(data), IO_TIMEOUT * 2))
     check(not any(isinstance(g, Exception) for g in got), "echo: %s" % got[-1])
     return b"".join(got)
 
@@ -236,7 +239,7 @@ def case_echo_8mib_sha256(cid):
 
 def case_half_close(cid):
     # We shut down sending first: the echo must still arrive in full, then EOF.
-    s = vp.connect(cid, ECHO_PORT, tries=25)
+    s = vp.connect(cid, ECHO_PORT, tries=25, timeout=IO_TIMEOUT)
     data = vp.pattern(7, 300000)
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
@@ -251,7 +254,7 @@ def case_half_close(cid):
 
 
 def case_ram_16_conns(cid):
-    conns = [vp.connect(cid, ECHO_PORT, tries=25) for _ in range(16)]
+    conns = [vp.connect(cid, ECHO_PORT, tries=25, timeout=IO_TIMEOUT) for _ in range(16)]
     for i, c in enumerate(conns):
         c.sendall(b"x" * (i + 1))
         check(c.recv(64) == b"x" * (i + 1), "no echo on connection %d" % i)

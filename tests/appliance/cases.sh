@@ -7,7 +7,7 @@
 #
 # Usage: cases.sh [-b BUILDDIR] [-T SECS] [MACHINE...]
 #   MACHINE  q35, microvm-legacy, microvm-modern (default: all)
-#   -T SECS  bound per machine, boot included (default 400)
+#   -T SECS  bound per machine for QEMU, and again for the cases (default 600)
 # Output: per machine, "INFO NAME: ready after S s", one line per case, then
 # "appliance-q35: N passed, M failed" (microvm: one such line per mmio flavour,
 # named appliance-microvm-legacy / -modern, then the appliance-microvm total).
@@ -15,7 +15,7 @@
 D=$(dirname "$(readlink -f "$0")")
 . "$D/../interop/guard.sh"
 
-B=$PWD PER=400
+B=$PWD PER=600
 while getopts "b:T:" o; do
   case $o in
     b) B=$(readlink -f "$OPTARG");; T) PER=$OPTARG;;
@@ -39,7 +39,7 @@ run_machine() {
     F=1; return
   fi
   t0=$(date +%s.%N)
-  timeout -k 5 "$PER" qemu-system-x86_64 -accel tcg -m 64M -nodefaults -display none \
+  timeout -k 5 $((2 * PER)) qemu-system-x86_64 -accel tcg -m 64M -nodefaults -display none \
     -serial stdio -kernel "$IMG" "$@" </dev/null >"$log" 2>&1 &
   pid=$!
   for ((n = 0; n < READY_TIMEOUT * 5; n++)); do
@@ -58,11 +58,11 @@ run_machine() {
     echo "PASS $name-boot"
     echo "INFO $name: ready after $(awk "BEGIN {printf \"%.1f\", $t1 - $t0}") s (QEMU start to the ready line)"
     P=1
-    python3 "$D/appliance_peer.py" --cid "$cid" --name "$name" | tee "$LOGS/$name.out" | grep -v ": [0-9]* passed, [0-9]* failed$"
+    timeout -k 5 "$PER" python3 "$D/appliance_peer.py" --cid "$cid" --name "$name" | tee "$LOGS/$name.out" | grep -v ": [0-9]* passed, [0-9]* failed$"
     rc=${PIPESTATUS[0]}
     P=$((P + $(grep -c '^PASS ' "$LOGS/$name.out")))
     F=$((F + $(grep -c '^FAIL ' "$LOGS/$name.out")))
-    [ "$rc" = 0 ] || [ "$F" -gt 0 ] || { echo "FAIL $name-peer: appliance_peer.py exited $rc"; F=$((F + 1)); }
+    [ "$rc" = 0 ] || [ "$F" -gt 0 ] || { echo "FAIL $name-peer: appliance_peer.py exited $rc (124: out of time)"; F=$((F + 1)); }
   fi
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null

@@ -8,7 +8,7 @@
 #
 # Environment: LWVSOCK_VM_CACHE (see vm.sh), LWVSOCK_APPLIANCE_MACHINES
 # (default "q35 microvm-legacy microvm-modern"), LWVSOCK_APPLIANCE_TIMEOUT
-# (seconds for the whole VM run, default 1500).
+# (seconds for the whole VM run, default 2400).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
 builddir=$(pwd)
@@ -29,7 +29,7 @@ if ! bash "$top_srcdir/tests/interop/vm.sh" --prepare; then
   echo "SKIP: the test VM could not be prepared (see the vm.sh message above)"
   exit 77
 fi
-t=${LWVSOCK_APPLIANCE_TIMEOUT:-1500}
+t=${LWVSOCK_APPLIANCE_TIMEOUT:-2400}
 # shellcheck disable=SC2086 # the machine names are words
 exec bash "$top_srcdir/tests/interop/vm.sh" -t "$t" -w "$builddir" -- \
   bash "$top_srcdir/tests/appliance/cases.sh" -b "$builddir" \
