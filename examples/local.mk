@@ -1,18 +1,23 @@
 # examples/local.mk: the example programs and their tests (the examples owner's).
 #
 # lwvsock-httpd, lwvsock-echo and lwvsock-perf share examples/common.c (options,
-# device bring-up, main loop, pcap tap, the sim's TCP forwards). They are
-# installed as tools ($(bindir)); each documents itself with --help.
+# device bring-up, main loop, pcap tap, the sim's TCP forwards) and conn.c (the
+# platform-neutral connection helpers). The HTTP and echo servers themselves
+# (http_server.c, echo_server.c) are shared with the appliance
+# (port/baremetal-x86). They are installed as tools ($(bindir)); each documents
+# itself with --help.
 if ENABLE_EXAMPLES
-EXAMPLES_COMMON_SOURCES = examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+EXAMPLES_COMMON_SOURCES = examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
 EXAMPLES_LDADD = liblwvsock.la
 
 bin_PROGRAMS = examples/lwvsock-httpd examples/lwvsock-echo examples/lwvsock-perf
 
-examples_lwvsock_httpd_SOURCES = examples/httpd.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_httpd_SOURCES = examples/httpd.c examples/http_server.c examples/http_server.h \
+	$(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_httpd_LDADD = $(EXAMPLES_LDADD)
 
-examples_lwvsock_echo_SOURCES = examples/echo.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_echo_SOURCES = examples/echo.c examples/echo_server.c examples/echo_server.h \
+	$(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_echo_LDADD = $(EXAMPLES_LDADD)
 
 examples_lwvsock_perf_SOURCES = examples/perf.c $(EXAMPLES_COMMON_SOURCES)

@@ -57,7 +57,7 @@ die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 # for the other suites (interop VM, valgrind, sanitizers with clang, packet
 # dumps, helper scripts). The VM harness fetches its kernel and busybox itself
 # with apt-get download. Extras are best effort: their suites skip without them.
-pkgs_build="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
+pkgs_build="build-essential gcc-multilib autoconf automake libtool pkg-config check dpkg-dev xz-utils"
 pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3 curl"
 
 missing_of() {
@@ -127,6 +127,11 @@ build_and_check() {
 
   step "make -j$jobs in ${dir#$top/}"
   make -C "$dir" -j"$jobs" || die "make failed"
+  done_step
+
+  # The bare-metal appliance image (also a prerequisite of make check).
+  step "make appliance in ${dir#$top/}"
+  make -C "$dir" -j"$jobs" appliance || die "make appliance failed (gcc-multilib installed?)"
   done_step
 
   step "make check in ${dir#$top/}"

@@ -10,17 +10,22 @@
 # --qemu: runs lwvsock-httpd on Linux's /dev/vhost-vsock (as guest CID 3) inside
 # the throwaway QEMU test VM (tests/interop/vm.sh), where socat bridges
 # 127.0.0.1:8080 to VSOCK 3:80 and curl fetches the page; prints it and exits.
+#
+# --appliance: the same, but the server is the bare-metal appliance image
+# (make appliance), booted by QEMU inside the test VM (microvm, with a real
+# vhost-vsock device as guest CID 3).
 # Nothing vsock is ever opened on this machine itself.
 set -euo pipefail
 
 usage() {
   cat <<USAGE
-usage: scripts/demo.sh [--port TCP] [--root DIR] [--no-install] [--qemu] [--help]
+usage: scripts/demo.sh [--port TCP] [--root DIR] [--no-install] [--qemu | --appliance] [--help]
 
   --port TCP     loopback TCP port to forward to vsock port 80 (default 8080)
   --root DIR     serve the files under DIR (default: the built-in page)
   --no-install   do not install missing Debian packages (only say which)
   --qemu         run on Linux vhost-vsock inside the test VM and fetch one page
+  --appliance    boot the appliance image inside the test VM and fetch its page
   --help         this help
 Environment: JOBS (parallel make jobs), LWIP_DIR (lwIP tree; default ./lwip).
 USAGE
@@ -36,13 +41,25 @@ if [ "${1:-}" = --in-vm ]; then
   pids=()
   cleanup() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; wait "$p" 2>/dev/null || :; done; }
   trap cleanup EXIT
-  "$build/examples/lwvsock-httpd" --device vhost-vsock:cid=3 --port 80 >/tmp/httpd.log 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do grep -q serving /tmp/httpd.log && break; sleep 0.2; done
-  grep -q serving /tmp/httpd.log || { cat /tmp/httpd.log; die "lwvsock-httpd did not start"; }
+  if [ "${3:-}" = appliance ]; then
+    # The appliance in a nested QEMU: "ready" on its console means it serves.
+    what="the lwvsock appliance (microvm) on vhost-vsock"
+    qemu-system-x86_64 -M microvm -accel tcg -m 64M -nodefaults -display none -serial stdio \
+      -kernel "$build/examples/lwvsock-appliance.elf" -device vhost-vsock-device,guest-cid=3 \
+      </dev/null >/tmp/httpd.log 2>&1 &
+    pids+=($!)
+    for _ in $(seq 900); do grep -q 'ready cid=3' /tmp/httpd.log && break; sleep 0.2; done
+    grep -q 'ready cid=3' /tmp/httpd.log || { cat /tmp/httpd.log; die "the appliance did not come up"; }
+  else
+    what="lwvsock-httpd on vhost-vsock"
+    "$build/examples/lwvsock-httpd" --device vhost-vsock:cid=3 --port 80 >/tmp/httpd.log 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do grep -q serving /tmp/httpd.log && break; sleep 0.2; done
+    grep -q serving /tmp/httpd.log || { cat /tmp/httpd.log; die "lwvsock-httpd did not start"; }
+  fi
   socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork VSOCK-CONNECT:3:80 &
   pids+=($!)
-  echo "---- curl -i http://127.0.0.1:8080/ (socat -> VSOCK 3:80 -> lwvsock-httpd on vhost-vsock)"
+  echo "---- curl -i http://127.0.0.1:8080/ (socat -> VSOCK 3:80 -> $what)"
   rc=0
   # socat may take a moment to listen under TCG: retry refused connects
   curl -sS -i --no-styled-output --max-time 60 --retry 30 --retry-delay 1 --retry-connrefused http://127.0.0.1:8080/ || rc=$?
@@ -54,13 +71,14 @@ if [ "${1:-}" = --in-vm ]; then
   exit $rc
 fi
 
-port=8080 root= install=yes qemu=no
+port=8080 root= install=yes qemu=no appliance=no
 while [ $# -gt 0 ]; do
   case $1 in
     --port) [ $# -ge 2 ] || die "--port needs a TCP port"; port=$2; shift ;;
     --root) [ $# -ge 2 ] || die "--root needs a directory"; root=$2; shift ;;
     --no-install) install=no ;;
     --qemu) qemu=yes ;;
+    --appliance) qemu=yes appliance=yes ;;
     -h|--help) usage; exit 0 ;;
     *) echo "demo.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -88,6 +106,7 @@ fi
 pkgs=
 [ -f "$bdir/Makefile" ] || pkgs="build-essential autoconf automake libtool pkg-config check dpkg-dev xz-utils"
 [ $qemu = no ] || pkgs="$pkgs qemu-system-x86 kmod cpio socat curl"
+[ $appliance = no ] || pkgs="$pkgs gcc-multilib"
 missing=
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -109,6 +128,11 @@ if [ ! -f "$bdir/Makefile" ]; then
 fi
 echo "demo.sh: building lwvsock-httpd in ${bdir#"$top"/} (the first time takes a minute or two) ..."
 make -C "$bdir" --no-print-directory -j"$jobs" examples/lwvsock-httpd || die "build failed (see the lines above)"
+if [ $appliance = yes ]; then
+  make -C "$bdir" --no-print-directory appliance || die "build failed (see the lines above)"
+  echo "demo.sh: booting the test VM, then the appliance inside it (TCG, a few minutes)..."
+  exec tests/interop/vm.sh -t 600 -- bash "$top/scripts/demo.sh" --in-vm "$bdir" appliance
+fi
 
 if [ $qemu = yes ]; then
   echo "demo.sh: booting the test VM (TCG, about a minute)..."

@@ -9,6 +9,7 @@ liblwvsock_la_SOURCES += \
 	src/txbuf.c \
 	src/pcb.c \
 	src/strerror.c \
+	src/virtio_mmio.c \
 	src/virtio_pci.c
 
 # The pcap writer (LINKTYPE_VSOCK) applications install as the device's tap.

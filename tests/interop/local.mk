@@ -24,7 +24,7 @@ EXTRA_DIST += tests/interop/run.sh tests/interop/vm.sh tests/interop/guard.sh \
 if HAVE_LINUX
 check_PROGRAMS += tests/interop/seqpacket_echo
 tests_interop_seqpacket_echo_SOURCES = tests/interop/seqpacket_echo.c \
-	examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+	examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
 tests_interop_seqpacket_echo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
 tests_interop_seqpacket_echo_LDADD = liblwvsock.la
 endif

@@ -1,0 +1,201 @@
+/**
+ * @file
+ * lwvsock-appliance: the HTTP (port 80) and echo (port 1234) servers of the
+ * hosted examples, in a bare-metal x86 image that QEMU boots with -kernel
+ * (port/baremetal-x86). It finds the virtio-vsock device (virtio-mmio on
+ * microvm, virtio-pci on q35), reads its CID from it, prints "lwvsock-appliance: ready cid=N" on
+ * the serial console and serves until the machine is stopped.
+ *
+ * HTTP paths: "/" a built-in page; "/pattern/N" (0 <= N <= 64 MiB) N bytes
+ * where byte i is i mod 251, generated as sent; "/stats" the device counters
+ * and the memory in use, as text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bm.h"
+#include "echo_server.h"
+#include "http_server.h"
+#include "lwip/init.h"
+#include "lwip/stats.h"
+#include "lwip/sys.h"
+#include "lwip/timeouts.h"
+#include "lwvsock/lwvsock.h"
+
+#define APP_NAME            "lwvsock-appliance"
+/** Largest /pattern/N. */
+#define APP_PATTERN_MAX     (64u * 1024u * 1024u)
+#define APP_PATTERN_MOD     251u
+/** Received packets handled per lwvsock_poll() call. */
+#define APP_POLL_BUDGET     64
+
+void bm_main(const void *start_info);
+
+static struct ex_ctx app;
+static char app_where[BM_WHERE_LEN];
+
+/* ---- HTTP routes -------------------------------------------------------------------- */
+
+static long
+pattern_read(void *arg, void *buf, uint32_t n, uint64_t off)
+{
+  uint8_t *b = (uint8_t *)buf;
+  uint32_t v = (uint32_t)(off % APP_PATTERN_MOD), i;
+
+  (void)arg;
+  for (i = 0; i < n; i++) {
+    b[i] = (uint8_t)v;
+    v = v + 1 == APP_PATTERN_MOD ? 0 : v + 1;
+  }
+  return (long)n;
+}
+
+static const struct http_body_ops pattern_ops = {
+  .read = pattern_read,
+};
+
+/** N of "/pattern/N": decimal digits only, at most APP_PATTERN_MAX; -1 otherwise. */
+static long
+pattern_len(const char *s)
+{
+  unsigned long v = 0;
+
+  if (*s == '\0') {
+    return -1;
+  }
+  for (; *s != '\0'; s++) {
+    if (*s < '0' || *s > '9') {
+      return -1;
+    }
+    v = v * 10u + (unsigned long)(*s - '0');
+    if (v > APP_PATTERN_MAX) {
+      return -1;
+    }
+  }
+  return (long)v;
+}
+
+static void
+app_stats(struct http_conn *c, int head_only)
+{
+  char text[HTTP_BODY_MAX];
+  size_t used, peak, size, n;
+
+  bm_heap_usage(&used, &peak, &size);
+  n = (size_t)snprintf(text, sizeof(text), "cid %u\ndevice %s\nuptime_ms %u\n",
+                       (unsigned)lwvsock_dev_cid(app.dev), app_where, (unsigned)sys_now());
+  n += ex_format_dev_stats(app.dev, text + n, sizeof(text) - n);
+  n += (size_t)snprintf(text + n, sizeof(text) - n,
+                        "heap_used %lu heap_peak %lu heap_size %lu\n"
+                        "lwip_mem_used %lu lwip_mem_max %lu lwip_mem_size %lu\n",
+                        (unsigned long)used, (unsigned long)peak, (unsigned long)size,
+                        (unsigned long)lwip_stats.mem.used, (unsigned long)lwip_stats.mem.max,
+                        (unsigned long)lwip_stats.mem.avail);
+  LWIP_ASSERT("stats fit", n < sizeof(text));
+  http_respond_text(c, 200, "text/plain; charset=utf-8", text, n, head_only);
+}
+
+static void
+app_route(struct http_conn *c, const char *path, const char *target, size_t tlen, int head_only)
+{
+  static const char prefix[] = "/pattern/";
+  char page[HTTP_BODY_MAX];
+  long len;
+  int n;
+
+  (void)target;
+  (void)tlen;
+  if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
+    n = snprintf(page, sizeof(page),
+                 "<!DOCTYPE html>\n<html><head><title>" APP_NAME "</title></head>\n<body>\n"
+                 "<h1>Hello from the lwvsock appliance</h1>\n"
+                 "<p>A bare-metal x86 image: lwIP and the lwvsock polled driver on a real\n"
+                 "virtio-vsock device (%s), guest CID %u. No operating system.</p>\n"
+                 "<p><a href=\"/stats\">/stats</a> shows the device counters;\n"
+                 "<code>/pattern/N</code> sends N test bytes.</p>\n</body></html>\n",
+                 app_where, (unsigned)lwvsock_dev_cid(app.dev));
+    LWIP_ASSERT("page fits", n > 0 && (size_t)n < sizeof(page));
+    http_respond_text(c, 200, "text/html; charset=utf-8", page, (size_t)n, head_only);
+  } else if (strcmp(path, "/stats") == 0) {
+    app_stats(c, head_only);
+  } else if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
+             (len = pattern_len(path + sizeof(prefix) - 1)) >= 0) {
+    http_respond_stream(c, 200, "application/octet-stream", (uint64_t)len, &pattern_ops, NULL, head_only);
+  } else {
+    http_respond_error(c, 404, head_only, 0, "No such page: / , /stats and /pattern/N are served.");
+  }
+}
+
+/* ---- boot ---------------------------------------------------------------------------- */
+
+static _Noreturn void
+app_fail(const char *what, const char *why)
+{
+  printf(APP_NAME ": %s: %s\n" APP_NAME ": halted\n", what, why);
+  bm_halt();
+}
+
+/**
+ * The device: the command line's virtio-mmio entries if any, else virtio-pci
+ * when there is PCI (q35), else a scan of microvm's virtio-mmio window (never
+ * on a PCI machine, where that window may hold some device's BAR). Returns
+ * its backend, or stops the machine saying why.
+ */
+static struct lwvsock_backend *
+app_find_device(const char *cmdline)
+{
+  struct lwvsock_backend *be = NULL;
+  char err[256] = "";
+  int r;
+
+  if (strstr(cmdline, "virtio_mmio.device=") == NULL && bm_pci_present()) {
+    r = bm_pci_open_vsock(&be, app_where, err, sizeof(err));
+  } else {
+    r = bm_mmio_open_vsock(cmdline, &be, app_where, err, sizeof(err));
+  }
+  if (r != 0) {
+    app_fail("no usable virtio-vsock device", err);
+  }
+  return be;
+}
+
+void
+bm_main(const void *start_info)
+{
+  const char *cmdline;
+  struct lwvsock_backend *be;
+  err_t e;
+
+  bm_serial_init();
+  printf(APP_NAME ": booting\n");
+  if (bm_clock_init() != 0) {
+    app_fail("clock", "the PIT does not count, so the TSC cannot be calibrated");
+  }
+  cmdline = bm_boot_cmdline(start_info);
+  printf(APP_NAME ": TSC %lu kHz, command line \"%s\"\n", (unsigned long)bm_clock_khz(), cmdline);
+  lwip_init();
+  ex_ctx_init(&app, APP_NAME);
+  /* Per-connection lines would cost more than the connections over a slow console. */
+  app.quiet = 1;
+  be = app_find_device(cmdline);
+  app.device_spec = app_where;
+  e = lwvsock_dev_open(be, &app.dev);
+  if (e != ERR_OK) {
+    app_fail(app_where, app.dev != NULL ? lwvsock_dev_error(app.dev) : lwvsock_strerror(e));
+  }
+  if (http_server_start(&app, HTTPD_DEFAULT_PORT, app_route) == NULL ||
+      echo_server_start(&app, ECHO_DEFAULT_PORT) == NULL) {
+    app_fail("listen", "cannot listen on vsock ports 80 and 1234");
+  }
+  printf(APP_NAME ": %s, HTTP on vsock port %u, echo on %u\n", app_where, HTTPD_DEFAULT_PORT,
+         ECHO_DEFAULT_PORT);
+  printf(APP_NAME ": ready cid=%u\n", (unsigned)lwvsock_dev_cid(app.dev));
+  for (;;) {
+    (void)lwvsock_poll(app.dev, APP_POLL_BUDGET);
+    sys_check_timeouts();
+    if (lwvsock_dev_status(app.dev) != ERR_OK) {
+      app_fail("device failed", lwvsock_dev_error(app.dev));
+    }
+  }
+}
