@@ -33,7 +33,7 @@ endif
 if HAVE_LINUX
 check_PROGRAMS += tests/interop/tx_writer
 tests_interop_tx_writer_SOURCES = tests/interop/tx_writer.c \
-	examples/common.c examples/common.h $(UNIX_PORT_SRCS)
+	examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
 tests_interop_tx_writer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
 tests_interop_tx_writer_LDADD = liblwvsock.la
 endif
