@@ -154,6 +154,8 @@ void lwvsock_abort(struct lwvsock_pcb *pcb);
 /**
  * Receive buffer size we advertise (buf_alloc), clamped to
  * [LWVSOCK_RCV_BUF_MIN, LWVSOCK_RCV_BUF_MAX]; a credit update follows.
+ * SEQPACKET pcbs advertise at most 65535 (a message is one pbuf): a Linux
+ * sender refuses larger messages with EMSGSIZE.
  */
 void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
 uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
