@@ -517,9 +517,10 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (d < 0) {
     d = 0;
   }
-  /* Packets wait for memory the application frees between polls: look again soon. */
-  if ((dev->rx_parked != NULL || dev->loop_retry) && d > 1) {
-    d = 1;
+  /* Packets wait for memory the application frees between polls: look again
+     soon, but without device notifications (the ring behind them is full). */
+  if (dev->rx_parked != NULL || dev->loop_retry) {
+    return d > 1 ? 1 : (uint32_t)d;
   }
   /* The caller may sleep on the wait fds: have the device signal them. */
   if (d > 0 && dev->be->ops->wait_fds != NULL && !dev_set_notify(dev, true)) {

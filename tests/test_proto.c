@@ -945,11 +945,9 @@ START_TEST(test_transport_reset_request_same_poll)
   ck_assert_int_eq(l.naccepted, 2);
   fx_run(&f, 5);
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CONNECTED);
-  lwvsock_close(acc[1].pcb);
+  fx_end_pair(&f, acc[1].pcb, h2);
   lwvsock_close(l.pcb);
-  fx_run(&f, 10);
   lwvsock_sim_close(f.sim, h1);
-  lwvsock_sim_close(f.sim, h2);
   fx_run(&f, 5);
 }
 END_TEST
