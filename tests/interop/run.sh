@@ -7,7 +7,7 @@
 # Environment: LWVSOCK_VM_CACHE (where the kernel and busybox .debs are kept,
 # default tests/interop/cache in the build tree), LWVSOCK_INTEROP_CASES
 # (space-separated case patterns; default all), LWVSOCK_INTEROP_TIMEOUT
-# (seconds for the whole VM run, default 290).
+# (seconds for the whole VM run, default 600).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
 builddir=$(pwd)
@@ -24,6 +24,6 @@ fi
 # shellcheck disable=SC2086 # the case patterns are words
 # The cases get the VM's time less a margin for booting, so the summary line
 # is always printed.
-t=${LWVSOCK_INTEROP_TIMEOUT:-290}
+t=${LWVSOCK_INTEROP_TIMEOUT:-600}
 exec bash "$here/vm.sh" -t "$t" -w "$builddir" -- \
   bash "$here/cases.sh" -b "$builddir" -T $((t - 45)) ${LWVSOCK_INTEROP_CASES:-}
