@@ -109,6 +109,9 @@ void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
  * connected() runs with ERR_OK once the peer answers; a refusal (RST) or the
  * connect timeout calls err() with ERR_RST or ERR_TIMEOUT instead.
  * CID 1 and our own CID connect through the in-driver loopback.
+ * ERR_MEM when the REQUEST cannot even be queued (tx ring and reply store
+ * full, or no memory for a loopback packet): the pcb stays unconnected and
+ * the call may be retried.
  */
 err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
 

@@ -165,7 +165,7 @@ case_half_close_lwvsock() {
   wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
 }
 
-defcase refused-unbound 30
+defcase refused-unbound 60
 case_refused_unbound() {
   echo_server echo 3 && $PEER wait --cid 3 --port 1234 || return 1
   $PEER refused --cid 3 --port 4321 || return 1
@@ -205,10 +205,10 @@ case_two_cids() {
   wait $p3
 }
 
-defcase seqpacket 30
+defcase seqpacket 60
 case_seqpacket() { sqecho_server 1235 && $PEER seqpacket --cid 3 --port 1235; }
 
-defcase seqpacket-limit 30
+defcase seqpacket-limit 60
 case_seqpacket_limit() {
   # a 70,000-byte message: Linux says EMSGSIZE; a 65,535-byte one is echoed whole
   sqecho_server 1236 && $PEER seqlimit --cid 3 --port 1236
