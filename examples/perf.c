@@ -49,6 +49,7 @@ struct perf_conn {
   uint64_t total;           /**< bytes to send (sender) or expected (receiver) */
   uint64_t done;            /**< bytes sent or received so far */
   int shut;                 /**< our send side is shut down */
+  uint64_t held;            /**< received bytes whose credit is kept back (--hold) */
   double t0;
 };
 
@@ -56,6 +57,7 @@ static struct ex_ctx ctx;
 static uint8_t perf_pattern[PERF_WRITE_MAX + PERF_PATTERN_MOD];
 static int perf_verify;
 static int perf_reverse;
+static uint64_t perf_hold;
 static uint64_t perf_bytes = PERF_DEFAULT_BYTES;
 static uint32_t perf_port = PERF_DEFAULT_PORT;
 static uint32_t perf_cid;
@@ -274,7 +276,15 @@ perf_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
       return ERR_ABRT;
     }
   }
-  lwvsock_recved(pcb, p->tot_len);
+  /* --hold: the first bytes stay unconsumed to the end, as by an application
+     keeping a request header while it reads the body. */
+  if (c->held < perf_hold) {
+    uint32_t keep = (uint32_t)LWIP_MIN((uint64_t)p->tot_len, perf_hold - c->held);
+    c->held += keep;
+    lwvsock_recved(pcb, p->tot_len - keep);
+  } else {
+    lwvsock_recved(pcb, p->tot_len);
+  }
   pbuf_free(p);
   if (c->mode == PERF_SEND && !c->is_client) {
     return perf_pump(c) == ERR_ABRT ? ERR_ABRT : ERR_OK;
@@ -431,7 +441,8 @@ usage(FILE *f)
           "  -n, --bytes BYTES   bytes to transfer (default 100M; suffixes k, M, G); exactly\n"
           "                      these arrive, so any sink (socat, nc) can be the server\n"
           "  -R, --reverse       the server sends, the client receives\n"
-          "      --verify        check every received byte against the pattern\n",
+          "      --verify        check every received byte against the pattern\n"
+          "      --hold BYTES    consume (lwvsock_recved) the first BYTES received only at the end\n",
           PERF_DEFAULT_PORT);
   ex_common_usage(f);
   fputs("\nExamples:\n"
@@ -451,6 +462,7 @@ main(int argc, char **argv)
     { "bytes", required_argument, NULL, 'n' },
     { "reverse", no_argument, NULL, 'R' },
     { "verify", no_argument, NULL, 'V' },
+    { "hold", required_argument, NULL, 'H' },
     EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
@@ -486,6 +498,11 @@ main(int argc, char **argv)
         break;
       case 'V':
         perf_verify = 1;
+        break;
+      case 'H':
+        if (ex_parse_u64(optarg, 0, UINT64_MAX, 1, &perf_hold) != 0) {
+          ex_usage_error(&ctx, "--hold '%s': expected a byte count, e.g. 64k", optarg);
+        }
         break;
       default:
         if (!ex_common_option(&ctx, opt, optarg)) {

@@ -85,6 +85,18 @@ dev_loop_dequeue(struct lwvsock_dev *dev)
   return p;
 }
 
+/* Put back a packet pcb_input had no memory for: it is next again. */
+static void
+dev_loop_requeue(struct lwvsock_dev *dev, struct pbuf *p)
+{
+  p->next = dev->loop_head;
+  dev->loop_head = p;
+  if (dev->loop_tail == NULL) {
+    dev->loop_tail = p;
+  }
+  dev->loop_retry = true;
+}
+
 static void
 dev_tap_rx(struct lwvsock_dev *dev, const uint8_t *hdr, const void *payload, uint32_t len)
 {
@@ -293,29 +305,59 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   return ERR_OK;
 }
 
-/* One buffer from the rx queue: validate, decode, dispatch, recycle. */
-static void
-dev_rx_one(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
+static int dev_events(struct lwvsock_dev *dev);
+
+/* Whether a received header is addressed to us; a TRANSPORT_RESET may have
+   changed our CID in the same poll (its event is looked at first). */
+static bool
+dev_rx_for_us(struct lwvsock_dev *dev, const struct vsock_hdr *h)
+{
+  if (h->dst_cid != dev->cid && dev_events(dev) == 0) {
+    return false;
+  }
+  /* Our own CID or CID 1 as source would forge a loopback connection. */
+  return h->dst_cid == dev->cid && h->src_cid != dev->cid && h->src_cid != VMADDR_CID_LOCAL;
+}
+
+/*
+ * One buffer from the rx queue: validate, decode, dispatch, recycle. ERR_MEM:
+ * no memory to hold it yet; the caller keeps it and offers it again
+ * (@p retry: it was counted and tapped already).
+ */
+static err_t
+dev_rx_one(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len, bool retry)
 {
   struct vsock_hdr h;
 
-  dev->st.rx_pkts++;
+  if (!retry) {
+    dev->st.rx_pkts++;
+  }
   if (len < VIRTIO_VSOCK_HDR_LEN || vsock_hdr_decode(&h, rb->mem, len) == 0 ||
-      h.len != len - VIRTIO_VSOCK_HDR_LEN || h.dst_cid != dev->cid) {
+      h.len != len - VIRTIO_VSOCK_HDR_LEN || !dev_rx_for_us(dev, &h)) {
     /* Short, length that disagrees with what was written, or not for us. */
     dev->st.bad_pkts++;
     rxbuf_put(dev, rb);
-    return;
+    return ERR_OK;
   }
-  dev_tap_rx(dev, rb->mem, rb->mem + VIRTIO_VSOCK_HDR_LEN, h.len);
-  pcb_input(dev, &h, rb, NULL);
+  if (!retry) {
+    dev_tap_rx(dev, rb->mem, rb->mem + VIRTIO_VSOCK_HDR_LEN, h.len);
+  }
+  if (pcb_input(dev, &h, rb, NULL) == ERR_MEM) {
+    return ERR_MEM;
+  }
   /* A lent buffer comes back through its pbuf's free (maybe already did). */
   if (!rb->taken) {
     rxbuf_put(dev, rb);
   }
   rb->taken = 0;
+  return ERR_OK;
 }
 
+/*
+ * A packet no memory can hold yet stays parked, and rx stops behind it until
+ * the application frees memory: the ring fills and the device holds further
+ * packets (backpressure). Credit already bounds what each peer may send.
+ */
 static int
 dev_rx(struct lwvsock_dev *dev, int budget)
 {
@@ -324,9 +366,23 @@ dev_rx(struct lwvsock_dev *dev, int budget)
   struct rxbuf *rb;
 
   /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
-  while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX &&
-         (rb = (struct rxbuf *)virtq_get_used(&dev->rxq, &len)) != NULL) {
-    dev_rx_one(dev, rb, len);
+  while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
+    bool retry = dev->rx_parked != NULL;
+    if (retry) {
+      rb = dev->rx_parked;
+      len = dev->rx_parked_len;
+      dev->rx_parked = NULL;
+    } else if ((rb = (struct rxbuf *)virtq_get_used(&dev->rxq, &len)) == NULL) {
+      break;
+    }
+    if (dev_rx_one(dev, rb, len, retry) == ERR_MEM) {
+      dev->rx_parked = rb;
+      dev->rx_parked_len = len;
+      if (!retry) {
+        dev->st.rx_deferred++;
+      }
+      break;
+    }
     n++;
   }
   return n;
@@ -340,16 +396,22 @@ dev_loopback(struct lwvsock_dev *dev, int budget)
   struct vsock_hdr h;
 
   while ((budget <= 0 || n < budget) && (p = dev_loop_dequeue(dev)) != NULL) {
+    bool retry = dev->loop_retry;
+    dev->loop_retry = false;
     vsock_hdr_decode(&h, p->payload, p->len);
-    dev->st.rx_pkts++;
-    dev_tap_rx(dev, (const uint8_t *)p->payload, (const uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN, h.len);
-    if (h.len == 0) {
-      pbuf_free(p);
-      p = NULL;
-    } else {
-      pbuf_remove_header(p, VIRTIO_VSOCK_HDR_LEN);
+    if (!retry) {
+      dev->st.rx_pkts++;
+      dev_tap_rx(dev, (const uint8_t *)p->payload, (const uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN, h.len);
     }
-    pcb_input(dev, &h, NULL, p);
+    pbuf_remove_header(p, VIRTIO_VSOCK_HDR_LEN);
+    if (pcb_input(dev, &h, NULL, p) == ERR_MEM) {
+      pbuf_add_header(p, VIRTIO_VSOCK_HDR_LEN);
+      dev_loop_requeue(dev, p);
+      if (!retry) {
+        dev->st.rx_deferred++;
+      }
+      break;
+    }
     n++;
   }
   return n;
@@ -372,6 +434,11 @@ dev_events(struct lwvsock_dev *dev)
       dev->st.transport_resets++;
       if (dev_read_cid(dev, &cid) == 0) {
         dev->cid = cid;
+      }
+      if (dev->rx_parked != NULL) {
+        /* From before the reset: its connection is gone. */
+        rxbuf_put(dev, dev->rx_parked);
+        dev->rx_parked = NULL;
       }
       pcb_transport_reset(dev);
     } else {
@@ -451,8 +518,9 @@ lwvsock_poll(struct lwvsock_dev *dev, int budget)
   }
   work += txbuf_reclaim(dev);
   txbuf_flush_replies(dev);
-  work += dev_rx(dev, budget);
+  /* Events first: a REQUEST to a CID a TRANSPORT_RESET just gave us is ours. */
   work += dev_events(dev);
+  work += dev_rx(dev, budget);
   work += dev_loopback(dev, budget);
   dev_check_broken(dev);
   if (dev->error[0] != '\0') {
@@ -478,13 +546,19 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (dev == NULL || !dev->started) {
     return LWVSOCK_TIMEOUT_INFINITE;
   }
-  if (dev->dirty != NULL || dev->loop_head != NULL || dev->nreplies > 0 ||
-      virtq_has_used(&dev->rxq) || virtq_has_used(&dev->txq)) {
+  if (dev->dirty != NULL || dev->nreplies > 0 || virtq_has_used(&dev->txq) ||
+      (!dev->loop_retry && dev->loop_head != NULL) ||
+      (dev->rx_parked == NULL && virtq_has_used(&dev->rxq))) {
     return 0;
   }
   d = time_diff(dev->next_timer, sys_now());
   if (d < 0) {
     d = 0;
+  }
+  /* Packets wait for memory the application frees between polls: look again
+     soon, but without device notifications (the ring behind them is full). */
+  if (dev->rx_parked != NULL || dev->loop_retry) {
+    return d > 1 ? 1 : (uint32_t)d;
   }
   /* The caller may sleep on the wait fds: have the device signal them. */
   if (d > 0 && dev->be->ops->wait_fds != NULL && !dev_set_notify(dev, true)) {

@@ -189,7 +189,7 @@ struct lwvsock_pcb {
   uint32_t last_credit_req;
   uint16_t snd_head, snd_tail;              /* slot queue */
   uint16_t flags;
-  uint16_t rq_count;       /* packets in rq */
+  uint16_t rq_room;        /* bytes the rq tail (a merge buffer) can still take */
   uint16_t slots_owned;    /* tx slots whose owner is this pcb */
   uint8_t state;           /* enum lwvsock_state */
   uint8_t type;
@@ -200,6 +200,7 @@ struct lwvsock_pcb {
   uint8_t backlog, backlog_used;            /* listeners */
   uint8_t deadline_armed;
   uint8_t txflags;         /* PCB_TXF_* */
+  uint8_t peer_reset;      /* RST received: fail with ERR_RST once refused data is read */
   uint32_t rx_pkts, tx_pkts, stalls;
   uint64_t rx_bytes, tx_bytes;
 };
@@ -208,9 +209,13 @@ struct lwvsock_pcb {
 LWIP_MEMPOOL_PROTOTYPE(LWVSOCK_PCB);
 /** Initialise the pcb pool (once per process; lwIP pools are global). */
 void lwvsock_pcb_pool_init(void);
-/** Handle one received packet (device or loopback). @p rb is the rx buffer or NULL;
- *  @p lp a loopback payload pbuf (ownership passes) or NULL. */
-void pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb,
+/**
+ * Handle one received packet (device or loopback). @p rb is the rx buffer or
+ * NULL; @p lp a loopback payload pbuf (ownership passes) or NULL. ERR_MEM: no
+ * memory to hold the payload; nothing was done (@p lp stays the caller's,
+ * @p rb is not taken) and the caller offers the packet again later.
+ */
+err_t pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb,
                struct pbuf *lp);
 /** Run due timers; returns work done. */
 int pcb_timers(struct lwvsock_dev *dev, uint32_t now);
@@ -252,6 +257,8 @@ struct lwvsock_dev {
   /* rx buffers */
   struct rxbuf *rxbufs;
   uint16_t nrxbufs, rx_free_head, rx_free_count, rx_loans;
+  struct rxbuf *rx_parked;   /* a packet no memory could hold yet: retried first */
+  uint32_t rx_parked_len;
   uint8_t *evbufs;
 
   /* tx */
@@ -267,6 +274,7 @@ struct lwvsock_dev {
 
   /* loopback: packets to our own CID, as PBUF_RAM [hdr][payload] */
   struct pbuf *loop_head, *loop_tail;
+  bool loop_retry;           /* the head was offered before (counted and tapped) */
 
   /* connections */
   struct lwvsock_pcb *conn_hash[LWVSOCK_HASH_BUCKETS];

@@ -6,10 +6,11 @@
  * Rules follow Linux's virtio_transport_common.c where it is the de-facto
  * standard: RST for unknown sockets, wrong state, full backlog and unknown
  * types, never an RST for an RST; every packet carries our credit; a
- * CREDIT_UPDATE goes out on its own when the application consumes data
+ * CREDIT_UPDATE goes out on its own once the space the peer sees runs low
  * (Linux never asks for one); the send window is
  * min(peer buf_alloc, own buf_alloc) - (tx_cnt - peer_fwd_cnt) in wrapping
- * u32 counters; a peer that overruns our credit is reset.
+ * u32 counters; a peer that overruns our credit is reset. Credit is the only
+ * bound on received data: a packet that finds no memory waits in the ring.
  *
  * Callbacks never run from API calls, only from lwvsock_poll(): write, close,
  * recved and friends only queue work and mark the pcb dirty.
@@ -148,6 +149,18 @@ pcb_dirty(struct lwvsock_pcb *pcb)
   }
 }
 
+/* A SEQPACKET message is delivered as one pbuf (16-bit tot_len): advertising
+   no more than that makes a Linux sender refuse bigger ones (EMSGSIZE). */
+#define PCB_MSG_MAX 0xffffu
+
+static uint32_t
+pcb_rcvbuf_clamp(uint8_t type, uint32_t size)
+{
+  uint32_t max = type == LWVSOCK_SEQPACKET ? LWIP_MIN(PCB_MSG_MAX, LWVSOCK_RCV_BUF_MAX) : LWVSOCK_RCV_BUF_MAX;
+
+  return LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, max));
+}
+
 static struct lwvsock_pcb *
 pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
 {
@@ -163,7 +176,7 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->state = LWVSOCK_CLOSED;
   pcb->local_cid = LWVSOCK_CID_ANY;
   pcb->local_port = LWVSOCK_PORT_ANY;
-  pcb->buf_alloc = LWVSOCK_RCV_BUF;
+  pcb->buf_alloc = pcb_rcvbuf_clamp(type, LWVSOCK_RCV_BUF);
   pcb->snd_buf = LWVSOCK_SND_BUF;
   pcb->linger_ms = LWVSOCK_LINGER_MS;
   pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
@@ -184,6 +197,15 @@ pbuf_queue_free(struct pbuf *p)
     pbuf_free(p);
     p = next;
   }
+}
+
+/* Drop what the application refused (pcb_service_one offers it again). */
+static void
+rq_free(struct lwvsock_pcb *pcb)
+{
+  pbuf_queue_free(pcb->rq_head);
+  pcb->rq_head = pcb->rq_tail = NULL;
+  pcb->rq_room = 0;
 }
 
 /* Give up the pcb's tx slots: idle ones now, busy ones when the device returns
@@ -257,8 +279,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   backlog_release(pcb);
   pcb_release_slots(pcb);
-  pbuf_queue_free(pcb->rq_head);
-  pcb->rq_head = pcb->rq_tail = NULL;
+  rq_free(pcb);
   if (pcb->msg != NULL) {
     pbuf_free(pcb->msg);
     pcb->msg = NULL;
@@ -584,17 +605,52 @@ pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len)
 
 /* ---- receiving ---------------------------------------------------------------------- */
 
+/*
+ * Owe the peer a CREDIT_UPDATE once the space it believes free (buf_alloc
+ * minus what it sent beyond the fwd_cnt we last told it) runs low and we have
+ * consumed more than we told. Checked when data arrives and when it is
+ * consumed, so the peer never waits on space we have, even while the
+ * application holds data unread (Linux peers never ask); on a bulk stream
+ * that is one update per buf_alloc - threshold bytes.
+ */
+static void
+pcb_credit_check(struct lwvsock_pcb *pcb)
+{
+  uint32_t untold = pcb->fwd_cnt - pcb->last_fwd_cnt;
+  uint32_t peer_used = pcb->rx_cnt - pcb->last_fwd_cnt;
+  uint32_t peer_free = peer_used >= pcb->buf_alloc ? 0 : pcb->buf_alloc - peer_used;
+
+  if (untold != 0 && peer_free < LWVSOCK_CREDIT_UPDATE_THRESHOLD) {
+    pcb->flags |= PCB_F_CREDIT_UPDATE;
+    pcb_dirty(pcb);
+  }
+}
+
+/* A merge buffer that stops being the tail gives back the room it kept. */
+static void
+rq_trim_tail(struct lwvsock_pcb *pcb)
+{
+  struct pbuf *t = pcb->rq_tail;
+
+  if (pcb->rq_room != 0) {
+    u16_t used = t->len;
+    t->len = t->tot_len = (u16_t)(used + pcb->rq_room);
+    pbuf_realloc(t, used);
+    pcb->rq_room = 0;
+  }
+}
+
 static void
 rq_push_back(struct lwvsock_pcb *pcb, struct pbuf *p)
 {
   p->next = NULL;
   if (pcb->rq_tail != NULL) {
+    rq_trim_tail(pcb);
     pcb->rq_tail->next = p;
   } else {
     pcb->rq_head = p;
   }
   pcb->rq_tail = p;
-  pcb->rq_count++;
 }
 
 /* The queue links single pbufs (packets, or coalesced messages) through p->next. */
@@ -606,7 +662,20 @@ rq_push_front(struct lwvsock_pcb *pcb, struct pbuf *p)
   if (pcb->rq_tail == NULL) {
     pcb->rq_tail = p;
   }
-  pcb->rq_count++;
+}
+
+static struct pbuf *
+rq_pop(struct lwvsock_pcb *pcb)
+{
+  struct pbuf *p = pcb->rq_head;
+
+  if (p == pcb->rq_tail) {
+    rq_trim_tail(pcb);
+    pcb->rq_tail = NULL;
+  }
+  pcb->rq_head = p->next;
+  p->next = NULL;
+  return p;
 }
 
 /*
@@ -643,6 +712,17 @@ pcb_deliver(struct lwvsock_pcb *pcb, struct pbuf *p)
   return false;
 }
 
+/* Copy the packet's payload (in its rx buffer, or the loopback pbuf) to @p dst. */
+static void
+payload_copy(const struct vsock_hdr *h, const struct rxbuf *rb, const struct pbuf *lp, uint8_t *dst)
+{
+  if (lp != NULL) {
+    (void)pbuf_copy_partial(lp, dst, (u16_t)h->len, 0);
+  } else {
+    memcpy(dst, rb->mem + VIRTIO_VSOCK_HDR_LEN, h->len);
+  }
+}
+
 static struct pbuf *
 take_payload(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf **lp)
 {
@@ -655,6 +735,70 @@ take_payload(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *r
   return rxbuf_take_pbuf(dev, rb, h->len);
 }
 
+/* Merge buffers: small packets queued behind refused data share one (Linux
+   copies packets <= 128 bytes into the tail skb), so the queue costs memory
+   in proportion to its bytes, which our credit bounds, not to its packets. */
+#define RQ_MERGE_SIZE (16u * LWVSOCK_RX_COPY_MAX)
+
+/* Append a small stream payload to the receive queue's tail; false when no memory. */
+static bool
+rq_merge(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, const struct rxbuf *rb, const struct pbuf *lp)
+{
+  struct pbuf *t;
+
+  if (pcb->rq_room < h->len) {
+    t = pbuf_alloc(PBUF_RAW, (u16_t)RQ_MERGE_SIZE, PBUF_RAM);
+    if (t == NULL) {
+      pcb->dev->st.pool_exhausted++;
+      return false;
+    }
+    t->len = t->tot_len = 0;
+    rq_push_back(pcb, t);
+    pcb->rq_room = (uint16_t)RQ_MERGE_SIZE;
+  }
+  t = pcb->rq_tail;
+  payload_copy(h, rb, lp, (uint8_t *)t->payload + t->len);
+  t->len = t->tot_len = (u16_t)(t->len + h->len);
+  pcb->rq_room = (uint16_t)(pcb->rq_room - h->len);
+  return true;
+}
+
+/*
+ * The SEQPACKET message being reassembled plus this packet's payload as one
+ * pbuf (the receive queue links single pbufs). NULL when no memory.
+ */
+static struct pbuf *
+msg_complete(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, const struct rxbuf *rb, const struct pbuf *lp)
+{
+  struct pbuf *m = pcb->msg, *q;
+
+  if (m->next == NULL && h->len == 0) {
+    q = m;
+  } else {
+    q = pbuf_alloc(PBUF_RAW, (u16_t)(m->tot_len + h->len), PBUF_RAM);
+    if (q == NULL) {
+      pcb->dev->st.pool_exhausted++;
+      return NULL;
+    }
+    (void)pbuf_copy_partial(m, q->payload, m->tot_len, 0);
+    if (h->len != 0) {
+      payload_copy(h, rb, lp, (uint8_t *)q->payload + m->tot_len);
+    }
+    pbuf_free(m);
+  }
+  pcb->msg = NULL;
+  return q;
+}
+
+static void
+pcb_rx_account(struct lwvsock_pcb *pcb, uint32_t len)
+{
+  pcb->rx_cnt += len;
+  pcb->rx_bytes += len;
+  pcb->rx_pkts++;
+  pcb->dev->st.rx_bytes += len;
+}
+
 static void
 pcb_reset(struct lwvsock_pcb *pcb, err_t err)
 {
@@ -662,77 +806,77 @@ pcb_reset(struct lwvsock_pcb *pcb, err_t err)
   pcb_fail(pcb, err);
 }
 
-static void
+/*
+ * Every memory allocation comes before any accounting: on ERR_MEM the packet
+ * is offered again as it is (backpressure), so a peer within our credit is
+ * never reset for our lack of memory.
+ */
+static err_t
 pcb_input_rw(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf **lp)
 {
   struct lwvsock_dev *dev = pcb->dev;
   struct pbuf *p;
   uint32_t outstanding = pcb->rx_cnt - pcb->fwd_cnt;
+  bool eom = pcb->type == LWVSOCK_SEQPACKET && (h->flags & VIRTIO_VSOCK_SEQ_EOM);
 
-  if (h->len == 0) {
-    if (pcb->type == LWVSOCK_SEQPACKET && (h->flags & VIRTIO_VSOCK_SEQ_EOM) && pcb->msg != NULL) {
-      p = pcb->msg;
-      pcb->msg = NULL;
-      goto deliver;
-    }
-    return;
+  if (pcb->msg != NULL && (uint32_t)pcb->msg->tot_len + h->len > PCB_MSG_MAX) {
+    /* A message beyond the limit we advertise (our SEQPACKET buf_alloc). */
+    dev->st.bad_pkts++;
+    pcb_reset(pcb, ERR_RST);
+    return ERR_OK;
   }
-  if (outstanding > pcb->buf_alloc || h->len > pcb->buf_alloc - outstanding ||
-      pcb->rq_count >= LWVSOCK_RX_QUEUE_MAX_PKTS) {
+  if (outstanding > pcb->buf_alloc || h->len > pcb->buf_alloc - outstanding) {
     /* The peer ignored our credit: reset it rather than give it our memory. */
     dev->st.credit_violations++;
     pcb_reset(pcb, ERR_RST);
-    return;
+    return ERR_OK;
   }
-  pcb->rx_cnt += h->len;
-  pcb->rx_bytes += h->len;
-  pcb->rx_pkts++;
-  dev->st.rx_bytes += h->len;
   if ((pcb->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) || (pcb->shut_sent & VIRTIO_VSOCK_SHUTDOWN_RCV)) {
     /* Data after the peer's end of stream, or after we stopped receiving: dropped. */
-    pcb->fwd_cnt += h->len;
-    return;
+    if (h->len != 0) {
+      pcb_rx_account(pcb, h->len);
+      pcb->fwd_cnt += h->len;
+      pcb_credit_check(pcb);
+    }
+    return ERR_OK;
   }
-  p = take_payload(dev, h, rb, lp);
+  if (h->len == 0 && !(eom && pcb->msg != NULL)) {
+    return ERR_OK; /* nothing to hold: no queue grows by empty packets */
+  }
+  if (pcb->type == LWVSOCK_STREAM && pcb->rq_head != NULL && h->len <= LWVSOCK_RX_COPY_MAX) {
+    if (!rq_merge(pcb, h, rb, *lp)) {
+      return ERR_MEM;
+    }
+    pcb_rx_account(pcb, h->len);
+    pcb_credit_check(pcb);
+    return ERR_OK;
+  }
+  if (eom && pcb->msg != NULL) {
+    p = msg_complete(pcb, h, rb, *lp);
+  } else {
+    p = take_payload(dev, h, rb, lp);
+  }
   if (p == NULL) {
-    /* Cannot hold the bytes: dropping them would corrupt the stream. */
-    pcb_reset(pcb, ERR_MEM);
-    return;
+    return ERR_MEM;
   }
-  if (pcb->type == LWVSOCK_SEQPACKET) {
+  if (h->len != 0) {
+    pcb_rx_account(pcb, h->len);
+    pcb_credit_check(pcb);
+  }
+  if (pcb->type == LWVSOCK_SEQPACKET && !eom) {
     if (pcb->msg != NULL) {
-      if ((uint32_t)pcb->msg->tot_len + p->tot_len > 0xffffu) {
-        pbuf_free(p);
-        dev->st.bad_pkts++;
-        pcb_reset(pcb, ERR_RST);
-        return;
-      }
       pbuf_cat(pcb->msg, p);
-      p = pcb->msg;
-      pcb->msg = NULL;
-    }
-    if (!(h->flags & VIRTIO_VSOCK_SEQ_EOM)) {
+    } else {
       pcb->msg = p;
-      return;
     }
-  }
-deliver:
-  if (p->next != NULL) {
-    /* A whole message in one pbuf: the receive queue links single pbufs. */
-    struct pbuf *q = pbuf_coalesce(p, PBUF_RAW);
-    if (q == p) {
-      pbuf_free(p);
-      dev->st.pool_exhausted++;
-      pcb_reset(pcb, ERR_MEM);
-      return;
-    }
-    p = q;
+    return ERR_OK;
   }
   if (pcb->rq_head != NULL) {
     rq_push_back(pcb, p);
   } else {
     (void)pcb_deliver(pcb, p);
   }
+  return ERR_OK;
 }
 
 static void
@@ -764,14 +908,38 @@ pcb_input_shutdown(struct lwvsock_pcb *pcb, uint32_t flags)
   }
 }
 
+/*
+ * The peer reset the connection. Data the application refused stays readable
+ * (Linux keeps unread data after an RST); the application learns of the reset
+ * once it has read it. Nothing goes out any more, not even an RST.
+ */
 static void
+pcb_input_rst(struct lwvsock_pcb *pcb)
+{
+  pcb->dev->st.rst_rx++;
+  pcb_peer_gone(pcb);
+  if (pcb->rq_head == NULL) {
+    pcb_fail(pcb, ERR_RST);
+    return;
+  }
+  pcb->peer_reset = 1;
+  pcb->peer_shut = VIRTIO_VSOCK_SHUTDOWN_ALL;
+  pcb->shut_sent = VIRTIO_VSOCK_SHUTDOWN_ALL; /* no RST is owed to it */
+  pcb_release_slots(pcb);
+  if (pcb->msg != NULL) {
+    pbuf_free(pcb->msg); /* a message without its end is not data */
+    pcb->msg = NULL;
+  }
+  pcb_dirty(pcb);
+}
+
+static err_t
 pcb_input_established(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct rxbuf *rb,
                       struct pbuf **lp)
 {
   switch (h->op) {
     case VIRTIO_VSOCK_OP_RW:
-      pcb_input_rw(pcb, h, rb, lp);
-      break;
+      return pcb_input_rw(pcb, h, rb, lp);
     case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
       pcb_dirty(pcb); /* the window may have opened */
       break;
@@ -782,21 +950,15 @@ pcb_input_established(struct lwvsock_pcb *pcb, const struct vsock_hdr *h, struct
       pcb_input_shutdown(pcb, h->flags);
       break;
     case VIRTIO_VSOCK_OP_RST:
-      pcb->dev->st.rst_rx++;
-      pcb_peer_gone(pcb);
-      pcb_fail(pcb, ERR_RST);
-      break;
-    case VIRTIO_VSOCK_OP_REQUEST:
-    case VIRTIO_VSOCK_OP_RESPONSE:
-      /* Handshake packets on a connected socket: protocol error. */
-      pcb->dev->st.bad_pkts++;
-      pcb_reset(pcb, ERR_RST);
+      pcb_input_rst(pcb);
       break;
     default:
-      /* Unknown op: dropped, as Linux does; the connection is not harmed. */
+      /* Unknown op, or a stray REQUEST/RESPONSE (a duplicate of the
+         handshake): dropped, as Linux does; the connection is not harmed. */
       pcb->dev->st.bad_pkts++;
       break;
   }
+  return ERR_OK;
 }
 
 static void
@@ -877,10 +1039,11 @@ pcb_input_connecting(struct lwvsock_pcb *pcb, const struct vsock_hdr *h)
   }
 }
 
-void
+err_t
 pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, struct pbuf *lp)
 {
   struct lwvsock_pcb *pcb;
+  err_t err = ERR_OK;
   bool type_ok = (h->type == LWVSOCK_STREAM && dev->has_stream) ||
                  (h->type == LWVSOCK_SEQPACKET && dev->has_seqpacket);
 
@@ -924,7 +1087,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
       pcb_input_connecting(pcb, h);
       break;
     case LWVSOCK_ESTABLISHED:
-      pcb_input_established(pcb, h, rb, &lp);
+      err = pcb_input_established(pcb, h, rb, &lp);
       break;
     case LWVSOCK_CLOSING:
       /* We closed; only the end of the exchange matters now. */
@@ -954,9 +1117,10 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
       break;
   }
 out:
-  if (lp != NULL) {
+  if (lp != NULL && err != ERR_MEM) {
     pbuf_free(lp);
   }
+  return err;
 }
 
 /* ---- timers and service --------------------------------------------------------- */
@@ -1046,13 +1210,7 @@ pcb_service_one(struct lwvsock_pcb *pcb)
     }
   }
   while (pcb->rq_head != NULL && !(pcb->flags & PCB_F_APP_CLOSED)) {
-    struct pbuf *p = pcb->rq_head;
-    pcb->rq_head = p->next;
-    if (pcb->rq_head == NULL) {
-      pcb->rq_tail = NULL;
-    }
-    p->next = NULL;
-    pcb->rq_count--;
+    struct pbuf *p = rq_pop(pcb);
     work++;
     if (!pcb_deliver(pcb, p)) {
       if (pcb->flags & PCB_F_DEAD) {
@@ -1060,6 +1218,11 @@ pcb_service_one(struct lwvsock_pcb *pcb)
       }
       break; /* refused again; queued data must not stop our own sending */
     }
+  }
+  if (pcb->peer_reset && pcb->rq_head == NULL) {
+    /* All that was left before the peer's RST is read: now it learns. */
+    pcb_fail(pcb, ERR_RST);
+    return work + 1;
   }
   if ((pcb->flags & (PCB_F_FIN_PENDING | PCB_F_FIN_DONE)) == PCB_F_FIN_PENDING &&
       pcb->rq_head == NULL) {
@@ -1334,11 +1497,14 @@ lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_co
   }
   /* Our source CID: CID 1 talks to itself as 1 (Linux's loopback transport). */
   pcb->local_cid = cid == LWVSOCK_CID_LOCAL ? LWVSOCK_CID_LOCAL : dev->cid;
+  if (pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_REQUEST, 0, true) != ERR_OK) {
+    /* Not even the reply store takes it: say so now, not at the connect timeout. */
+    return ERR_MEM;
+  }
   pcb->cb.connected = connected;
   pcb->state = LWVSOCK_CONNECTING;
   conn_insert(pcb);
   pcb_arm(pcb, LWVSOCK_CONNECT_TIMEOUT_MS);
-  pcb_send_ctrl(pcb, VIRTIO_VSOCK_OP_REQUEST, 0);
   return ERR_OK;
 }
 
@@ -1468,7 +1634,7 @@ lwvsock_output(struct lwvsock_pcb *pcb)
 void
 lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len)
 {
-  uint32_t outstanding, delta;
+  uint32_t outstanding;
 
   if (pcb == NULL || (pcb->flags & PCB_F_DEAD)) {
     return;
@@ -1481,14 +1647,7 @@ lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len)
     len = outstanding;
   }
   pcb->fwd_cnt += len;
-  outstanding -= len;
-  delta = pcb->fwd_cnt - pcb->last_fwd_cnt;
-  /* Linux's rule: tell the peer once little advertised space is left, or when
-     the reader has drained everything. Linux peers never ask. */
-  if (delta != 0 && (delta + LWVSOCK_CREDIT_UPDATE_THRESHOLD > pcb->buf_alloc || outstanding == 0)) {
-    pcb->flags |= PCB_F_CREDIT_UPDATE;
-    pcb_dirty(pcb);
-  }
+  pcb_credit_check(pcb);
 }
 
 uint32_t
@@ -1563,9 +1722,7 @@ lwvsock_close(struct lwvsock_pcb *pcb)
         pcb_kill(pcb);
         break;
       }
-      pbuf_queue_free(pcb->rq_head);
-      pcb->rq_head = pcb->rq_tail = NULL;
-      pcb->rq_count = 0;
+      rq_free(pcb);
       pcb->state = LWVSOCK_CLOSING;
       pcb->shut_want = VIRTIO_VSOCK_SHUTDOWN_ALL;
       pcb->flags |= PCB_F_SHUT_PENDING;
@@ -1601,7 +1758,7 @@ lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size)
   if (!pcb_usable(pcb)) {
     return;
   }
-  pcb->buf_alloc = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
+  pcb->buf_alloc = pcb_rcvbuf_clamp(pcb->type, size);
   if (pcb->state == LWVSOCK_ESTABLISHED) {
     /* Linux announces a changed buffer size at once. */
     pcb->flags |= PCB_F_CREDIT_UPDATE;

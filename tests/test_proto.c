@@ -27,6 +27,20 @@ proto_teardown(void)
   fx_teardown(&f);
 }
 
+/* One message (or stream bytes) from host socket @p h, polling until it is there. */
+static ssize_t
+host_recv_msg(int h, uint8_t *buf, size_t cap)
+{
+  ssize_t r = -EAGAIN;
+  int i;
+
+  for (i = 0; i < 200 && r == -EAGAIN; i++) {
+    r = lwvsock_sim_recv(f.sim, h, buf, cap);
+    fx_run(&f, 1);
+  }
+  return r;
+}
+
 /* Guest connects to a host listener on @p port; returns the host socket. */
 static int
 guest_connect(struct app *a, uint16_t type, uint32_t port)
@@ -324,14 +338,15 @@ START_TEST(test_credit_update_after_read)
 }
 END_TEST
 
+/* A raw packet from the device claiming source @p src_cid. */
 static void
-inject(uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port,
-       const void *payload, uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
+inject_from(uint64_t src_cid, uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port,
+            uint32_t dst_port, const void *payload, uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
 {
   struct vsock_hdr h = {0};
   uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
 
-  h.src_cid = VMADDR_CID_HOST;
+  h.src_cid = src_cid;
   h.dst_cid = lwvsock_dev_cid(f.dev);
   h.src_port = src_port;
   h.dst_port = dst_port;
@@ -343,6 +358,13 @@ inject(uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port, uint32_t d
   h.fwd_cnt = fwd_cnt;
   vsock_hdr_encode(&h, raw, sizeof(raw));
   ck_assert_int_eq(lwvsock_sim_inject(f.sim, raw, payload, len), 0);
+}
+
+static void
+inject(uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port, uint32_t dst_port,
+       const void *payload, uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
+{
+  inject_from(VMADDR_CID_HOST, type, op, flags, src_port, dst_port, payload, len, buf_alloc, fwd_cnt);
 }
 
 START_TEST(test_credit_request_answered)
@@ -784,7 +806,8 @@ START_TEST(test_seqpacket_boundaries)
   }
   fx_run(&f, 20);
   for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
-    ssize_t r = lwvsock_sim_recv(f.sim, h, got, sizeof(got));
+    /* Reading returns credit: our window is our 65535-byte SEQPACKET buf_alloc. */
+    ssize_t r = host_recv_msg(h, got, sizeof(got));
     ck_assert_int_eq(r, (ssize_t)sizes[i]);
     ck_assert_mem_eq(got, data, sizes[i]);
   }
@@ -940,6 +963,329 @@ START_TEST(test_bind_rules)
 }
 END_TEST
 
+/* ---- rx and credit parity with Linux (issue 9) ---------------------------------- */
+
+/* Send @p len pattern bytes from host socket @p h, polling while the host's buffer is full. */
+static void
+host_send_pattern(int h, uint64_t off, size_t len)
+{
+  static uint8_t chunk[64 * 1024];
+  size_t done = 0;
+  int i;
+
+  for (i = 0; i < 20000 && done < len; i++) {
+    size_t n = LWIP_MIN(sizeof(chunk), len - done);
+    ssize_t r;
+    pattern_fill(chunk, off + done, n);
+    r = lwvsock_sim_send(f.sim, h, chunk, n);
+    if (r > 0) {
+      done += (size_t)r;
+    }
+    fx_run(&f, 1);
+  }
+  ck_assert_uint_eq(done, len);
+}
+
+/* The application keeps 64 KiB unread (a header it holds) and consumes what
+   follows: the host never asks for credit, so we must tell it unasked. */
+START_TEST(test_credit_app_holds_data)
+{
+  struct app a = {0};
+  const size_t more = 1024 * 1024;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6100);
+  struct lwvsock_sim_stats st;
+
+  a.check_pattern = 1;
+  a.hold = 1;
+  host_send_pattern(h, 0, 64 * 1024);
+  fx_run(&f, 10);
+  ck_assert_uint_eq(a.held, 64 * 1024);
+  a.hold = 0; /* from now on it consumes, but the first 64 KiB stay held */
+  host_send_pattern(h, 64 * 1024, more);
+  fx_run(&f, 20);
+  ck_assert_uint_eq(a.total, 64 * 1024 + more);
+  ck_assert_uint_eq(a.verified, a.total);
+  lwvsock_sim_get_stats(f.sim, &st);
+  ck_assert_uint_eq(st.credit_requests_rx, 0);
+  ck_assert_int_eq(a.err_called, 0);
+  app_release(&a);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+/* A bulk stream read as it arrives: about one update per 192 KiB, not one per packet. */
+START_TEST(test_credit_updates_rare_on_bulk)
+{
+  struct app a = {0};
+  const size_t len = 4 * 1024 * 1024;
+  struct lwvsock_dev_stats d0, d1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6101);
+
+  a.check_pattern = 1;
+  lwvsock_dev_get_stats(f.dev, &d0);
+  host_send_pattern(h, 0, len);
+  fx_run(&f, 20);
+  lwvsock_dev_get_stats(f.dev, &d1);
+  ck_assert_uint_eq(a.verified, len);
+  ck_assert_uint_le(d1.credit_updates_tx - d0.credit_updates_tx,
+                    2 * len / (LWVSOCK_RCV_BUF - LWVSOCK_CREDIT_UPDATE_THRESHOLD) + 2);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+/* 10,000 one-byte packets while the application refuses data: within credit,
+   so nothing is lost and nobody is reset (Linux merges them into one buffer). */
+START_TEST(test_tiny_packets_while_refused)
+{
+  struct app a = {0};
+  static uint8_t got[10000];
+  struct lwvsock_sim_stats s0, s1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6102);
+  int i;
+
+  a.buf = got;
+  a.cap = sizeof(got);
+  a.refuse = 1000000;
+  lwvsock_sim_get_stats(f.sim, &s0);
+  for (i = 0; i < 10000; i++) {
+    uint8_t b = pattern_byte((uint64_t)i);
+    ck_assert_int_eq(lwvsock_sim_send(f.sim, h, &b, 1), 1);
+    fx_run(&f, 1);
+  }
+  lwvsock_sim_get_stats(f.sim, &s1);
+  ck_assert_uint_ge(s1.tx_pkts - s0.tx_pkts, 10000);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  a.refuse = 0;
+  fx_advance(&f, 1000);
+  ck_assert_uint_eq(a.len, sizeof(got));
+  for (i = 0; i < 10000; i++) {
+    ck_assert_uint_eq(got[i], pattern_byte((uint64_t)i));
+  }
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+static int
+all_received(void *arg)
+{
+  struct app *a = (struct app *)arg;
+  int i;
+
+  for (i = 0; i < 40; i++) {
+    if (a[i].total != 256 * 1024) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* 40 connections x 256 KiB (our full credit each, 10 MiB) with an application
+   that refuses data: more than lwIP's 8 MiB heap. Packets wait in the ring
+   until it frees memory; every connection arrives whole, none is reset. */
+START_TEST(test_credit_backed_by_memory)
+{
+  static struct app a[40];
+  int h[40], i, j;
+  struct lwvsock_dev_stats d0, d1;
+
+  memset(a, 0, sizeof(a));
+  lwvsock_dev_get_stats(f.dev, &d0);
+  for (i = 0; i < 40; i++) {
+    h[i] = guest_connect(&a[i], LWVSOCK_STREAM, 6200 + (uint32_t)i);
+    a[i].check_pattern = 1;
+    a[i].refuse = 1000000;
+  }
+  for (i = 0; i < 4; i++) {
+    for (j = 0; j < 40; j++) {
+      host_send_pattern(h[j], (uint64_t)i * 64 * 1024, 64 * 1024);
+    }
+  }
+  fx_run(&f, 50);
+  lwvsock_dev_get_stats(f.dev, &d1);
+  ck_assert_uint_gt(d1.rx_deferred, d0.rx_deferred);
+  for (i = 0; i < 40; i++) {
+    ck_assert_int_eq(a[i].err_called, 0);
+    a[i].refuse = 0;
+  }
+  for (i = 0; i < 40 && !all_received(a); i++) {
+    fx_advance(&f, 500);
+  }
+  for (i = 0; i < 40; i++) {
+    ck_assert_uint_eq(a[i].verified, 256 * 1024);
+    ck_assert_int_eq(a[i].err_called, 0);
+    ck_assert_int_eq(lwvsock_sim_state(f.sim, h[i]), LWVSOCK_SIM_CONNECTED);
+  }
+  for (i = 0; i < 40; i++) {
+    fx_end_pair(&f, a[i].pcb, h[i]);
+  }
+}
+END_TEST
+
+/* Our SEQPACKET limit (one pbuf) is what we advertise: a Linux sender refuses
+   a bigger message up front, a message at the limit arrives whole. */
+START_TEST(test_seqpacket_limit_advertised)
+{
+  struct app a = {0};
+  static uint8_t data[70000];
+  int h = guest_connect(&a, LWVSOCK_SEQPACKET, 6103);
+
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(a.pcb), 65535);
+  lwvsock_set_rcvbuf(a.pcb, 1024 * 1024);
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(a.pcb), 65535);
+  fx_run(&f, 5);
+  a.check_pattern = 1;
+  pattern_fill(data, 0, sizeof(data));
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 70000), -EMSGSIZE);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, data, 65535), 65535);
+  fx_run(&f, 40);
+  ck_assert_int_eq(a.msgs, 1);
+  ck_assert_uint_eq(a.msg_len[0], 65535);
+  ck_assert_uint_eq(a.verified, 65535);
+  ck_assert_int_eq(a.err_called, 0);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+/* A REQUEST to the CID a TRANSPORT_RESET just gave us, in the same poll. */
+START_TEST(test_transport_reset_request_same_poll)
+{
+  struct app l = {0}, acc[2];
+  int h1, h2;
+
+  memset(acc, 0, sizeof(acc));
+  h1 = host_connect(&l, acc, 2, 910, LWVSOCK_STREAM);
+  ck_assert_int_eq(l.naccepted, 1);
+  ck_assert_int_eq(lwvsock_sim_transport_reset(f.sim, 43), 0);
+  h2 = lwvsock_sim_connect(f.sim, 910, LWVSOCK_STREAM);
+  ck_assert_int_ge(h2, 0);
+  fx_run(&f, 1);
+  ck_assert_uint_eq(lwvsock_dev_cid(f.dev), 43);
+  ck_assert_int_eq(acc[0].err, ERR_RST);
+  ck_assert_int_eq(l.naccepted, 2);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CONNECTED);
+  fx_end_pair(&f, acc[1].pcb, h2);
+  lwvsock_close(l.pcb);
+  lwvsock_sim_close(f.sim, h1);
+  fx_run(&f, 5);
+}
+END_TEST
+
+/* Data received before the peer's RST stays readable; then the app learns of the reset. */
+START_TEST(test_rst_keeps_unread_data)
+{
+  struct app a = {0};
+  uint8_t got[16];
+  struct lwvsock_sim_stats s0, s1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6104);
+
+  a.buf = got;
+  a.cap = sizeof(got);
+  a.refuse = 1000000;
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "hello", 5), 5);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "world", 5), 5);
+  fx_run(&f, 5);
+  lwvsock_sim_get_stats(f.sim, &s0);
+  lwvsock_sim_reset(f.sim, h);
+  fx_run(&f, 5);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
+  a.refuse = 0;
+  fx_advance(&f, 1000);
+  ck_assert_uint_eq(a.len, 10);
+  ck_assert_mem_eq(got, "helloworld", 10);
+  ck_assert_int_eq(a.err_called, 1);
+  ck_assert_int_eq(a.err, ERR_RST);
+  /* Never an RST for an RST. */
+  lwvsock_sim_get_stats(f.sim, &s1);
+  ck_assert_uint_eq(s1.rst_rx, s0.rst_rx);
+}
+END_TEST
+
+/* A duplicate REQUEST or RESPONSE on an established connection is dropped. */
+START_TEST(test_stray_handshake_dropped)
+{
+  struct app a = {0};
+  uint8_t buf[2];
+  struct lwvsock_dev_stats d0, d1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6105);
+  uint32_t hp = lwvsock_sim_local_port(f.sim, h), gp = lwvsock_local_port(a.pcb);
+
+  lwvsock_dev_get_stats(f.dev, &d0);
+  inject(LWVSOCK_STREAM, VIRTIO_VSOCK_OP_REQUEST, 0, hp, gp, NULL, 0, 256 * 1024, 0);
+  inject(LWVSOCK_STREAM, VIRTIO_VSOCK_OP_RESPONSE, 0, hp, gp, NULL, 0, 256 * 1024, 0);
+  fx_run(&f, 5);
+  lwvsock_dev_get_stats(f.dev, &d1);
+  ck_assert_uint_eq(d1.bad_pkts, d0.bad_pkts + 2);
+  ck_assert_uint_eq(d1.rst_tx, d0.rst_tx);
+  ck_assert_int_eq(a.err_called, 0);
+  ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "ok", 2, 0), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(host_read_all(h, buf, 2), 2);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+/* After the peer's SHUTDOWN(RCV) nothing more is sent; the writer learns ERR_CONN. */
+START_TEST(test_peer_shutdown_rcv_stops_sending)
+{
+  struct app a = {0};
+  static uint8_t data[200 * 1024];
+  struct lwvsock_sim_stats s0, s1;
+  int h = guest_connect(&a, LWVSOCK_STREAM, 6106);
+
+  ck_assert_int_eq(lwvsock_sim_set_rcvbuf(f.sim, h, 64 * 1024), 0);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_write(a.pcb, data, sizeof(data), 0), ERR_OK);
+  fx_run(&f, 10);
+  ck_assert_uint_gt(a.pcb->snd_queued, 0);
+  ck_assert_int_eq(lwvsock_sim_shutdown(f.sim, h, VIRTIO_VSOCK_SHUTDOWN_RCV), 0);
+  fx_run(&f, 10);
+  lwvsock_sim_get_stats(f.sim, &s0);
+  ck_assert_uint_eq(a.pcb->snd_queued, 0);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
+  /* Credit opens (the host reads), yet nothing more comes. */
+  ck_assert_int_eq(host_read_all(h, data, 64 * 1024), 64 * 1024);
+  fx_run(&f, 20);
+  lwvsock_sim_get_stats(f.sim, &s1);
+  ck_assert_uint_eq(s1.rx_bytes, s0.rx_bytes);
+  ck_assert_int_eq(a.err_called, 0);
+  fx_end_pair(&f, a.pcb, h);
+}
+END_TEST
+
+/* A device claiming our own CID or CID 1 as source cannot inject into loopback. */
+START_TEST(test_forged_local_source_dropped)
+{
+  struct app l = {0}, acc[2];
+  struct lwvsock_pcb *lp = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct lwvsock_dev_stats d0, d1;
+
+  memset(acc, 0, sizeof(acc));
+  ck_assert_int_eq(lwvsock_bind(lp, LWVSOCK_CID_ANY, 920), ERR_OK);
+  ck_assert_ptr_eq(lwvsock_listen(lp), lp);
+  l.accepted = acc;
+  l.max_accepted = 2;
+  lwvsock_arg(lp, &l);
+  lwvsock_accept(lp, app_accept);
+  lwvsock_dev_get_stats(f.dev, &d0);
+  inject_from(lwvsock_dev_cid(f.dev), LWVSOCK_STREAM, VIRTIO_VSOCK_OP_REQUEST, 0, 5000, 920, NULL, 0,
+              256 * 1024, 0);
+  inject_from(VMADDR_CID_LOCAL, LWVSOCK_STREAM, VIRTIO_VSOCK_OP_REQUEST, 0, 5001, 920, NULL, 0,
+              256 * 1024, 0);
+  fx_run(&f, 5);
+  lwvsock_dev_get_stats(f.dev, &d1);
+  ck_assert_int_eq(l.naccepted, 0);
+  ck_assert_uint_eq(d1.bad_pkts, d0.bad_pkts + 2);
+  ck_assert_uint_eq(d1.rst_tx, d0.rst_tx);
+  lwvsock_close(lp);
+  fx_run(&f, 5);
+}
+END_TEST
+
 Suite *
 lwvsock_test_suite(void)
 {
@@ -973,6 +1319,16 @@ lwvsock_test_suite(void)
     TESTFUNC(test_refused_data_redelivered),
     TESTFUNC(test_peer_close_drops_unsent),
     TESTFUNC(test_bind_rules),
+    TESTFUNC(test_credit_app_holds_data),
+    TESTFUNC(test_credit_updates_rare_on_bulk),
+    TESTFUNC(test_tiny_packets_while_refused),
+    TESTFUNC(test_credit_backed_by_memory),
+    TESTFUNC(test_seqpacket_limit_advertised),
+    TESTFUNC(test_transport_reset_request_same_poll),
+    TESTFUNC(test_rst_keeps_unread_data),
+    TESTFUNC(test_stray_handshake_dropped),
+    TESTFUNC(test_peer_shutdown_rcv_stops_sending),
+    TESTFUNC(test_forged_local_source_dropped),
   };
   return create_suite("PROTO", tests, LWIP_ARRAYSIZE(tests), proto_setup, proto_teardown);
 }

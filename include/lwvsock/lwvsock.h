@@ -57,6 +57,7 @@ struct lwvsock_dev_stats {
   uint64_t bad_pkts;         /**< malformed or unexpected packets dropped */
   uint64_t credit_violations;/**< peers that overran our buffer (connection reset) */
   uint64_t pool_exhausted;   /**< allocations refused for lack of memory */
+  uint64_t rx_deferred;      /**< rx packets left for a later poll for lack of memory */
   uint64_t transport_resets; /**< TRANSPORT_RESET events */
   uint64_t dev_errors;       /**< device protocol violations (queue broken) */
   uint64_t conns_opened;     /**< connections established */

@@ -73,12 +73,8 @@
 #define LWVSOCK_SND_BUF               (256 * 1024)
 #endif
 
-/** Received packets one connection may have queued (refused by the application). */
-#if !defined LWVSOCK_RX_QUEUE_MAX_PKTS || defined __DOXYGEN__
-#define LWVSOCK_RX_QUEUE_MAX_PKTS     512
-#endif
-
-/** Send a CREDIT_UPDATE once free space the peer does not know of exceeds this (Linux: 64 KiB). */
+/** Send a CREDIT_UPDATE once the free space the peer sees falls below this
+    and we have consumed data it was not told of (Linux: 64 KiB). */
 #if !defined LWVSOCK_CREDIT_UPDATE_THRESHOLD || defined __DOXYGEN__
 #define LWVSOCK_CREDIT_UPDATE_THRESHOLD (64 * 1024)
 #endif

@@ -109,6 +109,9 @@ void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
  * connected() runs with ERR_OK once the peer answers; a refusal (RST) or the
  * connect timeout calls err() with ERR_RST or ERR_TIMEOUT instead.
  * CID 1 and our own CID connect through the in-driver loopback.
+ * ERR_MEM when the REQUEST cannot even be queued (tx ring and reply store
+ * full, or no memory for a loopback packet): the pcb stays unconnected and
+ * the call may be retried.
  */
 err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
 
@@ -159,6 +162,8 @@ void lwvsock_abort(struct lwvsock_pcb *pcb);
 /**
  * Receive buffer size we advertise (buf_alloc), clamped to
  * [LWVSOCK_RCV_BUF_MIN, LWVSOCK_RCV_BUF_MAX]; a credit update follows.
+ * SEQPACKET pcbs advertise at most 65535 (a message is one pbuf): a Linux
+ * sender refuses larger messages with EMSGSIZE.
  */
 void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
 uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);

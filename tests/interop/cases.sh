@@ -59,7 +59,13 @@ echo_server() {
   need "$ECHO" || return 1
   bg "$1" "$ECHO" --device "vhost-vsock:cid=$2" --port 1234
 }
-export -f need bg alive lastpid echo_server
+# sqecho_server PORT: start seqpacket_echo on CID 3, port PORT, and wait until it accepts
+sqecho_server() {
+  need "$SQECHO" || return 1
+  bg sqecho "$SQECHO" --device vhost-vsock:cid=3 --port "$1"
+  $PEER wait --cid 3 --port "$1" --seqpacket --seconds 15 || { echo "seqpacket_echo did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
+}
+export -f need bg alive lastpid echo_server sqecho_server
 
 # ---- the cases -------------------------------------------------------------------
 CASES=()
@@ -163,6 +169,20 @@ case_small_records() {
     timeout 80 "$TXW" --device vhost-vsock:cid=3 --port 5205 -n 300000 --records 100 --timeout 75
 }
 
+defcase app-holds-64k 90
+case_app_holds_64k() {
+  # the host sends 4 MiB one way; lwvsock-perf -R consumes all but the first 100000
+  # bytes (held to the end). Linux never asks for credit and no data flows back to
+  # carry it, so only lwvsock's own CREDIT_UPDATEs keep the host sending
+  need "$PERF" || return 1
+  bg source $PEER source --port 5206 --ready "$LOGS/$CASE.ready"
+  local src; src=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  timeout 75 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5206 -n 4194304 -R --verify --hold 100000 ||
+    { echo "lwvsock-perf -R --hold 100000 failed"; return 1; }
+  wait "$src" || { echo "host source: $(tail -2 "$LOGS/$CASE.source.log" | tr '\n' ' ')"; return 1; }
+}
+
 defcase half-close-host 30
 case_half_close_host() {
   # the host shuts down sending first and must still get the whole echo, then EOF
@@ -180,7 +200,7 @@ case_half_close_lwvsock() {
   wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
 }
 
-defcase refused-unbound 30
+defcase refused-unbound 60
 case_refused_unbound() {
   echo_server echo 3 && $PEER wait --cid 3 --port 1234 || return 1
   $PEER refused --cid 3 --port 4321 || return 1
@@ -220,12 +240,13 @@ case_two_cids() {
   wait $p3
 }
 
-defcase seqpacket 30
-case_seqpacket() {
-  need "$SQECHO" || return 1
-  bg sqecho "$SQECHO" --device vhost-vsock:cid=3 --port 1235
-  $PEER wait --cid 3 --port 1235 --seqpacket --seconds 15 || { echo "seqpacket_echo did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
-  $PEER seqpacket --cid 3 --port 1235
+defcase seqpacket 60
+case_seqpacket() { sqecho_server 1235 && $PEER seqpacket --cid 3 --port 1235; }
+
+defcase seqpacket-limit 60
+case_seqpacket_limit() {
+  # a 70,000-byte message: Linux says EMSGSIZE; a 65,535-byte one is echoed whole
+  sqecho_server 1236 && $PEER seqlimit --cid 3 --port 1236
 }
 
 defcase httpd-via-socat 60

@@ -9,6 +9,7 @@ timeout; exit 0 means the check passed, 1 that it failed (the reason is on
 stderr), 2 a usage error.
 """
 import argparse
+import errno
 import hashlib
 import os
 import socket
@@ -55,6 +56,11 @@ def connect(cid, port, kind=socket.SOCK_STREAM, tries=1, timeout=IO_TIMEOUT):
             s.close()
             time.sleep(0.2)
     raise CheckFailed("connect to %d:%d failed: %s" % (cid, port, last))
+
+
+def kernel_at_least(major, minor):
+    rel = os.uname().release.split("-")[0].split(".")
+    return (int(rel[0]), int(rel[1])) >= (major, minor)
 
 
 def pattern(offset, n):
@@ -160,6 +166,30 @@ def cmd_seqpacket(a):
             raise CheckFailed("message %d of %d bytes came back as %d bytes" % (i, n, len(got)))
     s.close()
     print("%d messages echoed with their boundaries" % len(sizes))
+
+
+def cmd_seqlimit(a):
+    """lwvsock advertises its SEQPACKET message limit as buf_alloc: Linux refuses a
+    bigger message with EMSGSIZE up front, and a message at the limit comes back whole."""
+    s = connect(a.cid, a.port, socket.SOCK_SEQPACKET, tries=75)
+    # Before 6.5 ("vsock: return errors other than -ENOMEM to socket") Linux
+    # turned the transport's EMSGSIZE into ENOMEM; the message is refused either way.
+    refused = (errno.EMSGSIZE,) if kernel_at_least(6, 5) else (errno.EMSGSIZE, errno.ENOMEM)
+    try:
+        s.send(pattern(0, a.over))
+    except OSError as e:
+        if e.errno not in refused:
+            raise CheckFailed("a %d-byte message failed with %s, not EMSGSIZE" % (a.over, e))
+    else:
+        raise CheckFailed("Linux accepted a %d-byte message: the limit was not advertised" % a.over)
+    msg = pattern(7, a.limit)
+    s.send(msg)
+    got = s.recv(a.over)
+    if got != msg:
+        raise CheckFailed("a %d-byte message came back as %d bytes%s" %
+                          (a.limit, len(got), "" if len(got) != a.limit else " with other contents"))
+    s.close()
+    print("%d bytes: EMSGSIZE; %d bytes: echoed whole" % (a.over, a.limit))
 
 
 def cmd_refused(a):
@@ -313,6 +343,10 @@ def main():
     sp = add("seqpacket", cmd_seqpacket, "SEQPACKET message boundaries")
     sp.add_argument("--cid", type=int, required=True)
     sp.add_argument("--count", type=int, default=7)
+    sp = add("seqlimit", cmd_seqlimit, "SEQPACKET: over the advertised limit EMSGSIZE, at it whole")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--limit", type=int, default=65535)
+    sp.add_argument("--over", type=int, default=70000)
     sp = add("refused", cmd_refused, "connect to an unbound port: ECONNRESET at once")
     sp.add_argument("--cid", type=int, required=True)
     for name, fn, h in (("sink", cmd_sink, "serve one lwvsock-perf client"),
