@@ -25,6 +25,11 @@
 #ifndef LWVSOCK_BUS_H
 #define LWVSOCK_BUS_H
 
+/**
+ * @defgroup lwvsock_bus Bus access (bus.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,8 +81,8 @@ struct lwvsock_bus_ops {
 
 /** The part every bus's state starts with; the platform fills it. */
 struct lwvsock_bus {
-  const struct lwvsock_bus_ops *ops;
-  enum lwvsock_bus_kind kind;
+  const struct lwvsock_bus_ops *ops;  /**< the platform's operations */
+  enum lwvsock_bus_kind kind;         /**< which transport the bus carries */
   /** Largest physically contiguous DMA allocation; 0 = no limit. */
   size_t seg_max;
   /** The last error sentence ("" when none); written only by the bus. */
@@ -87,5 +92,7 @@ struct lwvsock_bus {
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_BUS_H */
