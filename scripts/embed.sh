@@ -7,7 +7,8 @@
 #     sim; the installed shared library's .bss must stay under 2 MiB and it
 #     must carry no lwIP apps (headers or code). Then the library is configured
 #     again with --with-lwipopts=tests/embed/lwipopts.h, installed into a
-#     prefix, and the example built and run against that.
+#     prefix (libcheck hidden: the library must not need it), and the example
+#     built and run against that.
 #  2. firmware: lwIP's sources plus Filelists.mk built with plain make and the
 #     small tests/embed/lwipopts.h, and the same with Filelists.cmake and
 #     cmake; the example runs on the sim in both. Filelists.mk and
@@ -74,11 +75,12 @@ inc=$(pkg-config --variable=includedir lwvsock)   # the sysroot ($dest) included
 cmp "$inc/lwvsock/lwip/lwipopts.h" "$top/port/lwipopts/lwipopts.h" || fail "the installed lwipopts.h is not the hosted one"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
 
-echo "== hosted: configure --with-lwipopts=tests/embed/lwipopts.h, make install, README example"
-mkdir "$tmp/build-opts"
-( cd "$tmp/build-opts" && "$top/configure" -q --prefix="$tmp/prefix" --with-lwip="$lwip" \
-    --with-lwipopts="$top/tests/embed/lwipopts.h" --disable-examples --enable-werror ) ||
-  fail "configure --with-lwipopts failed"
+echo "== hosted: configure --with-lwipopts=tests/embed/lwipopts.h (libcheck hidden), make install, README example"
+mkdir "$tmp/build-opts" "$tmp/no-pc"
+( cd "$tmp/build-opts" && PKG_CONFIG_LIBDIR=$tmp/no-pc PKG_CONFIG_PATH= "$top/configure" -q \
+    --prefix="$tmp/prefix" --with-lwip="$lwip" --with-lwipopts="$top/tests/embed/lwipopts.h" \
+    --disable-examples --enable-werror ) || fail "configure --with-lwipopts failed"
+grep -q -- '-DLWVSOCK_NO_LIBCHECK' "$tmp/build-opts/Makefile" || fail "libcheck was not hidden from configure"
 make -s -C "$tmp/build-opts" -j"$jobs" install >/dev/null || fail "make install of the --with-lwipopts build failed"
 cmp "$tmp/prefix/include/lwvsock/lwip/lwipopts.h" "$top/tests/embed/lwipopts.h" || fail "--with-lwipopts: the installed lwipopts.h is not FILE"
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
