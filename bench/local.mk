@@ -6,22 +6,27 @@
 # BENCH_FLAGS passes options to run.sh, e.g. `make bench BENCH_FLAGS=--quick`.
 BENCH_COMMON_SOURCES = bench/bench_util.c bench/bench_util.h \
 	bench/bench_link.c bench/bench_link.h $(UNIX_PORT_SRCS)
-# Static against the library: no libtool wrapper between callgrind and the program.
-BENCH_LINK_FLAGS = -static
-BENCH_LDADD = liblwvsock.la
+# Static against the test library (10000 connections; see TEST_OPTS_CFLAGS):
+# no libtool wrapper between callgrind and the program.
+BENCH_CFLAGS = $(TEST_OPTS_CFLAGS) $(LWVSOCK_CFLAGS) $(WARN_CFLAGS)
+BENCH_LINK_FLAGS = -static $(AM_LDFLAGS)
+BENCH_LDADD = libtestlwvsock.la
 
 EXTRA_PROGRAMS = bench/bench_bulk bench/bench_rr bench/bench_mem bench/bench_netif
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 bench_bench_bulk_SOURCES = bench/bench_bulk.c $(BENCH_COMMON_SOURCES)
+bench_bench_bulk_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_bulk_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_bulk_LDADD = $(BENCH_LDADD)
 
 bench_bench_rr_SOURCES = bench/bench_rr.c $(BENCH_COMMON_SOURCES)
+bench_bench_rr_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_rr_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_rr_LDADD = $(BENCH_LDADD)
 
 bench_bench_mem_SOURCES = bench/bench_mem.c $(BENCH_COMMON_SOURCES)
+bench_bench_mem_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_mem_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_mem_LDADD = $(BENCH_LDADD)
 

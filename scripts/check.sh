@@ -5,7 +5,9 @@
 # Steps: install missing build tools (apt-get, as root), fetch lwIP
 # (scripts/get-lwip.sh), autoreconf, configure in build/ with --enable-werror,
 # make, make check (unit suites, examples, and the interop suite against Linux
-# in the QEMU test VM), then the hardening passes: the unit programs under
+# in the QEMU test VM), the ways in (scripts/embed.sh: make install and the
+# README's example with pkg-config, --with-lwipopts, the firmware file lists),
+# make doc, the Cortex-M4 footprint row of the benchmarks, then the hardening passes: the unit programs under
 # valgrind, an ASan+UBSan build and check in build-asan/, the soak for
 # SOAK_SECONDS, each libFuzzer target for FUZZ_SECONDS; then make distcheck.
 # Exits non-zero on the first failure.
@@ -59,6 +61,8 @@ die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 # with apt-get download. Extras are best effort: their suites skip without them.
 pkgs_build="build-essential gcc-multilib autoconf automake libtool pkg-config check dpkg-dev xz-utils"
 pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3 curl"
+# For the packaging steps: the API reference, the CMake file list, the Cortex-M4 row.
+pkgs_extra="$pkgs_extra doxygen cmake gcc-arm-none-eabi libnewlib-arm-none-eabi"
 
 missing_of() {
   local p out=
@@ -143,6 +147,19 @@ build_and_check() {
 }
 
 build_and_check "$top/build" --enable-werror
+
+step "the ways in: make install + README example via pkg-config, --with-lwipopts, Filelists.mk/.cmake"
+bash "$top/scripts/embed.sh" --build "$top/build" --lwip "$lwip_dir" --jobs "$jobs" || die "scripts/embed.sh failed (see above)"
+done_step
+
+step "make doc (Doxygen; an undocumented public symbol fails it)"
+make -C "$top/build" doc || die "make doc failed: document the symbols named above"
+done_step
+
+step "footprint: .text of the core for Cortex-M4 and x86-64 (bench/run.sh --text-only)"
+sh "$top/bench/run.sh" --text-only --require-m4 --srcdir "$top" --lwip "$lwip_dir" ||
+  die "the footprint rows could not be measured (see above)"
+done_step
 
 if [ "$hardening" = yes ]; then
   step "valgrind: the unit test programs in build"

@@ -63,7 +63,7 @@ werror=-Werror
 # Small rings and slot pools: cheap per-input device bring-up (millions of
 # executions, not megabytes of memset), and ring wrap and exhaustion within reach.
 sizes="-DLWVSOCK_QUEUE_SIZE=64 -DLWVSOCK_TX_SLOTS=4 -DLWVSOCK_TX_SMALL_SLOTS=32"
-cppflags="$sizes -I$top/include -I$top/src -I$top/port/include -I$top/port/sim -I$top/tests/fuzz -I$top/tests -I$lwip/src/include -I$lwip/src"
+cppflags="$sizes -I$top/include -I$top/src -I$top/tests/lwipopts -I$top/port/include -I$top/port/sim -I$top/tests/fuzz -I$top/tests -I$lwip/src/include -I$lwip/src"
 
 mkdir -p "$build/obj" "$build/artifacts"
 # Objects built with other flags are rebuilt.
@@ -82,7 +82,7 @@ objs=
 compile() { # src flags...
   src=$1; shift
   obj="$build/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-  if [ ! -f "$obj" ] || [ "$top/$src" -nt "$obj" ] || [ -n "$(find "$top/src" "$top/include" "$top/port/include" "$top/port/sim" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
+  if [ ! -f "$obj" ] || [ "$top/$src" -nt "$obj" ] || [ -n "$(find "$top/src" "$top/include" "$top/port/include" "$top/tests/lwipopts" "$top/port/lwipopts" "$top/port/sim" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
     echo "  CC  $src"
     "$cc" "$@" $cppflags -c "$top/$src" -o "$obj"
   fi

@@ -11,6 +11,9 @@
 #ifndef LWVSOCK_CHECK_H
 #define LWVSOCK_CHECK_H
 
+#ifdef LWVSOCK_NO_LIBCHECK /* set by configure when it found no libcheck */
+#error "the unit tests need libcheck >= 0.13: apt-get install check pkg-config, then re-run configure"
+#endif
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -202,6 +202,21 @@ START_TEST(test_vhost_interlock)
 }
 END_TEST
 
+/* LWVSOCK_PORT_ERR_SIZE holds the longest message (the interlock's) whole;
+ * the 160 bytes the README once used cut it off. */
+START_TEST(test_vhost_err_size)
+{
+  char buf[LWVSOCK_PORT_ERR_SIZE];
+  struct lwvsock_backend *be = NULL;
+
+  ck_assert_int_eq(lwvsock_port_open("vhost-vsock:cid=4294967294", &be, buf, sizeof(buf)), -EPERM);
+  ck_assert_ptr_null(be);
+  ck_assert_uint_gt(strlen(buf), 160);
+  ck_assert_uint_lt(strlen(buf), sizeof(buf) - 64);
+  ck_assert_ptr_nonnull(strstr(buf, ALLOW_ENV "=1"));
+}
+END_TEST
+
 START_TEST(test_vhost_reserved_cid)
 {
   static const uint32_t reserved[] = { 0, 1, 2, 0xffffffffu };
@@ -235,6 +250,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_null_and_short_err),
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
     TESTFUNC(test_vhost_interlock),
+    TESTFUNC(test_vhost_err_size),
     TESTFUNC(test_vhost_reserved_cid),
 #endif
   };

@@ -43,6 +43,11 @@
 #ifndef LWVSOCK_ALTCP_VSOCK_H
 #define LWVSOCK_ALTCP_VSOCK_H
 
+/**
+ * @defgroup lwvsock_altcp altcp provider (altcp_vsock.h)
+ * @{
+ */
+
 #include "lwip/opt.h"
 
 #if LWIP_ALTCP
@@ -117,5 +122,7 @@ err_t lwvsock_altcp_ip_to_cid(const ip_addr_t *addr, u32_t *cid);
 #endif
 
 #endif /* LWIP_ALTCP */
+
+/** @} */
 
 #endif /* LWVSOCK_ALTCP_VSOCK_H */

@@ -16,6 +16,11 @@
 #ifndef LWVSOCK_BACKEND_H
 #define LWVSOCK_BACKEND_H
 
+/**
+ * @defgroup lwvsock_backend Backend interface (backend.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,12 +39,12 @@ struct lwvsock_mem {
 struct lwvsock_vring_info {
   uint16_t index;          /**< 0 rx, 1 tx, 2 event */
   uint16_t num;            /**< ring size, a power of two */
-  void *desc;              /**< driver addresses of the three parts */
-  void *avail;
-  void *used;
-  uint64_t desc_dma;       /**< device addresses of the three parts */
-  uint64_t avail_dma;
-  uint64_t used_dma;
+  void *desc;              /**< the descriptor table, as the driver sees it */
+  void *avail;             /**< the available ring, as the driver sees it */
+  void *used;              /**< the used ring, as the driver sees it */
+  uint64_t desc_dma;       /**< the descriptor table, as the device sees it */
+  uint64_t avail_dma;      /**< the available ring, as the device sees it */
+  uint64_t used_dma;       /**< the used ring, as the device sees it */
 };
 
 struct lwvsock_backend;
@@ -83,7 +88,7 @@ struct lwvsock_backend_ops {
 
 /** The part every backend's state starts with. */
 struct lwvsock_backend {
-  const struct lwvsock_backend_ops *ops;
+  const struct lwvsock_backend_ops *ops;  /**< the backend's operations */
   /** Largest mem_alloc the backend serves in one piece; 0 = no limit. */
   size_t seg_max;
   /**
@@ -96,5 +101,7 @@ struct lwvsock_backend {
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_BACKEND_H */

@@ -25,6 +25,11 @@
 #ifndef LWVSOCK_BUS_H
 #define LWVSOCK_BUS_H
 
+/**
+ * @defgroup lwvsock_bus Bus access (bus.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,8 +91,8 @@ struct lwvsock_bus_ops {
 
 /** The part every bus's state starts with; the platform fills it. */
 struct lwvsock_bus {
-  const struct lwvsock_bus_ops *ops;
-  enum lwvsock_bus_kind kind;
+  const struct lwvsock_bus_ops *ops;  /**< the platform's operations */
+  enum lwvsock_bus_kind kind;         /**< which transport the bus carries */
   /** Largest physically contiguous DMA allocation; 0 = no limit. */
   size_t seg_max;
   /** The last error sentence ("" when none); written only by the bus. */
@@ -107,5 +112,7 @@ int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_BUS_H */

@@ -25,6 +25,11 @@
 #ifndef LWVSOCK_LWVSOCK_H
 #define LWVSOCK_LWVSOCK_H
 
+/**
+ * @defgroup lwvsock_dev Devices (lwvsock.h)
+ * @{
+ */
+
 #include <stdint.h>
 
 #include "lwvsock/lwvsock_opts.h"
@@ -139,5 +144,7 @@ const char *lwvsock_strerror(err_t err);
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_LWVSOCK_H */

@@ -6,6 +6,11 @@
 #ifndef LWVSOCK_OPTS_H
 #define LWVSOCK_OPTS_H
 
+/**
+ * @defgroup lwvsock_opts Options (lwvsock_opts.h)
+ * @{
+ */
+
 #include "lwip/opt.h"
 
 /** Ring size of the rx and tx queues (power of two; capped by the device). */
@@ -48,6 +53,7 @@
 #if !defined LWVSOCK_TX_SMALL_SLOT_SIZE || defined __DOXYGEN__
 #define LWVSOCK_TX_SMALL_SLOT_SIZE    2048
 #endif
+/** Number of small tx slots. */
 #if !defined LWVSOCK_TX_SMALL_SLOTS || defined __DOXYGEN__
 #define LWVSOCK_TX_SMALL_SLOTS        1024
 #endif
@@ -61,9 +67,11 @@
 #if !defined LWVSOCK_RCV_BUF || defined __DOXYGEN__
 #define LWVSOCK_RCV_BUF               (256 * 1024)
 #endif
+/** Smallest receive buffer lwvsock_set_rcvbuf() sets. */
 #if !defined LWVSOCK_RCV_BUF_MIN || defined __DOXYGEN__
 #define LWVSOCK_RCV_BUF_MIN           128
 #endif
+/** Largest receive (and send) buffer a connection can be given. */
 #if !defined LWVSOCK_RCV_BUF_MAX || defined __DOXYGEN__
 #define LWVSOCK_RCV_BUF_MAX           (4 * 1024 * 1024)
 #endif
@@ -84,6 +92,7 @@
 #define LWVSOCK_CREDIT_REQUEST_INTERVAL_MS 1000
 #endif
 
+/** A connect with no answer fails with ERR_TIMEOUT after this long (Linux: 2 s). */
 #if !defined LWVSOCK_CONNECT_TIMEOUT_MS || defined __DOXYGEN__
 #define LWVSOCK_CONNECT_TIMEOUT_MS    2000
 #endif
@@ -126,6 +135,7 @@
 #define LWVSOCK_POLL_TICK_MS          500
 #endif
 
+/** Backlog of lwvsock_listen(). */
 #if !defined LWVSOCK_DEFAULT_BACKLOG || defined __DOXYGEN__
 #define LWVSOCK_DEFAULT_BACKLOG       16
 #endif
@@ -173,8 +183,11 @@
 #define LWVSOCK_ENABLE_SEQPACKET      1
 #endif
 
+/** LWIP_DEBUGF switch of lwvsock's messages (LWIP_DBG_ON with LWIP_DEBUG). */
 #if !defined LWVSOCK_DEBUG || defined __DOXYGEN__
 #define LWVSOCK_DEBUG                 LWIP_DBG_OFF
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_OPTS_H */

@@ -17,6 +17,11 @@
 #ifndef LWVSOCK_PORT_H
 #define LWVSOCK_PORT_H
 
+/**
+ * @defgroup lwvsock_port Device specs (port.h)
+ * @{
+ */
+
 #include <stddef.h>
 
 #include "lwvsock/backend.h"
@@ -27,6 +32,12 @@ extern "C" {
 
 /** The spec used when none is given. */
 #define LWVSOCK_PORT_DEFAULT_SPEC "sim"
+
+/**
+ * A size for lwvsock_port_open()'s @p err buffer that holds every message it
+ * writes for a spec of up to 64 characters (longer specs are quoted in part).
+ */
+#define LWVSOCK_PORT_ERR_SIZE 512
 
 /** Text for a program's --help, describing SPEC. */
 #define LWVSOCK_PORT_SPEC_HELP \
@@ -52,5 +63,7 @@ int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err,
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_PORT_H */

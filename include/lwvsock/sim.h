@@ -17,6 +17,11 @@
 #ifndef LWVSOCK_SIM_H
 #define LWVSOCK_SIM_H
 
+/**
+ * @defgroup lwvsock_sim Simulated host (sim.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,12 +94,15 @@ int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** As lwvsock_sim_connect, to @p dst_cid (normally the guest's CID; anything else is dropped as vhost does). */
 int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
 
+/** The state of host socket @p s. */
 enum lwvsock_sim_state lwvsock_sim_state(struct lwvsock_sim *sim, int s);
 /** Why a socket closed: 0 (orderly), -ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ENOBUFS. */
 int lwvsock_sim_error(struct lwvsock_sim *sim, int s);
 /** SHUTDOWN flags the guest has sent on this connection (sticky). */
 uint32_t lwvsock_sim_peer_shutdown(struct lwvsock_sim *sim, int s);
+/** The host's port of connection @p s. */
 uint32_t lwvsock_sim_local_port(struct lwvsock_sim *sim, int s);
+/** The guest's port of connection @p s. */
 uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
 
 /**
@@ -131,6 +139,7 @@ int lwvsock_sim_inject(struct lwvsock_sim *sim, const void *hdr, const void *pay
 
 /** Called for every packet the guest sends, with the 44 header bytes and the payload. */
 typedef void (*lwvsock_sim_tap_fn)(void *arg, const uint8_t *hdr, const uint8_t *payload, uint32_t len);
+/** Call @p fn for every packet the guest sends (NULL: stop). */
 void lwvsock_sim_set_tap(struct lwvsock_sim *sim, lwvsock_sim_tap_fn fn, void *arg);
 
 /** Misbehaviours the device can be told to show (for hardening tests). */
@@ -145,23 +154,31 @@ struct lwvsock_sim_faults {
   int ignore_credit;     /**< host sends RW regardless of guest credit */
   uint32_t huge_buf_alloc; /**< nonzero: host advertises this buf_alloc */
 };
+/** Show the misbehaviours in @p f from now on (all zero: behave). */
 void lwvsock_sim_set_faults(struct lwvsock_sim *sim, const struct lwvsock_sim_faults *f);
 
 /** Host-side counters. */
 struct lwvsock_sim_stats {
-  uint64_t rx_pkts, tx_pkts;       /**< packets the host took from / gave to the guest */
-  uint64_t rx_bytes, tx_bytes;     /**< RW payload bytes */
-  uint64_t rst_rx, rst_tx;
-  uint64_t credit_updates_rx, credit_requests_rx;
+  uint64_t rx_pkts;                /**< packets the host took from the guest */
+  uint64_t tx_pkts;                /**< packets the host gave to the guest */
+  uint64_t rx_bytes;               /**< RW payload bytes from the guest */
+  uint64_t tx_bytes;               /**< RW payload bytes to the guest */
+  uint64_t rst_rx;                 /**< RSTs from the guest */
+  uint64_t rst_tx;                 /**< RSTs to the guest */
+  uint64_t credit_updates_rx;      /**< CREDIT_UPDATEs from the guest */
+  uint64_t credit_requests_rx;     /**< CREDIT_REQUESTs from the guest */
   uint64_t credit_violations;      /**< guest RW beyond host credit or, as Linux 2026, beyond
                                         buf_alloc / 576 queued packets (reset, -ENOBUFS) */
   uint64_t dropped;                /**< malformed guest packets */
   uint64_t kicks;                  /**< notifications received */
 };
+/** Copy the host-side counters into @p st. */
 void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);
 
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_SIM_H */

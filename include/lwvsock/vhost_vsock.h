@@ -16,6 +16,11 @@
 #ifndef LWVSOCK_VHOST_VSOCK_H
 #define LWVSOCK_VHOST_VSOCK_H
 
+/**
+ * @defgroup lwvsock_vhost Linux vhost-vsock backend (vhost_vsock.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +50,7 @@ int lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *e
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_VHOST_VSOCK_H */

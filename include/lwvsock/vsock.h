@@ -19,6 +19,11 @@
 #ifndef LWVSOCK_VSOCK_H
 #define LWVSOCK_VSOCK_H
 
+/**
+ * @defgroup lwvsock_raw Raw pcb API (vsock.h)
+ * @{
+ */
+
 #include <stdint.h>
 
 #include "lwvsock/lwvsock.h"
@@ -29,15 +34,18 @@ extern "C" {
 
 struct lwvsock_pcb;
 
-/** Socket types (the virtio-vsock type field). */
+/** Socket type STREAM (the virtio-vsock type field). */
 #define LWVSOCK_STREAM     1
+/** Socket type SEQPACKET: message boundaries kept. */
 #define LWVSOCK_SEQPACKET  2
 
-/** Wildcards for lwvsock_bind(). */
+/** Wildcard CID for lwvsock_bind(). */
 #define LWVSOCK_CID_ANY    0xffffffffu
+/** Wildcard port for lwvsock_bind(): an ephemeral port above 1023. */
 #define LWVSOCK_PORT_ANY   0xffffffffu
-/** Well-known CIDs. */
+/** Well-known CID: local (the in-driver loopback). */
 #define LWVSOCK_CID_LOCAL  1u
+/** Well-known CID: the host. */
 #define LWVSOCK_CID_HOST   2u
 
 /** Flags for lwvsock_write() (same values as TCP_WRITE_FLAG_*). */
@@ -46,36 +54,47 @@ struct lwvsock_pcb;
 
 /** Connection states (for lwvsock_state()). */
 enum lwvsock_state {
-  LWVSOCK_CLOSED = 0,
-  LWVSOCK_LISTEN,
-  LWVSOCK_CONNECTING,
-  LWVSOCK_ESTABLISHED,
-  LWVSOCK_CLOSING
+  LWVSOCK_CLOSED = 0,   /**< new, or closed */
+  LWVSOCK_LISTEN,       /**< listening */
+  LWVSOCK_CONNECTING,   /**< REQUEST sent, no answer yet */
+  LWVSOCK_ESTABLISHED,  /**< connected */
+  LWVSOCK_CLOSING       /**< SHUTDOWN sent or received, waiting for the end */
 };
 
+/** A new connection on a listener (@p newpcb), as lwIP's tcp_accept_fn. */
 typedef err_t (*lwvsock_accept_fn)(void *arg, struct lwvsock_pcb *newpcb, err_t err);
+/** lwvsock_connect() succeeded (@p err is ERR_OK). */
 typedef err_t (*lwvsock_connected_fn)(void *arg, struct lwvsock_pcb *pcb, err_t err);
+/** Data received (@p p), or the peer will send no more (@p p NULL). See the contract above. */
 typedef err_t (*lwvsock_recv_fn)(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err);
+/** The device took @p len more bytes of what was written. */
 typedef err_t (*lwvsock_sent_fn)(void *arg, struct lwvsock_pcb *pcb, uint32_t len);
+/** Periodic callback (lwvsock_poll_cb()). */
 typedef err_t (*lwvsock_poll_fn)(void *arg, struct lwvsock_pcb *pcb);
+/** The connection ended abnormally; the pcb is already freed. */
 typedef void (*lwvsock_err_fn)(void *arg, err_t err);
 
 /** Counters of one connection. */
 struct lwvsock_pcb_stats {
-  uint64_t rx_bytes;
-  uint64_t tx_bytes;
-  uint32_t rx_pkts;
-  uint32_t tx_pkts;
-  uint32_t credit_stalls;
+  uint64_t rx_bytes;       /**< payload bytes received */
+  uint64_t tx_bytes;       /**< payload bytes sent */
+  uint32_t rx_pkts;        /**< packets received */
+  uint32_t tx_pkts;        /**< packets sent */
+  uint32_t credit_stalls;  /**< times sending stopped for lack of peer credit */
 };
 
 /** A new pcb of @p type on @p dev, or NULL (pool empty, bad type, device broken). */
 struct lwvsock_pcb *lwvsock_new(struct lwvsock_dev *dev, uint8_t type);
 
+/** The argument passed to every callback of @p pcb. */
 void lwvsock_arg(struct lwvsock_pcb *pcb, void *arg);
+/** Set the accept callback of a listener. */
 void lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept);
+/** Set the receive callback. */
 void lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv);
+/** Set the sent callback. */
 void lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent);
+/** Set the error callback. */
 void lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err);
 /** Call @p poll every @p interval * 500 ms (0 disables). */
 void lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
@@ -93,6 +112,7 @@ err_t lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port);
  * with @p err set. The pcb must be bound.
  */
 struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t backlog, err_t *err);
+/** lwvsock_listen_with_backlog() with LWVSOCK_DEFAULT_BACKLOG. */
 #define lwvsock_listen(pcb) lwvsock_listen_with_backlog((pcb), LWVSOCK_DEFAULT_BACKLOG, NULL)
 
 /**
@@ -102,6 +122,7 @@ struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t
  * until lwvsock_backlog_accepted(newpcb).
  */
 void lwvsock_backlog_delayed(struct lwvsock_pcb *pcb);
+/** End the delay lwvsock_backlog_delayed() started (see there). */
 void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
 
 /**
@@ -166,6 +187,7 @@ void lwvsock_abort(struct lwvsock_pcb *pcb);
  * sender refuses larger messages with EMSGSIZE.
  */
 void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
+/** The receive buffer size we advertise. */
 uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
 /** Send buffer size (bytes queued before write returns ERR_MEM), clamped like the rcvbuf. */
 void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
@@ -187,17 +209,27 @@ void lwvsock_nagle_enable(struct lwvsock_pcb *pcb);
 /** Whether lwvsock_nagle_disable() is in effect. */
 int lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb);
 
+/** Our CID. */
 uint32_t lwvsock_local_cid(const struct lwvsock_pcb *pcb);
+/** Our port. */
 uint32_t lwvsock_local_port(const struct lwvsock_pcb *pcb);
+/** The peer's CID. */
 uint32_t lwvsock_remote_cid(const struct lwvsock_pcb *pcb);
+/** The peer's port. */
 uint32_t lwvsock_remote_port(const struct lwvsock_pcb *pcb);
+/** The connection state. */
 enum lwvsock_state lwvsock_state(const struct lwvsock_pcb *pcb);
+/** LWVSOCK_STREAM or LWVSOCK_SEQPACKET. */
 uint8_t lwvsock_type(const struct lwvsock_pcb *pcb);
+/** The device the pcb lives on. */
 struct lwvsock_dev *lwvsock_pcb_dev(const struct lwvsock_pcb *pcb);
+/** Copy the connection's counters into @p st. */
 void lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st);
 
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_VSOCK_H */

@@ -1,9 +1,12 @@
 /**
  * @file
- * The lwIP configuration lwvsock is built with, and installed with it: an
- * application must compile against this very file (lwvsock.pc points there),
- * since struct layouts and memp pools depend on it.
+ * The hosted library's lwIP configuration (the default of ./configure
+ * --with-lwipopts=FILE). The configuration the library is built with is
+ * installed with it: an application must compile against that very file
+ * (lwvsock.pc points there), since struct layouts and memp pools depend on it.
  *
+ * Sized like a library: about 1.3 MiB of static memory in all (the test
+ * suites, which open 10000 connections, build with tests/lwipopts/lwipopts.h).
  * lwvsock's own options (lwvsock/lwvsock_opts.h) may be overridden here too.
  */
 #ifndef LWVSOCK_LWIPOPTS_H
@@ -21,27 +24,17 @@
 /* Zero-copy receive: pbufs point into device memory. */
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
 
-/* ---- TCP/IPv4, kept for lwIP's own apps and an in-process TCP baseline ------ */
+/* ---- TCP/IPv4: lwIP's own apps, an in-process TCP baseline, and the vsock
+   netif (netif_vsock.h), which needs Ethernet, ARP, UDP and DHCP ------------ */
 #define LWIP_TCP                    1
 #define LWIP_IPV4                   1
 #define LWIP_IPV6                   0
-#define LWIP_ARP                    0
-#define LWIP_ETHERNET               0
-#define LWIP_UDP                    0
-#define LWIP_DNS                    0
-#define LWIP_DHCP                   0
-#define LWIP_RAW                    0
-/* ---- the vsock netif (netif_vsock.h): Ethernet, ARP, UDP, DHCP --------------
-   Overrides the TCP-only settings above. */
-#undef LWIP_ARP
-#undef LWIP_ETHERNET
-#undef LWIP_UDP
-#undef LWIP_DHCP
 #define LWIP_ARP                    1
 #define LWIP_ETHERNET               1
 #define LWIP_UDP                    1
+#define LWIP_DNS                    0
 #define LWIP_DHCP                   1
-/* ---- end of the vsock netif block ---------------------------------------------- */
+#define LWIP_RAW                    0
 /* 127.0.0.1 on lwIP's loop interface; NO_SYS apps drive it with netif_poll_all(). */
 #define LWIP_HAVE_LOOPIF            1
 #define LWIP_NETIF_LOOPBACK         1
@@ -56,13 +49,16 @@
 /* ---- memory ------------------------------------------------------------------ */
 /* 64-bit hosts: keep every lwIP allocation naturally aligned (UBSan checks it). */
 #define MEM_ALIGNMENT               8
-/* Above 64000 bytes lwIP makes mem_size_t a u32_t. */
-#define MEM_SIZE                    (8 * 1024 * 1024)
-#define MEMP_NUM_PBUF               1024
+/* lwIP's heap: received payloads that are copied rather than lent (small ones,
+ * and all beyond LWVSOCK_RX_LOAN_MAX), control packets, TCP's PBUF_RAM.
+ * Above 64000 bytes lwIP makes mem_size_t a u32_t. */
+#define MEM_SIZE                    (1024 * 1024)
+#define MEMP_NUM_PBUF               256
 #define PBUF_POOL_SIZE              64
-/* The test suite opens 1000 connections at once, the benchmark 10000. */
-#define MEMP_NUM_ALTCP_PCB          10240
-#define MEMP_NUM_LWVSOCK_PCB        10240
+/* Connections of all devices together: a vsock pcb is about 240 bytes, an
+ * altcp pcb 88 (x86-64). */
+#define MEMP_NUM_ALTCP_PCB          256
+#define MEMP_NUM_LWVSOCK_PCB        256
 /* lwIP's own timers plus room for lwvsock's and the applications'. */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 16)
 
