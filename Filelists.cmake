@@ -19,6 +19,21 @@ set(lwvsock_SRCS
     ${LWVSOCK_DIR}/src/txbuf.c
     ${LWVSOCK_DIR}/src/pcb.c
     ${LWVSOCK_DIR}/src/strerror.c
+    ${LWVSOCK_DIR}/src/pcap.c
+)
+
+# lwvsocktransport_SRCS: the generic virtio transports over a platform's bus
+# (lwvsock/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
+set(lwvsocktransport_SRCS
+    ${LWVSOCK_DIR}/src/virtio_pci.c
+    ${LWVSOCK_DIR}/src/virtio_mmio.c
+)
+
+# lwvsocknetif_SRCS: the lwIP Ethernet netif over a vsock stream
+# (lwvsock/netif_vsock.h); needs LWIP_ETHERNET and LWIP_ARP (LWIP_UDP and
+# LWIP_DHCP for DHCP).
+set(lwvsocknetif_SRCS
+    ${LWVSOCK_DIR}/src/netif_vsock.c
 )
 
 # lwvsockaltcp_SRCS: the altcp provider (lwvsock/altcp_vsock.h).

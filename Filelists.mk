@@ -21,7 +21,18 @@ LWVSOCKFILES=$(LWVSOCKDIR)/src/vsock_hdr.c \
 	$(LWVSOCKDIR)/src/rxbuf.c \
 	$(LWVSOCKDIR)/src/txbuf.c \
 	$(LWVSOCKDIR)/src/pcb.c \
-	$(LWVSOCKDIR)/src/strerror.c
+	$(LWVSOCKDIR)/src/strerror.c \
+	$(LWVSOCKDIR)/src/pcap.c
+
+# LWVSOCKTRANSPORTFILES: the generic virtio transports over a platform's bus
+# (lwvsock/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
+LWVSOCKTRANSPORTFILES=$(LWVSOCKDIR)/src/virtio_pci.c \
+	$(LWVSOCKDIR)/src/virtio_mmio.c
+
+# LWVSOCKNETIFFILES: the lwIP Ethernet netif over a vsock stream
+# (lwvsock/netif_vsock.h); needs LWIP_ETHERNET, LWIP_ARP (and LWIP_UDP,
+# LWIP_DHCP for DHCP) in lwipopts.h.
+LWVSOCKNETIFFILES=$(LWVSOCKDIR)/src/netif_vsock.c
 
 # LWVSOCKALTCPFILES: the altcp provider (lwvsock/altcp_vsock.h).
 LWVSOCKALTCPFILES=$(LWVSOCKDIR)/src/altcp_vsock.c

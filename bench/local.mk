@@ -31,6 +31,7 @@ bench_bench_mem_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_mem_LDADD = $(BENCH_LDADD)
 
 bench_bench_netif_SOURCES = bench/bench_netif.c $(BENCH_COMMON_SOURCES)
+bench_bench_netif_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_netif_LDFLAGS = $(BENCH_LINK_FLAGS)
 bench_bench_netif_LDADD = $(BENCH_LDADD)
 
