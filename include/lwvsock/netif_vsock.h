@@ -29,7 +29,7 @@
  *
  * @code
  *   struct lwvsock_netif vn;
- *   struct lwvsock_netif_config cfg;
+ *   struct lwvsock_netif_config cfg;     /**< the configuration it was added with */
  *   lwvsock_netif_config_init(&cfg);
  *   cfg.dev = dev;                      // an opened lwvsock device
  *   if (lwvsock_netif_add(&vn, &cfg) == ERR_OK) {
@@ -40,6 +40,11 @@
  */
 #ifndef LWVSOCK_NETIF_VSOCK_H
 #define LWVSOCK_NETIF_VSOCK_H
+
+/**
+ * @defgroup lwvsock_netif lwIP netif over a vsock stream (netif_vsock.h)
+ * @{
+ */
 
 #include <stdint.h>
 
@@ -96,19 +101,19 @@ struct lwvsock_netif_stats {
  */
 struct lwvsock_netif {
   struct netif netif;                  /**< the lwIP netif (first member) */
-  struct lwvsock_netif_config cfg;
+  struct lwvsock_netif_config cfg;     /**< the configuration it was added with */
   struct lwvsock_pcb *pcb;             /**< the link connection, NULL when down */
   struct lwvsock_pcb *listener;        /**< listen mode: the listening pcb */
   uint32_t backoff_ms;                 /**< next reconnect delay */
-  int timer_armed;
+  int timer_armed;                     /**< a reconnect timer is pending */
   /* Receive state: length header bytes gathered, then the frame being filled. */
-  uint8_t hdr[4];
-  uint8_t hdr_have;
+  uint8_t hdr[4];                      /**< the frame's length header so far */
+  uint8_t hdr_have;                    /**< bytes of hdr gathered */
   struct pbuf *frame;                  /**< frame being reassembled, or NULL */
   uint32_t frame_len;                  /**< its length (or bytes to skip when dropping) */
-  uint32_t frame_have;
+  uint32_t frame_have;                 /**< bytes of the frame gathered */
   int frame_skip;                      /**< dropping this frame's bytes */
-  struct lwvsock_netif_stats stats;
+  struct lwvsock_netif_stats stats;    /**< counters (lwvsock_netif_get_stats()) */
 };
 
 /** Fill @p cfg with the defaults (dev NULL: set it). */
@@ -143,5 +148,7 @@ void lwvsock_netif_reset_link(struct lwvsock_netif *vn);
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_NETIF_VSOCK_H */

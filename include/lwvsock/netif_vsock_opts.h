@@ -6,6 +6,11 @@
 #ifndef LWVSOCK_NETIF_VSOCK_OPTS_H
 #define LWVSOCK_NETIF_VSOCK_OPTS_H
 
+/**
+ * @defgroup lwvsock_netif_opts Options of the vsock netif (netif_vsock_opts.h)
+ * @{
+ */
+
 #include "lwip/opt.h"
 
 /** MTU when the configuration gives none (gvisor-tap-vsock's default is 4000). */
@@ -32,5 +37,7 @@
 #if !defined LWVSOCK_NETIF_DEBUG || defined __DOXYGEN__
 #define LWVSOCK_NETIF_DEBUG              LWIP_DBG_OFF
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_NETIF_VSOCK_OPTS_H */

@@ -18,6 +18,11 @@
 #ifndef LWVSOCK_PCAP_H
 #define LWVSOCK_PCAP_H
 
+/**
+ * @defgroup lwvsock_pcap Packet capture (pcap.h)
+ * @{
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,10 +50,10 @@ typedef void (*lwvsock_pcap_clock_fn)(void *arg, uint32_t *sec, uint32_t *usec);
 
 /** A capture. Caller-allocated; its fields belong to this module (use the functions). */
 struct lwvsock_pcap {
-  lwvsock_pcap_write_fn write;
-  lwvsock_pcap_clock_fn clock;
-  void *arg;
-  int failed;
+  lwvsock_pcap_write_fn write;  /**< where the bytes go */
+  lwvsock_pcap_clock_fn clock;  /**< timestamps; NULL: sys_now() */
+  void *arg;                    /**< for write and clock */
+  int failed;                   /**< a write failed: the capture stopped */
 };
 
 /**
@@ -78,5 +83,7 @@ int lwvsock_pcap_failed(const struct lwvsock_pcap *cap);
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_PCAP_H */

@@ -20,6 +20,11 @@
 #ifndef LWVSOCK_PCI_LINUX_H
 #define LWVSOCK_PCI_LINUX_H
 
+/**
+ * @defgroup lwvsock_pci_linux Linux userspace PCI access (porting) (pci_linux.h)
+ * @{
+ */
+
 #include <stddef.h>
 
 #include "lwvsock/backend.h"
@@ -47,5 +52,7 @@ int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_PCI_LINUX_H */

@@ -17,6 +17,11 @@
 #ifndef LWVSOCK_VIRTIO_MMIO_H
 #define LWVSOCK_VIRTIO_MMIO_H
 
+/**
+ * @defgroup lwvsock_virtio_mmio virtio-mmio transport (porting) (virtio_mmio.h)
+ * @{
+ */
+
 #include <stddef.h>
 
 #include "lwvsock/backend.h"
@@ -46,5 +51,7 @@ int lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **b
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_VIRTIO_MMIO_H */

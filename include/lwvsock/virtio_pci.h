@@ -14,6 +14,11 @@
 #ifndef LWVSOCK_VIRTIO_PCI_H
 #define LWVSOCK_VIRTIO_PCI_H
 
+/**
+ * @defgroup lwvsock_virtio_pci virtio-pci transport (porting) (virtio_pci.h)
+ * @{
+ */
+
 #include <stddef.h>
 
 #include "lwvsock/backend.h"
@@ -39,5 +44,7 @@ int lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **be
 #ifdef __cplusplus
 }
 #endif
+
+/** @} */
 
 #endif /* LWVSOCK_VIRTIO_PCI_H */
