@@ -29,7 +29,7 @@
  *
  * @code
  *   struct lwvsock_netif vn;
- *   struct lwvsock_netif_config cfg;     /**< the configuration it was added with */
+ *   struct lwvsock_netif_config cfg;
  *   lwvsock_netif_config_init(&cfg);
  *   cfg.dev = dev;                      // an opened lwvsock device
  *   if (lwvsock_netif_add(&vn, &cfg) == ERR_OK) {
