@@ -22,6 +22,10 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+/* Like lwIP's own modules, the netif compiles to nothing in a build whose
+   lwipopts.h leaves out what it stands on (an lwIP without Ethernet). */
+#if LWIP_ETHERNET && LWIP_ARP && LWIP_IPV4
+
 /* An 802.1Q tag may ride on top of the MTU. */
 #define NV_VLAN_HLEN      4
 /* A length above this is no frame any daemon sends (QEMU's own limit is
@@ -557,3 +561,5 @@ lwvsock_netif_get_stats(const struct lwvsock_netif *vn, struct lwvsock_netif_sta
 {
   *st = vn->stats;
 }
+
+#endif /* LWIP_ETHERNET && LWIP_ARP && LWIP_IPV4 */

@@ -6,7 +6,9 @@
  * The daemon gives the netif full IP: DHCP, DNS, NAT to the host's network and
  * port forwarding into lwIP. Written only against the raw pcb API (vsock.h)
  * and lwIP, so it runs on every device lwvsock drives, beside raw and altcp
- * vsock connections on the same device.
+ * vsock connections on the same device. It needs LWIP_ETHERNET, LWIP_ARP and
+ * LWIP_IPV4 in lwipopts.h (LWIP_UDP and LWIP_DHCP for DHCP); without them
+ * netif_vsock.c compiles to nothing.
  *
  * Framings (each Ethernet frame, without FCS, preceded by its length):
  * - LWVSOCK_NETIF_FRAMING_QEMU: 4-byte big-endian length (QEMU -netdev
