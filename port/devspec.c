@@ -17,6 +17,9 @@
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
 #include "lwvsock/vhost_vsock.h"
 #endif
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+#include "lwvsock/pci_linux.h"
+#endif
 
 /** Longest spec we look at (a vhost-user socket path fits easily). */
 #define DEVSPEC_MAX 256
@@ -155,6 +158,31 @@ devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, 
 #endif
 }
 
+static int
+devspec_pci(const char *spec, const char *arg, struct lwvsock_backend **bep, char *err, size_t errlen)
+{
+  if (arg == NULL || *arg == '\0') {
+    return devspec_fail(err, errlen, -EINVAL, "device spec '%s': pci needs the function's address: pci:BDF "
+                        "(e.g. pci:0000:00:03.0)", spec);
+  }
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+  {
+    char why[384];
+    int rc;
+    why[0] = '\0';
+    rc = lwvsock_pci_linux_open(arg, bep, why, sizeof(why));
+    if (rc != 0) {
+      return devspec_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
+    }
+    return 0;
+  }
+#else
+  (void)bep;
+  return devspec_fail(err, errlen, -ENOTSUP,
+                      "device spec '%s': this build of lwvsock has no PCI access (it needs Linux)", spec);
+#endif
+}
+
 /** A reserved device type: check that it has an argument, then say it is not there yet. */
 static int
 devspec_reserved(const char *spec, const char *type, const char *arg, const char *what,
@@ -205,6 +233,9 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
   if (strcmp(buf, "vhost-vsock") == 0) {
     return devspec_vhost_vsock(spec, arg, bep, err, errlen);
   }
+  if (strcmp(buf, "pci") == 0) {
+    return devspec_pci(spec, arg, bep, err, errlen);
+  }
   if (strcmp(buf, "vhost-user") == 0) {
     return devspec_reserved(spec, "vhost-user", arg, "PATH", err, errlen);
   }
@@ -215,6 +246,6 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
     return devspec_reserved(spec, "mmio", arg, "ADDR", err, errlen);
   }
   return devspec_fail(err, errlen, -EINVAL,
-                      "device spec '%s': unknown device '%s' (use sim, sim:cid=N or vhost-vsock:cid=N)",
+                      "device spec '%s': unknown device '%s' (use sim, sim:cid=N, vhost-vsock:cid=N or pci:BDF)",
                       spec, buf);
 }

@@ -63,7 +63,7 @@ werror=-Werror
 # Small rings and slot pools: cheap per-input device bring-up (millions of
 # executions, not megabytes of memset), and ring wrap and exhaustion within reach.
 sizes="-DLWVSOCK_QUEUE_SIZE=64 -DLWVSOCK_TX_SLOTS=4 -DLWVSOCK_TX_SMALL_SLOTS=32"
-cppflags="$sizes -I$top/include -I$top/src -I$top/port/include -I$top/port/sim -I$top/tests/fuzz -I$lwip/src/include -I$lwip/src"
+cppflags="$sizes -I$top/include -I$top/src -I$top/port/include -I$top/port/sim -I$top/tests/fuzz -I$top/tests -I$lwip/src/include -I$lwip/src"
 
 mkdir -p "$build/obj" "$build/artifacts"
 # Objects built with other flags are rebuilt.
@@ -75,8 +75,8 @@ fi
 
 # The library (core, sim, lwIP through its wrappers) once, as fuzzer-instrumented objects.
 lib_srcs="src/vsock_hdr.c src/virtq.c src/device.c src/rxbuf.c src/txbuf.c src/pcb.c src/strerror.c
-  port/sim/sim.c port/sim/sim_vring.c port/sim/sim_bq.c port/sim/sim_conn.c tests/fuzz/fuzz_common.c
-  tests/fuzz/fuzzdev.c"
+  src/virtio_pci.c port/sim/sim.c port/sim/sim_vring.c port/sim/sim_bq.c port/sim/sim_conn.c
+  tests/fuzz/fuzz_common.c tests/fuzz/fuzzdev.c tests/fakepci.c"
 lwip_srcs=$(cd "$top" && ls port/lwip/*.c)
 objs=
 compile() { # src flags...
@@ -90,7 +90,7 @@ compile() { # src flags...
 }
 for s in $lib_srcs; do
   case $s in
-    tests/fuzz/*) compile "$s" $cflags $werror ;;
+    tests/*) compile "$s" $cflags $werror ;;
     *) compile "$s" $cflags ;;
   esac
 done

@@ -8,6 +8,7 @@
  * device that breaks the protocol marks the device broken, every connection
  * gets ERR_IF and lwvsock_dev_error() says why.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,34 +120,69 @@ dev_post_event(struct lwvsock_dev *dev, uint8_t *buf)
   (void)virtq_add(&dev->evq, NULL, 0, &in, 1, buf);
 }
 
-/* Lay out rings, event, tx and rx buffers in one region and set up the queues. */
+uint8_t *
+dev_carve(struct lwvsock_dev *dev, size_t size, size_t align)
+{
+  const struct lwvsock_backend *be = dev->be;
+  struct lwvsock_mem *m = dev->nmem ? &dev->mem[dev->nmem - 1] : NULL;
+  size_t off = m ? align_up(dev->mem_used, align) : 0;
+  size_t seg;
+
+  if (be->seg_max != 0 && size > be->seg_max) {
+    dev_fail(dev, "the backend's DMA segments (%lu bytes) are smaller than one buffer (%lu bytes)",
+             (unsigned long)be->seg_max, (unsigned long)size);
+    return NULL;
+  }
+  if (m == NULL || off + size > m->size) {
+    if (dev->nmem == LWVSOCK_MEM_SEGS_MAX) {
+      dev_fail(dev, "device memory needs more than LWVSOCK_MEM_SEGS_MAX (%u) segments of %lu bytes",
+               (unsigned)LWVSOCK_MEM_SEGS_MAX, (unsigned long)be->seg_max);
+      return NULL;
+    }
+    /* The next piece holds what the layout still needs, at most seg_max. */
+    seg = align_up(LWIP_MAX(dev->mem_left, size), 4096);
+    if (be->seg_max != 0 && seg > be->seg_max) {
+      seg = be->seg_max;
+    }
+    m = &dev->mem[dev->nmem];
+    if (be->ops->mem_alloc(dev->be, seg, m) != 0 || m->va == NULL) {
+      memset(m, 0, sizeof(*m));
+      dev_fail(dev, "the backend cannot provide %lu bytes of device memory", (unsigned long)seg);
+      return NULL;
+    }
+    m->size = seg;
+    dev->nmem++;
+    off = 0;
+  }
+  dev->mem_used = off + size;
+  dev->mem_left = dev->mem_left > size ? dev->mem_left - size : 0;
+  return (uint8_t *)m->va + off;
+}
+
+/* Carve rings, event, tx and rx buffers from device memory and set up the queues. */
 static err_t
 dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t evn)
 {
   const struct lwvsock_backend_ops *ops = dev->be->ops;
-  size_t off_rx = 0;
-  size_t off_tx = align_up(off_rx + virtq_ring_size(rxn), 64);
-  size_t off_ev = align_up(off_tx + virtq_ring_size(txn), 64);
-  size_t off_evbuf = align_up(off_ev + (evn ? virtq_ring_size(evn) : 0), 64);
-  size_t off_txbuf = align_up(off_evbuf + (size_t)evn * 8u, 64);
-  size_t off_rxbuf = align_up(off_txbuf + txbuf_mem_size(dev->npkts), 64);
-  size_t total = align_up(off_rxbuf + rxbuf_mem_size(dev->nrxbufs), 4096);
-  uint8_t *base;
+  uint8_t *rxring, *txring, *evring = NULL;
   uint16_t i;
 
-  if (ops->mem_alloc(dev->be, total, &dev->mem) != 0) {
-    dev_fail(dev, "the backend cannot provide %lu bytes of device memory", (unsigned long)total);
+  /* What the layout needs with no segment limit (each piece 64-aligned). */
+  dev->mem_left = virtq_ring_size(rxn) + virtq_ring_size(txn) + (evn ? virtq_ring_size(evn) : 0) +
+                  (size_t)evn * 8u + txbuf_mem_size(dev->npkts) + rxbuf_mem_size(dev->nrxbufs) + 6u * 64u;
+  if ((rxring = dev_carve(dev, virtq_ring_size(rxn), 64)) == NULL ||
+      (txring = dev_carve(dev, virtq_ring_size(txn), 64)) == NULL ||
+      (evn && (evring = dev_carve(dev, virtq_ring_size(evn), 64)) == NULL) ||
+      (evn && (dev->evbufs = dev_carve(dev, (size_t)evn * 8u, 64)) == NULL)) {
     return ERR_MEM;
   }
-  base = (uint8_t *)dev->mem.va;
-  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, base + off_rx, dev->mem.dma + off_rx, false) != 0 ||
-      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, base + off_tx, dev->mem.dma + off_tx, false) != 0 ||
-      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, base + off_ev, dev->mem.dma + off_ev, false) != 0) ||
-      txbuf_setup(dev, base + off_txbuf) != 0 || rxbuf_init(dev, base + off_rxbuf) != 0) {
+  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), false) != 0 ||
+      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), false) != 0 ||
+      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), false) != 0) ||
+      txbuf_setup(dev) != 0 || rxbuf_init(dev) != 0) {
     return ERR_MEM;
   }
   dev->has_evq = evn != 0;
-  dev->evbufs = base + off_evbuf;
   if (ops->setup_queue(dev->be, &dev->rxq.info) != 0 || ops->setup_queue(dev->be, &dev->txq.info) != 0 ||
       (dev->has_evq && ops->setup_queue(dev->be, &dev->evq.info) != 0)) {
     dev_fail(dev, "the device refused the queue setup");
@@ -356,12 +392,14 @@ dev_check_broken(struct lwvsock_dev *dev)
   const struct virtq *bad = virtq_is_broken(&dev->rxq) ? &dev->rxq :
                             virtq_is_broken(&dev->txq) ? &dev->txq :
                             (dev->has_evq && virtq_is_broken(&dev->evq)) ? &dev->evq : NULL;
-  int r;
+  int r = 0;
 
   if (bad != NULL) {
     dev_fail(dev, "device error on queue %u: %s", bad->index, bad->broken_reason);
-  } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) < 0) {
-    dev_fail(dev, "the device reported an error (%d)", r);
+  } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) == -ENODEV) {
+    dev_fail(dev, "the device is gone (removed, or its registers read all ones)");
+  } else if (r < 0) {
+    dev_fail(dev, "the device reported an error and needs a reset (%d)", r);
   }
 }
 
@@ -456,6 +494,10 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (dev->be->ops->poll != NULL && d > 1) {
     d = 1;
   }
+  /* A device that cannot wake the caller is polled at its interval. */
+  if (dev->be->idle_poll_ms != 0 && (uint32_t)d > dev->be->idle_poll_ms) {
+    d = (int32_t)dev->be->idle_poll_ms;
+  }
   return (uint32_t)d;
 }
 
@@ -485,8 +527,8 @@ dev_release_if_done(struct lwvsock_dev *dev)
   virtq_fini(&dev->evq);
   txbuf_fini(dev);
   rxbuf_fini(dev);
-  if (dev->mem.va != NULL && dev->be->ops->mem_free != NULL) {
-    dev->be->ops->mem_free(dev->be, &dev->mem);
+  while (dev->nmem > 0 && dev->be->ops->mem_free != NULL) {
+    dev->be->ops->mem_free(dev->be, &dev->mem[--dev->nmem]);
   }
   if (dev->be->ops->destroy != NULL) {
     dev->be->ops->destroy(dev->be);
@@ -511,7 +553,7 @@ lwvsock_dev_close(struct lwvsock_dev *dev)
   }
   pcb_service(dev);
   pcb_free_all(dev);
-  if (dev->started || dev->mem.va != NULL) {
+  if (dev->started || dev->nmem > 0) {
     dev->be->ops->reset(dev->be);
   }
   dev->started = false;

@@ -8,4 +8,5 @@ liblwvsock_la_SOURCES += \
 	src/rxbuf.c \
 	src/txbuf.c \
 	src/pcb.c \
-	src/strerror.c
+	src/strerror.c \
+	src/virtio_pci.c

@@ -57,8 +57,8 @@ struct rxbuf {
 
 /** Bytes of device memory @p n rx buffers need. */
 size_t rxbuf_mem_size(uint16_t n);
-/** Set up dev->nrxbufs buffers over @p mem (rxbuf_mem_size bytes of device memory). */
-int rxbuf_init(struct lwvsock_dev *dev, uint8_t *mem);
+/** Set up dev->nrxbufs buffers, each carved from device memory with dev_carve(). */
+int rxbuf_init(struct lwvsock_dev *dev);
 void rxbuf_fini(struct lwvsock_dev *dev);
 /** Post free rx buffers until the ring is full; kicks when the device wants it. */
 void rxbuf_refill(struct lwvsock_dev *dev);
@@ -95,8 +95,8 @@ struct txpkt {
 
 /** Bytes of device memory for @p npkts header slots and the payload slots. */
 size_t txbuf_mem_size(uint16_t npkts);
-/** Set up dev->npkts header slots and the payload slots over @p mem. */
-int txbuf_setup(struct lwvsock_dev *dev, uint8_t *mem);
+/** Set up dev->npkts header slots and the payload slots, carved with dev_carve(). */
+int txbuf_setup(struct lwvsock_dev *dev);
 void txbuf_fini(struct lwvsock_dev *dev);
 /** Take completed tx buffers back from the device; credits pcbs with sent bytes. */
 int txbuf_reclaim(struct lwvsock_dev *dev);
@@ -233,7 +233,12 @@ struct lwvsock_dev {
   bool has_stream, has_seqpacket;
   char error[160];           /* why the device is broken ("" when fine) */
 
-  struct lwvsock_mem mem;
+  /* Device memory: segments of at most be->seg_max bytes; no ring or buffer
+   * crosses a segment. mem_used is what dev_carve took from mem[nmem - 1],
+   * mem_left what the layout still expects to need. */
+  struct lwvsock_mem mem[LWVSOCK_MEM_SEGS_MAX];
+  uint8_t nmem;
+  size_t mem_used, mem_left;
   struct virtq rxq, txq, evq;
   bool has_evq;
 
@@ -279,11 +284,25 @@ void dev_fail(struct lwvsock_dev *dev, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-/** Device address of a pointer into device memory. */
+/**
+ * @p size bytes of device memory aligned to @p align (a power of two), never
+ * crossing a segment; NULL (with dev_fail) when the backend cannot provide it.
+ */
+uint8_t *dev_carve(struct lwvsock_dev *dev, size_t size, size_t align);
+/** Device address of a pointer into device memory (from dev_carve). */
 static inline uint64_t
 dev_dma(const struct lwvsock_dev *dev, const void *va)
 {
-  return dev->mem.dma + (uint64_t)((const uint8_t *)va - (const uint8_t *)dev->mem.va);
+  const uint8_t *p = (const uint8_t *)va;
+  uint8_t i;
+
+  for (i = 0; i + 1 < dev->nmem; i++) {
+    const uint8_t *base = (const uint8_t *)dev->mem[i].va;
+    if (p >= base && p < base + dev->mem[i].size) {
+      break;
+    }
+  }
+  return dev->mem[i].dma + (uint64_t)(p - (const uint8_t *)dev->mem[i].va);
 }
 /** Whether @p cid goes through the in-driver loopback. */
 static inline bool

@@ -33,7 +33,7 @@ rxbuf_free_custom(struct pbuf *p)
 }
 
 int
-rxbuf_init(struct lwvsock_dev *dev, uint8_t *mem)
+rxbuf_init(struct lwvsock_dev *dev)
 {
   uint16_t i;
 
@@ -41,13 +41,17 @@ rxbuf_init(struct lwvsock_dev *dev, uint8_t *mem)
   if (dev->rxbufs == NULL) {
     return -1;
   }
+  for (i = 0; i < dev->nrxbufs; i++) {
+    dev->rxbufs[i].dev = dev;
+    if ((dev->rxbufs[i].mem = dev_carve(dev, RXBUF_STRIDE, 4)) == NULL) {
+      rxbuf_fini(dev);
+      return -1;
+    }
+  }
   dev->rx_free_head = LWVSOCK_NONE16;
   dev->rx_free_count = 0;
   for (i = dev->nrxbufs; i-- > 0;) {
-    struct rxbuf *rb = &dev->rxbufs[i];
-    rb->dev = dev;
-    rb->mem = mem + (size_t)i * RXBUF_STRIDE;
-    rxbuf_put(dev, rb);
+    rxbuf_put(dev, &dev->rxbufs[i]);
   }
   return 0;
 }

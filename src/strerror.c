@@ -1,9 +1,27 @@
 /**
  * @file
  * lwvsock_strerror(): sentences for lwIP's err_t, which lwIP itself only
- * provides with LWIP_DEBUG.
+ * provides with LWIP_DEBUG; lwvsock_bus_fail(), the porting layer's
+ * error-sentence helper.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "lwvsock/bus.h"
 #include "lwvsock/lwvsock.h"
+
+int
+lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err != NULL && errlen > 0) {
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
 
 const char *
 lwvsock_strerror(err_t err)

@@ -26,37 +26,35 @@ txbuf_mem_size(uint16_t npkts)
 }
 
 int
-txbuf_setup(struct lwvsock_dev *dev, uint8_t *mem)
+txbuf_setup(struct lwvsock_dev *dev)
 {
   uint16_t i;
 
   dev->pkts = (struct txpkt *)calloc(dev->npkts, sizeof(struct txpkt));
   dev->slots = (struct txslot *)calloc(dev->nslots, sizeof(struct txslot));
   dev->replies = (struct vsock_hdr *)calloc(LWVSOCK_REPLY_QUEUE_MAX, sizeof(struct vsock_hdr));
-  if (dev->pkts == NULL || dev->slots == NULL || dev->replies == NULL) {
+  if (dev->pkts == NULL || dev->slots == NULL || dev->replies == NULL ||
+      (dev->hdrmem = dev_carve(dev, (size_t)dev->npkts * HDR_STRIDE, 64)) == NULL) {
     txbuf_fini(dev);
     return -1;
   }
-  dev->hdrmem = mem;
   dev->pkt_free_head = LWVSOCK_NONE16;
   for (i = dev->npkts; i-- > 0;) {
     dev->pkts[i].next_free = dev->pkt_free_head;
     dev->pkt_free_head = i;
   }
-  mem += (size_t)dev->npkts * HDR_STRIDE;
+  for (i = 0; i < dev->nslots; i++) {
+    struct txslot *s = &dev->slots[i];
+    s->size = i < LWVSOCK_TX_SLOTS ? LWVSOCK_TX_SLOT_SIZE : LWVSOCK_TX_SMALL_SLOT_SIZE;
+    if ((s->mem = dev_carve(dev, s->size, 64)) == NULL) {
+      txbuf_fini(dev);
+      return -1;
+    }
+    s->dma = dev_dma(dev, s->mem);
+  }
   dev->slot_free_head[0] = dev->slot_free_head[1] = LWVSOCK_NONE16;
   dev->slot_free_count[0] = dev->slot_free_count[1] = 0;
   for (i = dev->nslots; i-- > 0;) {
-    struct txslot *s = &dev->slots[i];
-    if (i < LWVSOCK_TX_SLOTS) {
-      s->size = LWVSOCK_TX_SLOT_SIZE;
-      s->mem = mem + (size_t)i * LWVSOCK_TX_SLOT_SIZE;
-    } else {
-      s->size = LWVSOCK_TX_SMALL_SLOT_SIZE;
-      s->mem = mem + (size_t)LWVSOCK_TX_SLOTS * LWVSOCK_TX_SLOT_SIZE +
-               (size_t)(i - LWVSOCK_TX_SLOTS) * LWVSOCK_TX_SMALL_SLOT_SIZE;
-    }
-    s->dma = dev_dma(dev, s->mem);
     txslot_free(dev, i);
   }
   return 0;

@@ -3,9 +3,9 @@
  * Unit tests of the device-spec parser (port/devspec.c): good specs open the
  * right backend, bad ones fail with an errno and a sentence that quotes them.
  *
- * Never touches vhost: setup() removes LWVSOCK_ALLOW_VHOST_VSOCK from the
- * environment, so every vhost-vsock spec stops at the interlock (or earlier)
- * before /dev/vhost-vsock could be opened.
+ * Never touches vhost or PCI: setup() removes LWVSOCK_ALLOW_VHOST_VSOCK and
+ * LWVSOCK_ALLOW_PCI from the environment, so every vhost-vsock and pci spec
+ * stops at the interlock (or earlier) before any device file could be opened.
  */
 #include "lwvsock_check.h"
 
@@ -21,6 +21,7 @@
 #endif
 
 #define ALLOW_ENV "LWVSOCK_ALLOW_VHOST_VSOCK"
+#define PCI_ALLOW_ENV "LWVSOCK_ALLOW_PCI"
 
 static char err[512];
 
@@ -28,6 +29,7 @@ static void
 setup(void)
 {
   unsetenv(ALLOW_ENV);
+  unsetenv(PCI_ALLOW_ENV);
   memset(err, 0, sizeof(err));
 }
 
@@ -135,6 +137,26 @@ START_TEST(test_reserved_types)
 }
 END_TEST
 
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+/* Every case stops before any device file is opened: syntax, then the interlock. */
+START_TEST(test_pci_refused)
+{
+  unsetenv(PCI_ALLOW_ENV);
+  expect_error("pci", EINVAL, "pci:BDF");
+  expect_error("pci:", EINVAL, "pci:BDF");
+  expect_error("pci:zz:03.0", EINVAL, "not a PCI address");
+  expect_error("pci:0000:00:20.0", EINVAL, "not a PCI address");   /* device > 1f */
+  expect_error("pci:0000:00:03.8", EINVAL, "not a PCI address");   /* function > 7 */
+  expect_error("pci:0000:00:03.0x", EINVAL, "not a PCI address");
+  expect_error("pci:0000:00:03.0", EPERM, PCI_ALLOW_ENV "=1");
+  expect_error("pci:00:03.0", EPERM, "function 0000:00:03.0");
+  setenv(PCI_ALLOW_ENV, "yes", 1);
+  expect_error("pci:00:03.0", EPERM, PCI_ALLOW_ENV "=1");
+  unsetenv(PCI_ALLOW_ENV);
+}
+END_TEST
+#endif
+
 START_TEST(test_too_long)
 {
   char spec[1024];
@@ -207,6 +229,9 @@ lwvsock_test_suite(void)
     TESTFUNC(test_bad_options),
     TESTFUNC(test_reserved_types),
     TESTFUNC(test_too_long),
+#ifdef LWVSOCK_HAVE_PCI_LINUX
+    TESTFUNC(test_pci_refused),
+#endif
     TESTFUNC(test_null_and_short_err),
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
     TESTFUNC(test_vhost_interlock),

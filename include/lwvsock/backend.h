@@ -6,10 +6,12 @@
  * backend type embeds struct lwvsock_backend as the first member of its own
  * state and hands the driver a pointer to it. Ops return 0 or a negative errno.
  *
- * The driver asks the backend for device-reachable memory (one region, from
- * mem_alloc) and carves its rings and every packet buffer out of it, so
- * backends that share memory with a device (vhost) and backends that need DMA
- * memory (virtio-pci) are served the same way.
+ * The driver asks the backend for device-reachable memory (from mem_alloc)
+ * and carves its rings and every packet buffer out of it, so backends that
+ * share memory with a device (vhost) and backends that need DMA memory
+ * (virtio-pci) are served the same way. A backend whose memory is contiguous
+ * only in pieces states seg_max: the driver then never asks for more than that
+ * at once, and no ring or buffer crosses an allocation.
  */
 #ifndef LWVSOCK_BACKEND_H
 #define LWVSOCK_BACKEND_H
@@ -70,7 +72,10 @@ struct lwvsock_backend_ops {
   int (*poll)(struct lwvsock_backend *be);
   /** Optional: fds that become readable when the device has work; returns how many. */
   int (*wait_fds)(struct lwvsock_backend *be, int *fds, int max);
-  /** Optional: 0, or a negative errno when the device reported an error since the last call. */
+  /**
+   * Optional: 0, or a negative errno when the device reported an error since
+   * the last call: -ENODEV when it is gone, else (e.g. -EIO) it needs a reset.
+   */
   int (*check)(struct lwvsock_backend *be);
   /** Release the backend and everything it owns. */
   void (*destroy)(struct lwvsock_backend *be);
@@ -79,6 +84,13 @@ struct lwvsock_backend_ops {
 /** The part every backend's state starts with. */
 struct lwvsock_backend {
   const struct lwvsock_backend_ops *ops;
+  /** Largest mem_alloc the backend serves in one piece; 0 = no limit. */
+  size_t seg_max;
+  /**
+   * Nonzero for a device that cannot wake a sleeping caller (no wait fds,
+   * not in-process): lwvsock_next_timeout() returns at most this many ms.
+   */
+  uint32_t idle_poll_ms;
 };
 
 #ifdef __cplusplus

@@ -66,6 +66,16 @@ struct lwvsock_bus_ops {
   int (*dma_alloc)(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem);
   /** Release memory from dma_alloc(), only once the device was reset. */
   void (*dma_free)(struct lwvsock_bus *bus, struct lwvsock_mem *mem);
+  /**
+   * Optional: read @p len (1, 2 or 4) bytes at @p off of window @p index
+   * (little-endian) for a bus whose registers are not plain memory (a test
+   * double, an emulator). When set, the transport uses reg_read/reg_write
+   * instead of the pointer from map(); map() still gives the length.
+   * A failed read is taken as a device that is gone (all ones).
+   */
+  int (*reg_read)(struct lwvsock_bus *bus, unsigned index, uint64_t off, void *buf, uint32_t len);
+  /** Optional, with reg_read: write @p len bytes at @p off of window @p index. */
+  int (*reg_write)(struct lwvsock_bus *bus, unsigned index, uint64_t off, const void *buf, uint32_t len);
   /** Optional: fds readable when the device interrupts (eventfd, UIO fd); returns how many. */
   int (*wait_fds)(struct lwvsock_bus *bus, int *fds, int max);
   /** Optional: re-arm the interrupt behind wait_fds after a wake-up. */
@@ -83,6 +93,16 @@ struct lwvsock_bus {
   /** The last error sentence ("" when none); written only by the bus. */
   char err[LWVSOCK_BUS_ERR_LEN];
 };
+
+/**
+ * Porting helper for open functions: write the sentence @p fmt into @p err
+ * (when not NULL and @p errlen > 0) and return @p rc.
+ */
+int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 4, 5)))
+#endif
+  ;
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,24 @@
 #define LWVSOCK_REPLY_QUEUE_MAX       LWVSOCK_QUEUE_SIZE
 #endif
 
+/**
+ * Most device-memory segments a device may use: a backend whose DMA memory is
+ * contiguous only in pieces (hugepages: seg_max in struct lwvsock_backend)
+ * gets the rings and buffers in up to this many allocations.
+ */
+#if !defined LWVSOCK_MEM_SEGS_MAX || defined __DOXYGEN__
+#define LWVSOCK_MEM_SEGS_MAX          16
+#endif
+
+/**
+ * virtio-pci: how long (ms) a caller may sleep when the bus has no interrupt
+ * fd to wake it (Linux sysfs access without UIO): the device is polled at
+ * this interval while idle.
+ */
+#if !defined LWVSOCK_PCI_IDLE_POLL_MS || defined __DOXYGEN__
+#define LWVSOCK_PCI_IDLE_POLL_MS      1
+#endif
+
 /** pcbs for all devices together (a memp pool). */
 #if !defined MEMP_NUM_LWVSOCK_PCB || defined __DOXYGEN__
 #define MEMP_NUM_LWVSOCK_PCB          64

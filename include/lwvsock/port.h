@@ -6,8 +6,10 @@
  *   sim                  the in-process simulated host (the default)
  *   sim:cid=N            ... reporting guest CID N
  *   vhost-vsock:cid=N    Linux /dev/vhost-vsock as guest CID N (see vhost_vsock.h)
+ *   pci:BDF              a virtio-vsock PCI function, e.g. pci:0000:00:03.0, from
+ *                        Linux userspace (see pci_linux.h; needs LWVSOCK_ALLOW_PCI=1)
  *   vhost-user:PATH      reserved: a vhost-user socket       (not supported yet)
- *   vfio:BDF             reserved: a virtio-pci function      (not supported yet)
+ *   vfio:BDF             reserved: a PCI function through VFIO (not supported yet)
  *   mmio:ADDR            reserved: a virtio-mmio device       (not supported yet)
  *
  * N is a decimal CID from 3 to 4294967294 (0, 1, 2 and 4294967295 are reserved).
@@ -31,6 +33,8 @@ extern "C" {
   "SPEC is one of:\n" \
   "  sim                  in-process simulated host (default; sim:cid=N sets the guest CID)\n" \
   "  vhost-vsock:cid=N    Linux /dev/vhost-vsock as guest CID N (needs LWVSOCK_ALLOW_VHOST_VSOCK=1)\n" \
+  "  pci:BDF              a virtio-vsock PCI function, e.g. pci:0000:00:03.0 (Linux, root, hugepages,\n" \
+  "                       unbound from virtio-pci; needs LWVSOCK_ALLOW_PCI=1)\n" \
   "  vhost-user:PATH, vfio:BDF, mmio:ADDR   reserved, not supported yet\n"
 
 /**

@@ -93,3 +93,26 @@ write('fuzz_open', 'odd_rings', struct.pack('<QB', (1 << 32) | 7, 0) + struct.pa
 for bit in range(6):
     write('fuzz_open', 'fail%d' % bit, struct.pack('<QB', 1 << 32, 1 << bit) + struct.pack('<Q', 3) +
           struct.pack('<HHH', 64, 64, 8))
+
+
+# ---- fuzz_pcicaps: [cap pointer][knobs][BAR length / 16][config space from 0x40] -----------
+def vcap(nxt, typ, off, length, bar=4, mult=None):
+    body = bytes([0x09, nxt, 16 if mult is None else 20, typ, bar, 0, 0, 0]) + struct.pack('<II', off, length)
+    return body + (b'' if mult is None else struct.pack('<I', mult))
+
+
+def pci_cfg(caps):
+    """caps: list of (pos, bytes); returns config space from 0x40 up to the last cap."""
+    cfg = bytearray(max(pos + len(c) for pos, c in caps) - 0x40)
+    for pos, c in caps:
+        cfg[pos - 0x40:pos - 0x40 + len(c)] = c
+    return bytes(cfg)
+
+
+KNOBS = 1 | (6 << 4)  # 3 queues, queue 0 of 64
+PCI_GOOD = [(0x40, vcap(0x50, 1, 0, 0x38)), (0x50, vcap(0x64, 2, 0x3000, 0x1000, mult=4)),
+            (0x64, vcap(0x74, 3, 0x1000, 1)), (0x74, vcap(0, 4, 0x2000, 8))]
+write('fuzz_pcicaps', 'good', bytes([0x40, KNOBS]) + struct.pack('<H', 0x400) + pci_cfg(PCI_GOOD))
+write('fuzz_pcicaps', 'loop', bytes([0x40, KNOBS]) + struct.pack('<H', 0x400) +
+      pci_cfg(PCI_GOOD[:3] + [(0x74, vcap(0x50, 4, 0x2000, 8))]))
+write('fuzz_pcicaps', 'small_bar', bytes([0x40, KNOBS]) + struct.pack('<H', 0x200) + pci_cfg(PCI_GOOD))

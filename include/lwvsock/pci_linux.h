@@ -1,0 +1,51 @@
+/**
+ * @file
+ * Linux userspace access to a virtio-vsock PCI function (port/pci-linux):
+ * the bus behind device spec `pci:BDF`, driven by the virtio-pci transport.
+ *
+ * Access: the sysfs resource files (BARs, mmap'd) and config file (bus
+ * mastering), DMA memory from hugepages, locked and translated to physical
+ * addresses through /proc/self/pagemap. Hence root, free hugepages, and no
+ * IOMMU translating for the device (none, or iommu=pt). When the function is
+ * bound to uio_pci_generic its /dev/uioN is the wait fd (INTx); otherwise an
+ * idle caller polls every LWVSOCK_PCI_IDLE_POLL_MS. VFIO is refused: it needs
+ * an IOMMU that CI does not have, so it is untested.
+ *
+ * Taking a device from the kernel is deliberate: the environment must hold
+ * LWVSOCK_ALLOW_PCI=1 (set only by the nested-VM harness), and a function
+ * bound to virtio-pci is refused with the command that unbinds it. Closing
+ * resets the device and clears bus mastering, so the kernel driver can be
+ * bound again (echo BDF > /sys/bus/pci/drivers/virtio-pci/bind).
+ */
+#ifndef LWVSOCK_PCI_LINUX_H
+#define LWVSOCK_PCI_LINUX_H
+
+#include <stddef.h>
+
+#include "lwvsock/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The interlock: lwvsock_pci_linux_open() refuses unless this is "1". */
+#define LWVSOCK_PCI_ALLOW_ENV "LWVSOCK_ALLOW_PCI"
+
+/**
+ * Take the virtio-vsock function @p bdf ("0000:00:03.0", or "00:03.0" for
+ * domain 0) and return its backend in *@p bep.
+ *
+ * @return 0, or a negative errno with @p err holding the cause and the fix:
+ *         -EINVAL (not a BDF), -EPERM (interlock not set, not root, pagemap
+ *         hides addresses), -ENODEV (no such function), -EBUSY (bound to a
+ *         kernel driver: the unbind command), -ENOTSUP (VFIO, or an IOMMU
+ *         translating for the device), -ENOMEM (no free hugepages), or the
+ *         transport's error.
+ */
+int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWVSOCK_PCI_LINUX_H */
