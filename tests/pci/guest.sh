@@ -293,6 +293,7 @@ row() {
     "${a:-n/a}" "${b:-n/a}" "$3" \
     "$( [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}' || echo n/a)"
 }
+echo "lwvsock vs Linux guest driver: ratio = lwvsock / Linux (MiB/s, conn/s: higher is better; us: lower is)"
 row "bulk host->guest" h2g_mibs MiB/s
 row "bulk guest->host" g2h_mibs MiB/s
 row "1-byte request/response" rr_us us

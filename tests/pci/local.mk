@@ -6,8 +6,7 @@ check_PROGRAMS += tests/pci/linux_peer
 tests_pci_linux_peer_SOURCES = tests/pci/linux_peer.c
 tests_pci_linux_peer_CFLAGS = $(AM_CFLAGS) -pthread
 tests_pci_linux_peer_LDFLAGS = -pthread
-# Not in TESTS yet (the nested boot is not yet verified within CI's time
-# budget): run it with `make check TESTS=tests/pci/run.sh`.
+TESTS += tests/pci/run.sh
 
 # `make bench-pci`: the same nested boot with both drivers; prints the rows
 # "lwvsock vs Linux guest driver" (the log is in bench-pci.log).

@@ -47,15 +47,25 @@ modules linux.list virtio_pci vmw_vsock_virtio_transport
 grep -q vmw_vsock_virtio_transport "$R/linux.list" ||
   { echo "mkimage.sh: the kernel in $K has no vmw_vsock_virtio_transport module" >&2; exit 2; }
 
-# program PATH: copy a built program to /bin (libtool keeps the real binary of
-# an uninstalled program in .libs/) with the libraries ldd finds for it
+# program PATH: copy a built program to /bin with the libraries it needs into
+# /lib/x86_64-linux-gnu (the loader's default path), the loader at its path.
+# libtool keeps the real binary of an uninstalled program in .libs/, and finds
+# the uninstalled liblwvsock in $B/.libs.
+mkdir -p "$R/lib/x86_64-linux-gnu"
 program() {
-  local p=$1 real lib
+  local p=$1 real deps lib
   real=$(dirname "$p")/.libs/$(basename "$p")
   [ -x "$real" ] || real=$p
   cp "$real" "$R/bin/$(basename "$p")"
-  for lib in $(ldd "$real" | grep -o '/[^ ]*'); do
-    [ -e "$R$lib" ] || { mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib"; }
+  deps=$(LD_LIBRARY_PATH=$B/.libs ldd "$real")
+  if grep -q 'not found' <<< "$deps"; then
+    echo "mkimage.sh: $real: a library is missing: $deps" >&2; exit 2
+  fi
+  for lib in $(grep -o '/[^ ]*' <<< "$deps"); do
+    case $lib in
+      */ld-linux*) mkdir -p "$R$(dirname "$lib")"; cp -L "$lib" "$R$lib";;
+      *) cp -L "$lib" "$R/lib/x86_64-linux-gnu/";;
+    esac
   done
 }
 [ -x "$B/tests/pci/linux_peer" ] || { echo "mkimage.sh: $B/tests/pci/linux_peer is not built" >&2; exit 2; }

@@ -6,10 +6,11 @@
 # LWVSOCK_SKIP_VM_TESTS=1, or the VM's kernel cannot be fetched).
 #
 # Environment: LWVSOCK_VM_CACHE (as for vm.sh), LWVSOCK_PCI_TIMEOUT (seconds for
-# the whole VM run, default 840), LWVSOCK_PCI_DRIVERS (the guest drivers the
-# cases run with, in order; default "linux": Linux's own driver only, until
-# lwvsock's virtio-pci transport is merged; "lwvsock linux" runs both),
-# LWVSOCK_PCI_CASES (case patterns, default all).
+# the whole VM run, default 1200; the nested guest's boot alone takes 1-6
+# minutes), LWVSOCK_PCI_DRIVERS (the guest drivers the cases run with, in
+# order; default "linux": Linux's own driver only; "lwvsock linux" runs
+# lwvsock's programs on the device first), LWVSOCK_PCI_CASES (case patterns,
+# default all).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
 builddir=$(pwd)
@@ -36,7 +37,7 @@ case " $drivers " in
   *) echo "NOTE: the lwvsock cases are NOT run (LWVSOCK_PCI_DRIVERS='$drivers'): set" \
           "LWVSOCK_PCI_DRIVERS='lwvsock linux' to run them on lwvsock's virtio-pci transport";;
 esac
-t=${LWVSOCK_PCI_TIMEOUT:-840}
+t=${LWVSOCK_PCI_TIMEOUT:-1200}
 # shellcheck disable=SC2086 # the case patterns are words
 exec bash "$vm" -t "$t" -m 1536M -w "$builddir" -- \
   bash "$top_srcdir/tests/pci/guest.sh" -k "$kdir" -i "$image" -d "$drivers" -T $((t - 60)) \
