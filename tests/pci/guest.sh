@@ -214,17 +214,22 @@ case_second_run() {
 
 # ---- the runner ---------------------------------------------------------------------
 passed=0 failed=0
-# bench DRV: the bench against DRV's servers; its line in $W/bench.DRV
+# bench DRV: the bench against DRV's perf server, then its echo server (one
+# at a time: an lwvsock program owns the whole device); the figures in $W/bench.DRV
 bench() {
-  : > "$W/servers"
-  if bash -c 'srv bperf perf 5201 && srv becho echo 1234' > "$W/bench.out" 2>&1 &&
-     timeout 240 $PEER bench --cid $CID --port 1234 --perf-port 5201 > "$W/bench.$1" 2>>"$W/bench.out"; then
-    echo "bench $1: $(cat "$W/bench.$1")"
-  else
-    echo "bench $1: failed: $(tail -2 "$W/bench.out" | tr '\n' ' ')"
-    rm -f "$W/bench.$1"
-  fi
-  for s in bperf becho; do l3 stop $s > /dev/null; done
+  local what port kind ok=1
+  : > "$W/bench.$1"
+  for what in bulk:5201:perf echo:1234:echo; do
+    IFS=: read -r what port kind <<< "$what"
+    if srv "b$kind" "$kind" "$port" > "$W/bench.out" 2>&1 &&
+       timeout 240 $PEER bench --what "$what" --cid $CID --port "$port" >> "$W/bench.$1" 2>>"$W/bench.out"; then :
+    else
+      echo "bench $1 ($what): failed: $(tail -2 "$W/bench.out" | tr '\n' ' ')"
+      ok=0
+    fi
+    l3 stop "b$kind" > /dev/null
+  done
+  [ $ok = 1 ] && echo "bench $1: $(sed 's/^bench //' "$W/bench.$1" | tr '\n' ' ')"
 }
 
 for drv in $DRIVERS; do
@@ -291,7 +296,7 @@ row() {
   b=$(grep -o "$2=[0-9.]*" "$W/bench.linux" 2>/dev/null | cut -d= -f2)
   printf 'lwvsock vs Linux guest driver: %-28s lwvsock %10s  Linux %10s %-6s ratio %s\n' "$1" \
     "${a:-n/a}" "${b:-n/a}" "$3" \
-    "$( [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}' || echo n/a)"
+    "$( [ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}' || echo n/a)"
 }
 echo "lwvsock vs Linux guest driver: ratio = lwvsock / Linux (MiB/s, conn/s: higher is better; us: lower is)"
 row "bulk host->guest" h2g_mibs MiB/s

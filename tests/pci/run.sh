@@ -8,9 +8,8 @@
 # Environment: LWVSOCK_VM_CACHE (as for vm.sh), LWVSOCK_PCI_TIMEOUT (seconds for
 # the whole VM run, default 1200; the nested guest's boot alone takes 1-6
 # minutes), LWVSOCK_PCI_DRIVERS (the guest drivers the cases run with, in
-# order; default "linux": Linux's own driver only; "lwvsock linux" runs
-# lwvsock's programs on the device first), LWVSOCK_PCI_CASES (case patterns,
-# default all).
+# order; default "lwvsock linux": lwvsock's programs on the device, then
+# Linux's own driver bound to it), LWVSOCK_PCI_CASES (case patterns, default all).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
 builddir=$(pwd)
@@ -31,11 +30,10 @@ fi
 mkdir -p "$builddir/tests/pci"
 image=$builddir/tests/pci/l3-initrd.cpio.gz
 bash "$top_srcdir/tests/pci/mkimage.sh" "$kdir" "$builddir" "$image" || exit 1
-drivers=${LWVSOCK_PCI_DRIVERS:-linux}
+drivers=${LWVSOCK_PCI_DRIVERS:-lwvsock linux}
 case " $drivers " in
   *" lwvsock "*) ;;
-  *) echo "NOTE: the lwvsock cases are NOT run (LWVSOCK_PCI_DRIVERS='$drivers'): set" \
-          "LWVSOCK_PCI_DRIVERS='lwvsock linux' to run them on lwvsock's virtio-pci transport";;
+  *) echo "NOTE: the lwvsock cases are NOT run (LWVSOCK_PCI_DRIVERS='$drivers')";;
 esac
 t=${LWVSOCK_PCI_TIMEOUT:-1200}
 # shellcheck disable=SC2086 # the case patterns are words
