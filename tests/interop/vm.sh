@@ -7,6 +7,8 @@
 #
 # Usage: vm.sh [options] [--] COMMAND [ARGS...]
 #        vm.sh [options] --prepare     fetch and build the cache only, no boot
+#        vm.sh [options] --kernel-dir  --prepare, then print the kernel's cache
+#                                      dir (root/: the extracted .deb, vmlinux, kver)
 #        vm.sh [options] -i            interactive shell (Ctrl-A x quits QEMU)
 # Options:
 #   -t SECS   wall-clock bound of the whole VM run (default 300); exit 124 on expiry
@@ -41,6 +43,7 @@ TIMEOUT=300 MEM=512M CPUS=2 INTERACTIVE=0 VERBOSE=0 LOGFILE= PREPARE=0
 RWDIRS=()
 if [ "${1:-}" = --help ]; then usage; exit 0; fi
 if [ "${1:-}" = --prepare ]; then PREPARE=1; shift; fi
+if [ "${1:-}" = --kernel-dir ]; then PREPARE=2; shift; fi
 while getopts "t:m:c:w:l:ivh" o; do
   case $o in
     t) TIMEOUT=$OPTARG;; m) MEM=$OPTARG;; c) CPUS=$OPTARG;;
@@ -210,6 +213,7 @@ if [ ! -s "$INITRD" ]; then
 fi
 flock -u 9
 
+[ $PREPARE = 2 ] && { echo "$K"; exit 0; }
 echo "$ME: kernel $KPKG ($KVER)"
 [ $PREPARE = 1 ] && exit 0
 

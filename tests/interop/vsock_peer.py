@@ -319,6 +319,101 @@ def cmd_loopback(a):
     print("%d bytes echoed over vsock loopback" % a.bytes)
 
 
+def cmd_http(a):
+    """One HTTP/1.0 GET over AF_VSOCK; check the status, and the body's text or sha256."""
+    s = connect(a.cid, a.port, tries=75)
+    s.sendall(b"GET %s HTTP/1.0\r\nHost: lwvsock\r\n\r\n" % a.path.encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = s.recv(4096)
+        if not b:
+            raise CheckFailed("EOF inside the response head (%r)" % head[:80])
+        head += b
+    head, body = head.split(b"\r\n\r\n", 1)
+    h = hashlib.sha256(body)
+    n = len(body)
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+        if a.contains and n < 65536:
+            body += b
+    s.close()
+    status = head.split(b"\r\n", 1)[0].split()
+    if len(status) < 2 or status[1] != str(a.status).encode():
+        raise CheckFailed("GET %s: status line %r, want %d" % (a.path, head.split(b"\r\n", 1)[0], a.status))
+    if a.sha256 and (h.hexdigest() != a.sha256 or (a.length and n != a.length)):
+        raise CheckFailed("GET %s: %d bytes, sha256 %s, want %d bytes, sha256 %s" %
+                          (a.path, n, h.hexdigest(), a.length, a.sha256))
+    if a.contains and a.contains.encode() not in body:
+        raise CheckFailed("GET %s: the body (%r) lacks %r" % (a.path, body[:80], a.contains))
+    print("GET %s: %d, %d body bytes as expected" % (a.path, a.status, n))
+
+
+def timed(fn, floor=1e-6):
+    t = time.monotonic()
+    fn()
+    return max(time.monotonic() - t, floor)
+
+
+def cmd_bench(a):
+    """--what bulk: both ways against the lwvsock-perf style server on --port;
+    --what echo: 1-byte round trips and connections per second against the
+    echo server on --port. Prints one line 'bench KEY=VALUE...' (MiB/s,
+    microseconds, connections/s)."""
+    def bulk(reverse):
+        s = connect(a.cid, a.port, tries=75, timeout=IO_TIMEOUT * 4)
+        s.sendall(PERF_MAGIC + struct.pack("<QII", a.bytes, 1 if reverse else 0, 0))
+
+        def run():
+            if reverse:
+                n = 0
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    if b != pattern(n, len(b)):
+                        raise CheckFailed("received data differs from the pattern near offset %d" % n)
+                    n += len(b)
+                if n != a.bytes:
+                    raise CheckFailed("received %d of %d bytes" % (n, a.bytes))
+            else:
+                off = 0
+                while off < a.bytes:
+                    n = min(65536, a.bytes - off)
+                    s.sendall(pattern(off, n))
+                    off += n
+                s.shutdown(socket.SHUT_WR)
+                recv_all(s)   # the server's EOF: it has read everything
+        dt = timed(run)
+        s.close()
+        return a.bytes / dt / (1 << 20)
+
+    if a.what == "bulk":
+        print("bench h2g_mibs=%.3f g2h_mibs=%.3f" % (bulk(False), bulk(True)))
+        return
+    s = connect(a.cid, a.port, tries=75)
+
+    def rr():
+        for _ in range(a.rr):
+            s.sendall(b"x")
+            if s.recv(1) != b"x":
+                raise CheckFailed("1-byte echo came back wrong")
+    rr_us = timed(rr) / a.rr * 1e6
+    s.close()
+
+    def conns():
+        for _ in range(a.conns):
+            c = connect(a.cid, a.port)
+            c.shutdown(socket.SHUT_WR)
+            recv_all(c)
+            c.close()
+    cps = a.conns / timed(conns)
+    print("bench rr_us=%.1f cps=%.2f" % (rr_us, cps))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -361,6 +456,19 @@ def main():
                         help="the client closes rather than half-closes: no send-side probe")
         if name == "sink":
             sp.add_argument("--bytes", type=int, required=True, help="what the client's -n was")
+    sp = add("http", cmd_http, "one HTTP/1.0 GET; check status and body")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--path", default="/")
+    sp.add_argument("--status", type=int, default=200)
+    sp.add_argument("--contains", help="the body must contain this text")
+    sp.add_argument("--sha256", help="the body's sha256")
+    sp.add_argument("--length", type=int, default=0, help="the body's length, with --sha256")
+    sp = add("bench", cmd_bench, "bulk both ways, or 1-byte round trips and connections/s")
+    sp.add_argument("--cid", type=int, required=True)
+    sp.add_argument("--what", choices=("bulk", "echo"), required=True)
+    sp.add_argument("--bytes", type=int, default=4 << 20)
+    sp.add_argument("--rr", type=int, default=200)
+    sp.add_argument("--conns", type=int, default=20)
     sp = add("loopback", cmd_loopback, "Linux-only echo over CID 1")
     sp.add_argument("--bytes", type=int, default=1 << 20)
     sp.set_defaults(conns=1, stall_ms=0, abort_after=0)
