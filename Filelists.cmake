@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Filelists.cmake: the files of lwvsock to add to an existing lwIP build, in
 # the style of lwIP's own src/Filelists.cmake. Set LWVSOCK_DIR to the top of
 # the lwvsock tree, then include this file:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Bulk throughput: lwvsock through the simulated host, both directions, at 4 KiB

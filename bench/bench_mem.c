@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Memory: bytes of state per idle connection, and the memory 1000 and 10000

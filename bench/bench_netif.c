@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * bench_netif: lwIP TCP over the vsock netif against plain vsock, the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Shared helpers of the benchmark programs: the clock, repeated runs, options,

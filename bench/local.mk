@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/local.mk: the benchmarks (the bench owner's).
 #
 # `make bench` builds the programs and runs bench/run.sh, which prints one table

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/qemu.sh: bulk throughput of lwvsock over /dev/vhost-vsock against Linux's
 # own vsock loopback (CID 1), in the same boot of the test VM. Runs INSIDE the
 # VM only (tests/interop/guard.sh refuses elsewhere); `make bench-qemu` starts
@@ -17,7 +18,7 @@ B=$PWD N=16777216
 while getopts "b:n:h" o; do
   case $o in
     b) B=$(readlink -f "$OPTARG");; n) N=$OPTARG;;
-    h) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0;;
+    h) awk 'NR>2 && /^#/ {sub(/^# ?/, ""); print; next} NR>2 {exit}' "$0"; exit 0;;
     *) echo "qemu.sh: see -h" >&2; exit 2;;
   esac
 done

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/run.sh: run the lwvsock benchmarks and print ONE table.
 #
 # Each row: our figure, a baseline measured in the same run, the ratio, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock-appliance: the HTTP (port 80) and echo (port 1234) servers of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock-echo: echoes every byte of every vsock connection (echo_server.c),

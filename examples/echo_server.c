@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The echo server of lwvsock-echo and the appliance: echoes every byte of

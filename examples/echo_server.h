@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The echo server (echo_server.c), shared by lwvsock-echo and the appliance.

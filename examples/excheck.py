@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Test client for the example programs, talking TCP to the simulated host's
 --forward on 127.0.0.1 (never anything else). Every socket has a timeout, so a
 hung server fails the test instead of hanging it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The HTTP/1.1 server of lwvsock-httpd and the appliance, on the raw vsock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The HTTP/1.1 server (http_server.c), shared by lwvsock-httpd and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock-httpd: the HTTP/1.1 server (http_server.c) on the hosted device and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # examples/lib.sh: shared by the example tests (sourced; POSIX sh).
 #
 # Every server is started by ex_start_server, which records its PID; only that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # examples/local.mk: the example programs and their tests (the examples owner's).
 #
 # lwvsock-httpd, lwvsock-echo and lwvsock-perf share examples/common.c (options,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock-perf: vsock throughput, in the manner of iperf-vsock.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # scripts/demo.sh in a checkout configured in the source tree (the README's
 # in-tree build): it builds there instead of configuring build/, says that it
 # is building, invites to the URL only once the server listens, refuses a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # lwvsock-echo over the simulated host: concurrent connections through
 # --forward, bytes in == bytes out, one client slow to read (flow control).
 . "${srcdir:-.}/examples/lib.sh"

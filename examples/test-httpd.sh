@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # lwvsock-httpd over the simulated host: curl-like checks through --forward
 # (200, 404, 400, 403, 405, 413, 414, 505, keep-alive, pipelining, HEAD, an
 # 8 MiB file by sha256, 40 concurrent clients), then SIGTERM and counters.

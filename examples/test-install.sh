@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The example programs are installed as tools: `make install DESTDIR=...`
 # puts lwvsock-httpd, lwvsock-echo and lwvsock-perf in bindir, and the
 # installed copies run (against the installed library) and describe themselves.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # --pcap: a capture of an echo session that tshark reads and decodes as vsock
 # (LINKTYPE_VSOCK, vsockmon header + virtio header). Skipped without tshark.
 . "${srcdir:-.}/examples/lib.sh"

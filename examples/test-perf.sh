@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # lwvsock-perf: client and server in one process over the in-driver loopback
 # (CID 1), both directions, output format; then the sink server through the
 # sim's --forward with a raw client and a -R hello.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The examples on Linux's vhost-vsock: boots the QEMU test VM once
 # (tests/interop/vm.sh) and runs examples/vmcases.sh in it. Exit 0 passed,
 # 1 failed, 77 skipped (no QEMU, or the VM cannot be prepared).

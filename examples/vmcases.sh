@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs INSIDE the test VM only (guard.sh refuses elsewhere): the examples as
 # guest CID 3 on /dev/vhost-vsock, driven from the VM's Linux side with socat,
 # curl and python AF_VSOCK sockets. Usage: vmcases.sh BUILDDIR

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # lwvsock_cflags.m4 - probe compiler flags one at a time.
 #
 # LWVSOCK_CFLAGS_ADD(VAR, FLAGS)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # lwvsock_lwip.m4 - locate and validate the lwIP source tree.
 #
 # LWVSOCK_WITH_LWIP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Device specs ("sim", "sim:cid=N", "vhost-vsock:cid=N", ...): parsed here and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # check.sh - build lwvsock and run its tests, from a fresh Debian machine to a
 # green `make check` and `make distcheck`.
 #
@@ -101,6 +102,19 @@ done_step
 
 step "lwIP source ($lwip_dir)"
 sh scripts/get-lwip.sh "$lwip_dir" || die "could not fetch lwIP (see above); or set LWIP_DIR to an lwIP >= 2.1 source tree"
+done_step
+
+step "license: an SPDX line in every source and build file"
+if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
+  nospdx=$(git ls-files -- '*.c' '*.h' '*.S' '*.ld' '*.sh' '*.py' '*.mk' '*.am' '*.ac' '*.m4' \
+             '*.cmake' '*.in' '*.dox' .ci/run | while read -r f; do
+             head -n 3 "$f" | grep -q 'SPDX-License-Identifier: BSD-3-Clause' || echo "$f"
+           done)
+  [ -z "$nospdx" ] || die "no SPDX-License-Identifier line in:$(echo $nospdx)"
+  echo "every tracked source file carries SPDX-License-Identifier: BSD-3-Clause"
+else
+  echo "not a git checkout: skipped"
+fi
 done_step
 
 step "autoreconf"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # demo.sh - see lwvsock serve a web page over virtio-vsock.
 #
 # Default: builds lwvsock-httpd where the tree is already configured (in the

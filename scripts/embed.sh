@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # scripts/embed.sh: the two documented ways into lwvsock, built from outside
 # the tree as a user would (scripts/check.sh runs it after make check).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # scripts/fuzz.sh: build the libFuzzer targets in tests/fuzz/ with clang
 # (-fsanitize=fuzzer,address,undefined) and run each for a bounded time.
 # Any crash, sanitizer report, leak (malloc or lwIP heap/pools) or hang fails.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # get-lwip.sh - fetch lwIP 2.1.3 from Debian's `lwip` source package into an
 # ignored folder of the build tree (default: ./lwip), for ./configure --with-lwip.
 #
@@ -11,7 +12,7 @@ set -eu
 
 case ${1:-} in
   -h|--help)
-    sed -n '2,9s/^# \{0,1\}//p' "$0"
+    sed -n '3,10s/^# \{0,1\}//p' "$0"
     exit 0 ;;
   -*)
     echo "get-lwip.sh: unknown option '$1' (see --help)" >&2

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # scripts/sanitize.sh: the test suites under AddressSanitizer + UndefinedBehavior-
 # Sanitizer, and under valgrind, each in its own build directory. Any sanitizer
 # report or valgrind error fails.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * altcp provider over the raw vsock pcb API, modelled on lwIP's altcp_tcp.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The device: bring-up, the poll loop, the receive and event paths, close.

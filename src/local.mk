@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # src/local.mk: the protocol core (maintained by the lead).
 liblwvsock_la_SOURCES += \
 	src/virtio_defs.h \

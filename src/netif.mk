@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # src/netif.mk: the vsock netif (issue 13): lwIP Ethernet frames over a vsock
 # stream to a host-side network daemon, its lwIP parts, tests and example.
 liblwvsock_la_SOURCES += src/netif_vsock.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The vsock netif: lwIP Ethernet frames over one lwvsock STREAM connection

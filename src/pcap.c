@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The pcap writer (see lwvsock/pcap.h). Records follow Linux's vsockmon: the

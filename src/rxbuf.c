@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Receive buffers: posted to the rx queue as [header][payload] chains and lent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock_strerror(): sentences for lwIP's err_t, which lwIP itself only

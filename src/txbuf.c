@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Transmit side of the device: header slots, payload slots, the tx ring and

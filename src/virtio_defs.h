@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * virtio and virtio-vsock definitions, written from the virtio 1.2/1.3 spec

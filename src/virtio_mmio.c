@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The virtio-mmio transport (see lwvsock/virtio_mmio.h). Register offsets and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The virtio-pci modern transport (see lwvsock/virtio_pci.h).

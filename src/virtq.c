@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Split virtqueue, driver side (virtio 1.x section 2.7), with Linux's token API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Host-order view of the 44-byte virtio-vsock packet header and its codec.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/altcp.mk: the altcp provider, its header and its tests (the altcp owner's).
 liblwvsock_la_SOURCES += src/altcp_vsock.c
 pkginclude_HEADERS += include/lwvsock/altcp_vsock.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwIP's stock httpd and its file system, unpatched, for test_altcp.

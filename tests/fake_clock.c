@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * sys_now() for the unit tests: time moves only when a test moves it, so timer

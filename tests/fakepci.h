@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * A fake PCI bus for the virtio-pci transport's tests: config space with the

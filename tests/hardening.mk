@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/hardening.mk: hostile device and peer, fault injection, fuzzing, soak
 # (the hardening owner's).
 #

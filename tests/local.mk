@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/local.mk: the test framework's own suite (the build owner's).
 # tests/lwvsock_check.[ch], check_main.c and fake_clock.c are shared by every test
 # program through $(TEST_COMMON_SOURCES) (see Makefile.am).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The helpers of lwvsock_check.h: suites of one test case per test, and the

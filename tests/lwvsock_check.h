@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Common header of the lwvsock unit tests (libcheck), in the style of lwIP's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Test fixture for the protocol suites: a simulated host and an lwvsock device

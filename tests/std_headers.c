@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Every public header with lwIP's, in strict ISO C (built twice, with -std=c99

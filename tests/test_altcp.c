@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The altcp provider (src/altcp_vsock.c) against the simulated host: raw altcp

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Tests of the test framework's fake clock (tests/fake_clock.c): sys_now()

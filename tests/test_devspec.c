@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Unit tests of the device-spec parser (port/devspec.c): good specs open the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Fault injection, in the spirit of nghttp2's failmalloc tests: every place

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Unit tests of the virtio-vsock header codec (src/vsock_hdr.c): wire layout,

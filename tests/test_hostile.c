@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Hostile-device and hostile-peer suite: the simulated host misbehaves through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Load suite: 1000 connections open at once, and 1 GiB moved each way through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The vsock netif on the sim: the test plays the host-side network daemon on

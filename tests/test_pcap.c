@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The pcap writer (src/pcap.c): the file header, one record per packet with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Protocol suite: connection life cycle, RST rules, credit flow control,

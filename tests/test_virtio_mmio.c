@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Unit tests of the virtio-mmio transport (src/virtio_mmio.c) over a fake

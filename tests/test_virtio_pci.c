@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Unit tests of the virtio-pci modern transport (src/virtio_pci.c) over the

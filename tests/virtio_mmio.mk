@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/virtio_mmio.mk: the virtio-mmio transport over a fake register window
 # (appliance); its traffic is tested against QEMU in tests/appliance.
 check_PROGRAMS += tests/test_virtio_mmio

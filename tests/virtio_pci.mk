@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/virtio_pci.mk: the virtio-pci transport over a fake PCI bus bridged to
 # the simulated host (pci-transport).
 check_PROGRAMS += tests/test_virtio_pci

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/virtq.mk: unit tests of the split virtqueue (src/virtq.c, in liblwvsock).
 check_PROGRAMS += tests/test_virtq
 TESTS += tests/test_virtq

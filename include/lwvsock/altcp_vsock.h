@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwIP altcp provider over vsock: run altcp applications (http_client, httpd,

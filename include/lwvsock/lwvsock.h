@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwvsock: a polled virtio-vsock driver for lwIP. Device API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * An lwIP Ethernet netif whose link is one lwvsock STREAM connection to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Options of the vsock netif (netif_vsock.h), in lwIP's style: define any of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Linux userspace access to a virtio-vsock PCI function (port/pci-linux):

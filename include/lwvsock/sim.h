@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The simulated host: an in-process virtio-vsock device and the host's end of

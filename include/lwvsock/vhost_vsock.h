@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The vhost-vsock backend (Linux): this process becomes guest CID @p cid of

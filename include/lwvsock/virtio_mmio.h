@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The virtio-mmio transport (virtio 1.x section 4.2): a virtio-vsock device

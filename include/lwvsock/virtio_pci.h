@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The virtio-pci modern transport (virtio 1.x, section 4.1): turns a PCI bus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Raw vsock pcb API, shaped like lwIP's tcp raw API (tcp.h), with 32-bit CIDs

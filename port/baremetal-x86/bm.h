@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The bare-metal x86 platform of the appliance: what port/baremetal-x86/

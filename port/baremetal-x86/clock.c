@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * sys_now(): the TSC, calibrated against the PIT at boot.

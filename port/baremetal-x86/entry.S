@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * PVH entry of the appliance: QEMU's -kernel finds the Xen ELF note below on
  * both q35 and microvm and jumps to bm_entry in 32-bit protected mode with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # port/baremetal-x86/local.mk: the appliance, a bare-metal x86 image that QEMU
 # boots with -kernel (`make appliance`; not part of `all`).
 #

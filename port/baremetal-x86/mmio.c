@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * virtio-mmio devices on bare-metal x86: where they are, and the bus

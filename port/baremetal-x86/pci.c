@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * PCI on bare-metal x86 (q35): configuration mechanism #1 (ports 0xcf8/0xcfc),

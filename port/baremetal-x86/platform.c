@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Boot information and the rest of what the platform owes lwIP: the PVH

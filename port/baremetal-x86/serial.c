@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The console: COM1 (16550 UART at 0x3f8), polled, 115200 8N1. Present on

@@ -1,2 +1,3 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /** @file lwIP core/memp.c compiled with lwvsock's lwipopts.h (see Makefile.am). */
 #include "core/memp.c"

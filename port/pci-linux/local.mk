@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # port/pci-linux/local.mk: Linux userspace access to a virtio-vsock PCI function
 # (sysfs resources, hugepages + pagemap), the bus behind pci:BDF.
 if HAVE_LINUX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Linux userspace PCI bus for the virtio-pci transport (see lwvsock/pci_linux.h).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # port/sim/local.mk: the simulated host device (owned by sim).
 liblwvsock_la_SOURCES += \
 	port/sim/sim_priv.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Private state of the simulated host device (see include/lwvsock/sim.h).

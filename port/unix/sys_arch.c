@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * sys_now() for programs running on a POSIX host (lwIP's NO_SYS port contract).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # port/vhost-vsock/local.mk: the device-spec parser (every build) and the Linux
 # vhost-vsock backend (owned by vhost).
 liblwvsock_la_SOURCES += port/devspec.c

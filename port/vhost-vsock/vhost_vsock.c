@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * vhost-vsock backend: drive Linux's /dev/vhost-vsock the way DPDK's

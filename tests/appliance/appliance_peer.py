@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """appliance_peer.py - the host side of the appliance cases: runs every case
 against one booted lwvsock-appliance over AF_VSOCK and prints one line per
 case ("PASS name" / "FAIL name: reason"), then "NAME: N passed, M failed".

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # cases.sh - the appliance cases, run INSIDE the test VM (tests/interop/vm.sh):
 # boots examples/lwvsock-appliance.elf in a nested QEMU per machine kind with a
 # real vhost-vsock device (backed by the test VM's vhost_vsock), waits for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/appliance/local.mk: the appliance image booted on q35 and microvm in a
 # nested QEMU inside the test VM, checked from the VM's AF_VSOCK (skipped
 # without QEMU, or with LWVSOCK_SKIP_VM_TESTS=1). `make check` builds the image.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - `make check` entry of the appliance suite: boots the test VM once
 # (tests/interop/vm.sh) and, inside it, the appliance image on q35 and on
 # microvm (legacy and modern virtio-mmio) with a real vhost-vsock device,

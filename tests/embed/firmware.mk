@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/embed/firmware.mk: a plain lwIP build, as an appliance project has one,
 # that adds lwvsock through Filelists.mk. CI runs it from scripts/embed.sh:
 #   make -f tests/embed/firmware.mk LWIPDIR=.../lwip/src LWVSOCKDIR=. OUT=DIR APP=embed.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * A small lwipopts.h of an application of its own, as a firmware would have:

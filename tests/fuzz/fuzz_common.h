@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * Shared pieces of the libFuzzer targets (tests/fuzz/fuzz_*.c): a fake clock,

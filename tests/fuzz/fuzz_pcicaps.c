@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * libFuzzer target: the virtio-pci transport's capability parsing and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * libFuzzer target: arbitrary packets from the host into the driver's rx ring.

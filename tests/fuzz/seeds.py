@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Write the seed corpus of the fuzz targets (tests/fuzz/corpus/TARGET/).
 
 Each seed is a short, valid script in its target's record format (see

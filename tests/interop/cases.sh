@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # cases.sh - interop cases of lwvsock against Linux's own vsock, run INSIDE
 # the test VM (tests/interop/vm.sh). The lwvsock programs register guest CIDs
 # with the VM's kernel through /dev/vhost-vsock; the host side is Linux
@@ -20,7 +21,7 @@ B=$PWD LIST=0 BUDGET=0
 while getopts "b:T:lh" o; do
   case $o in
     b) B=$(readlink -f "$OPTARG");; l) LIST=1;; T) BUDGET=$OPTARG;;
-    h) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0;;
+    h) awk 'NR>2 && /^#/ {sub(/^# ?/, ""); print; next} NR>2 {exit}' "$0"; exit 0;;
     *) echo "cases.sh: see -h" >&2; exit 2;;
   esac
 done

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # guard.sh - sourced (". guard.sh") by every script that runs inside the test
 # VM. Refuses, with exit 99, unless all three hold:
 #  - the hostname is the test VM's (lwvsock-testvm),

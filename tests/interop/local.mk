@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/interop/local.mk: the device-spec suite and the QEMU interop tests
 # (owned by vhost).
 check_PROGRAMS += tests/test_devspec

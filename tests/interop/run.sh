@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - `make check` entry of the interop tests: boots the test VM once
 # (tests/interop/vm.sh) and runs every case of tests/interop/cases.sh in it
 # against Linux's own vsock. Exit 0 all passed, 1 a case failed, 77 skipped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * seqpacket_echo: a SEQPACKET echo server on lwvsock's raw API, for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * tx_writer: the guest side of the interop cases for lwvsock's transmit rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * vhost_bringup: checks of the vhost-vsock backend on its own (no protocol

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # vm.sh - run ONE command inside a throwaway QEMU/TCG test VM and exit with its
 # status. The VM boots Debian's stock kernel (PVH entry of the extracted
 # vmlinux), its root is this machine's / shared READ-ONLY over virtio-9p, it has
@@ -36,7 +37,7 @@
 set -euo pipefail
 
 ME=vm.sh
-usage() { awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; }
+usage() { awk 'NR>2 && /^#/ {sub(/^# ?/, ""); print; next} NR>2 {exit}' "$0"; }
 die() { echo "$ME: $*" >&2; exit 2; }
 
 TIMEOUT=300 MEM=512M CPUS=2 INTERACTIVE=0 VERBOSE=0 LOGFILE= PREPARE=0

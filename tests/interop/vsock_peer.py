@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """vsock_peer.py - the Linux (host) side of the interop cases: AF_VSOCK
 clients and servers that check what lwvsock does.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The lwIP configuration of the test suites, the benchmarks and the fuzz

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # cases.sh - the vsock netif against a real host-side network daemon, run
 # INSIDE the test VM only (guard.sh refuses elsewhere; the VM has no NIC, so
 # nothing leaves it). The daemon is QEMU's user networking (libslirp: DHCP,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - `make check` entry of the netif suite: boots the test VM once
 # (tests/interop/vm.sh) and runs tests/netif/cases.sh in it. Exit 0 passed,
 # 1 failed, 77 skipped (LWVSOCK_SKIP_VM_TESTS=1, no QEMU, or the VM cannot be

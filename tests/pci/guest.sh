@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # guest.sh - the PCI guest suite, run INSIDE the test VM ("L2", which is the
 # host here: Linux 6.1 with vhost_vsock). It boots ONE nested QEMU/TCG guest
 # ("L3") with -device vhost-vsock-pci, whose init (tests/pci/l3init.sh) obeys
@@ -29,7 +30,7 @@ K= IMG= DRIVERS="lwvsock linux" BUDGET=600
 while getopts "k:i:d:T:h" o; do
   case $o in
     k) K=$OPTARG;; i) IMG=$OPTARG;; d) DRIVERS=$OPTARG;; T) BUDGET=$OPTARG;;
-    h) awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "$0"; exit 0;;
+    h) awk 'NR>2 && /^#/ {sub(/^# ?/, ""); print; next} NR>2 {exit}' "$0"; exit 0;;
     *) echo "guest.sh: see -h" >&2; exit 2;;
   esac
 done

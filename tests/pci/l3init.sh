@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: BSD-3-Clause
 # l3init.sh - /init of the nested guest ("L3") of the PCI suite (tests/pci).
 # It runs from the initramfs that tests/pci/mkimage.sh builds: busybox, the
 # kernel modules in /mods (loaded from boot.list now, linux.list when Linux's

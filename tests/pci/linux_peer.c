@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * linux_peer: the guest-side programs of the PCI suite when Linux's own guest
  * driver (vmw_vsock_virtio_transport) owns the vsock device of the nested

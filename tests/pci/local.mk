@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/pci/local.mk: the PCI guest suite (issue 11): lwvsock and Linux's own
 # guest driver on the vhost-vsock-pci device of a guest nested in the test VM.
 # linux_peer is the guest program for Linux's driver; it runs only there.

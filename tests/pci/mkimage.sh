@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # mkimage.sh KDIR BUILDDIR OUT - build the initramfs of the PCI suite's nested
 # guest ("L3") on the build machine (nothing here touches vsock): busybox, the
 # L3 init (tests/pci/l3init.sh), the kernel modules it loads, and the programs

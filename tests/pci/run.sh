@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # run.sh - `make check` entry of the PCI guest suite: builds the nested guest's
 # initramfs (tests/pci/mkimage.sh), boots the test VM once (tests/interop/vm.sh)
 # and runs tests/pci/guest.sh in it, which boots the nested guest once and runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The appliance's <errno.h>: the Linux values of the codes lwvsock's ops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The appliance's <limits.h>, from the compiler's predefined macros (gcc's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwIP configuration of the bare-metal appliance: what a firmware lwIP build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The appliance's freestanding <stdlib.h>: the image's own allocator (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * The appliance's freestanding <strings.h> (ASCII case-insensitive compares).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwIP compiler/platform abstraction for hosted (POSIX) builds of lwvsock.

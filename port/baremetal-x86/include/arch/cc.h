@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
  * lwIP compiler/platform abstraction of the bare-metal x86 appliance: no libc
