@@ -101,11 +101,9 @@ ex_usage_error(const struct ex_ctx *ctx, const char *fmt, ...)
 {
   va_list ap;
 
-  fprintf(stderr, "%s: ", ctx->prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  ex_vlog(ctx, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   ex_try_help(ctx);
   exit(EX_EXIT_USAGE);
 }

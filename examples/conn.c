@@ -22,15 +22,21 @@ ex_ctx_init(struct ex_ctx *ctx, const char *prog)
 }
 
 void
+ex_vlog(const struct ex_ctx *ctx, const char *fmt, va_list ap)
+{
+  fprintf(stderr, "%s: ", ctx->prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
+void
 ex_log(const struct ex_ctx *ctx, const char *fmt, ...)
 {
   va_list ap;
 
-  fprintf(stderr, "%s: ", ctx->prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  ex_vlog(ctx, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 

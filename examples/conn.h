@@ -13,6 +13,7 @@
 #ifndef LWVSOCK_EXAMPLES_CONN_H
 #define LWVSOCK_EXAMPLES_CONN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,6 +73,8 @@ void ex_print_pcb_stats(const struct ex_ctx *ctx, const char *what, const struct
 
 /** Log a line (printf-style) on stderr prefixed with the program name. */
 void ex_log(const struct ex_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** ex_log() with a va_list. */
+void ex_vlog(const struct ex_ctx *ctx, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /**
  * Listen on @p port of the device with callbacks set up by @p accept. Returns

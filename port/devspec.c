@@ -108,6 +108,18 @@ devspec_sim(const char *spec, char *opts, struct lwvsock_backend **bep, char *er
   return 0;
 }
 
+#if defined(LWVSOCK_HAVE_VHOST_VSOCK) || defined(LWVSOCK_HAVE_PCI_LINUX)
+/** A backend's open result: 0, or its sentence (why) quoted with the spec. */
+static int
+devspec_opened(const char *spec, int rc, const char *why, char *err, size_t errlen)
+{
+  if (rc == 0) {
+    return 0;
+  }
+  return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
+}
+#endif
+
 static int
 devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, char *err, size_t errlen)
 {
@@ -131,10 +143,7 @@ devspec_vhost_vsock(const char *spec, char *opts, struct lwvsock_backend **bep, 
     char why[384];
     why[0] = '\0';
     rc = lwvsock_vhost_vsock_open(cid, bep, why, sizeof(why));
-    if (rc != 0) {
-      return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
-    }
-    return 0;
+    return devspec_opened(spec, rc, why, err, errlen);
   }
 #else
   (void)bep;
@@ -154,13 +163,8 @@ devspec_pci(const char *spec, const char *arg, struct lwvsock_backend **bep, cha
 #ifdef LWVSOCK_HAVE_PCI_LINUX
   {
     char why[384];
-    int rc;
     why[0] = '\0';
-    rc = lwvsock_pci_linux_open(arg, bep, why, sizeof(why));
-    if (rc != 0) {
-      return lwvsock_bus_fail(err, errlen, rc, "device spec '%s': %s", spec, why[0] ? why : strerror(-rc));
-    }
-    return 0;
+    return devspec_opened(spec, lwvsock_pci_linux_open(arg, bep, why, sizeof(why)), why, err, errlen);
   }
 #else
   (void)bep;

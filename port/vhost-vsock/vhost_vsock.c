@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lwvsock/bus.h"
 #include "lwvsock/vhost_vsock.h"
 #include "virtio_defs.h"
 
@@ -611,21 +612,6 @@ static const struct lwvsock_backend_ops vv_ops = {
 
 /* ---- open ------------------------------------------------------------------------ */
 
-static int vv_fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/** Fill @p err with a sentence and return @p rc. */
-static int
-vv_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  va_list ap;
-  if (err != NULL && errlen > 0) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 int
 lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, size_t errlen)
 {
@@ -636,17 +622,17 @@ lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, 
   int fd, rc;
 
   if (bep == NULL) {
-    return vv_fail(err, errlen, -EINVAL, "lwvsock_vhost_vsock_open: bep is NULL");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "lwvsock_vhost_vsock_open: bep is NULL");
   }
   *bep = NULL;
   if (cid <= VMADDR_CID_HOST || cid == VMADDR_CID_ANY) {
-    return vv_fail(err, errlen, -EINVAL,
+    return lwvsock_bus_fail(err, errlen, -EINVAL,
                    "CID %" PRIu32 " is reserved (0 hypervisor, 1 local, 2 host, 4294967295 any): "
                    "pick cid=3 or more", cid);
   }
   allow = getenv(LWVSOCK_VHOST_VSOCK_ALLOW_ENV);
   if (allow == NULL || strcmp(allow, "1") != 0) {
-    return vv_fail(err, errlen, -EPERM,
+    return lwvsock_bus_fail(err, errlen, -EPERM,
                    "refusing to open " LWVSOCK_VHOST_VSOCK_PATH ": it would register guest CID %" PRIu32
                    " with the running kernel, which affects the whole machine; set "
                    LWVSOCK_VHOST_VSOCK_ALLOW_ENV "=1 to allow it (the project's tests do so only "
@@ -657,25 +643,25 @@ lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, 
   if (fd < 0) {
     rc = -errno;
     if (rc == -ENOENT || rc == -ENODEV || rc == -ENXIO) {
-      return vv_fail(err, errlen, rc, "vhost_vsock kernel module not loaded (no "
+      return lwvsock_bus_fail(err, errlen, rc, "vhost_vsock kernel module not loaded (no "
                      LWVSOCK_VHOST_VSOCK_PATH "): modprobe vhost_vsock");
     }
     if (rc == -EACCES || rc == -EPERM) {
-      return vv_fail(err, errlen, rc, "permission denied on " LWVSOCK_VHOST_VSOCK_PATH
+      return lwvsock_bus_fail(err, errlen, rc, "permission denied on " LWVSOCK_VHOST_VSOCK_PATH
                      ": run as root or grant access");
     }
-    return vv_fail(err, errlen, rc, "cannot open " LWVSOCK_VHOST_VSOCK_PATH ": %s", strerror(-rc));
+    return lwvsock_bus_fail(err, errlen, rc, "cannot open " LWVSOCK_VHOST_VSOCK_PATH ": %s", strerror(-rc));
   }
   if (ioctl(fd, VHOST_SET_OWNER, NULL) < 0) {
     rc = -errno;
     close(fd);
-    return vv_fail(err, errlen, rc, "VHOST_SET_OWNER on " LWVSOCK_VHOST_VSOCK_PATH " failed: %s",
+    return lwvsock_bus_fail(err, errlen, rc, "VHOST_SET_OWNER on " LWVSOCK_VHOST_VSOCK_PATH " failed: %s",
                    strerror(-rc));
   }
   if (ioctl(fd, VHOST_GET_FEATURES, &offered) < 0) {
     rc = -errno;
     close(fd);
-    return vv_fail(err, errlen, rc, "VHOST_GET_FEATURES on " LWVSOCK_VHOST_VSOCK_PATH " failed: %s",
+    return lwvsock_bus_fail(err, errlen, rc, "VHOST_GET_FEATURES on " LWVSOCK_VHOST_VSOCK_PATH " failed: %s",
                    strerror(-rc));
   }
   /* at open, not in start: a taken CID is the error users meet most, and here it
@@ -684,17 +670,17 @@ lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, 
     rc = -errno;
     close(fd);
     if (rc == -EADDRINUSE) {
-      return vv_fail(err, errlen, rc, "CID %" PRIu32 " is already in use by another VM or process: "
+      return lwvsock_bus_fail(err, errlen, rc, "CID %" PRIu32 " is already in use by another VM or process: "
                      "pick another cid=", cid);
     }
-    return vv_fail(err, errlen, rc, "the kernel refused guest CID %" PRIu32 " (%s): pick another cid=",
+    return lwvsock_bus_fail(err, errlen, rc, "the kernel refused guest CID %" PRIu32 " (%s): pick another cid=",
                    cid, strerror(-rc));
   }
 
   v = (struct vv_backend *)calloc(1, sizeof(*v));
   if (v == NULL) {
     close(fd);
-    return vv_fail(err, errlen, -ENOMEM, "out of memory for the vhost-vsock backend");
+    return lwvsock_bus_fail(err, errlen, -ENOMEM, "out of memory for the vhost-vsock backend");
   }
   v->be.ops = &vv_ops;
   v->fd = fd;
