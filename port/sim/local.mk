@@ -24,7 +24,8 @@ TESTS += $(STD_TESTS)
 CLEANFILES += $(STD_TESTS)
 EXTRA_DIST += tests/std_headers.c
 STD_LINK = $(LIBTOOL) $(AM_V_lt) --tag=CC $(AM_LIBTOOLFLAGS) $(LIBTOOLFLAGS) --mode=link \
-	$(CC) $(DEFS) $(AM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN_CFLAGS) -pedantic-errors $(LDFLAGS) -static
+	$(CC) $(DEFS) $(AM_CPPFLAGS) $(CPPFLAGS) $(LWIPOPTS_CFLAGS) $(SANITIZER_CFLAGS) $(CFLAGS) \
+	$(WARN_CFLAGS) -pedantic-errors $(AM_LDFLAGS) $(LDFLAGS) -static
 tests/std-c99 tests/std-c11: $(top_srcdir)/tests/std_headers.c liblwvsock.la
 	@$(MKDIR_P) tests
 	$(AM_V_CCLD)$(STD_LINK) -std=`echo $@ | sed 's|.*-||'` -o $@ $(top_srcdir)/tests/std_headers.c liblwvsock.la
