@@ -9,24 +9,32 @@
 # with 127.0.0.1:PORT forwarded to vsock port 80, until Ctrl-C.
 #
 # --qemu: runs lwvsock-httpd on Linux's /dev/vhost-vsock (as guest CID 3) inside
-# the throwaway QEMU test VM (tests/interop/vm.sh), where socat bridges
-# 127.0.0.1:8080 to VSOCK 3:80 and curl fetches the page; prints it and exits.
+# the throwaway QEMU test VM (tests/interop/vm.sh), fetches the page once in
+# there (curl, socat to VSOCK 3:80), then serves this machine's 127.0.0.1:PORT:
+# QEMU listens there and carries each TCP connection over a virtio-serial port
+# (vm.sh -f) to a socat in the VM that connects it to VSOCK 3:80. One
+# connection at a time; until Ctrl-C, or SERVE_SECS (3600 s) have passed.
 #
 # --appliance: the same, but the server is the bare-metal appliance image
 # (make appliance), booted by QEMU inside the test VM (microvm, with a real
 # vhost-vsock device as guest CID 3).
-# Nothing vsock is ever opened on this machine itself.
+# Nothing vsock is ever opened on this machine itself (the VM has no network
+# device either: the forwarding is QEMU's chardev, on loopback only).
 set -euo pipefail
 
 usage() {
   cat <<USAGE
 usage: scripts/demo.sh [--port TCP] [--root DIR] [--no-install] [--qemu | --appliance] [--help]
 
-  --port TCP     loopback TCP port to forward to vsock port 80 (default 8080)
-  --root DIR     serve the files under DIR (default: the built-in page)
+  --port TCP     loopback TCP port to forward to vsock port 80 (default 8080);
+                 with --qemu/--appliance QEMU listens on it and forwards one
+                 connection at a time (the next waits until it closes)
+  --root DIR     serve the files under DIR (default: the built-in page;
+                 not with --qemu/--appliance)
   --no-install   do not install missing Debian packages (only say which)
-  --qemu         run on Linux vhost-vsock inside the test VM and fetch one page
-  --appliance    boot the appliance image inside the test VM and fetch its page
+  --qemu         run on Linux vhost-vsock inside the test VM (no network
+                 device) and serve it here, until Ctrl-C (an hour at most)
+  --appliance    the same with the appliance image booted inside the test VM
   --help         this help
 Environment: JOBS (parallel make jobs), LWIP_DIR (lwIP tree; default ./lwip).
 USAGE
@@ -36,13 +44,13 @@ die() { echo "demo.sh: $*" >&2; exit 1; }
 
 # ---- inside the test VM (reached through vm.sh; refuses anywhere else) ---------
 if [ "${1:-}" = --in-vm ]; then
-  build=$2
+  build=$2 mode=$3 hostport=$4 serve_secs=$5
   # guard.sh exits 99 unless this really is the test VM.
   . "$(dirname "$0")/../tests/interop/guard.sh"
   pids=()
   cleanup() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; wait "$p" 2>/dev/null || :; done; }
   trap cleanup EXIT
-  if [ "${3:-}" = appliance ]; then
+  if [ "$mode" = appliance ]; then
     # The appliance in a nested QEMU: "ready" on its console means it serves.
     what="the lwvsock appliance (microvm) on vhost-vsock"
     qemu-system-x86_64 -M microvm -accel tcg -m 64M -nodefaults -display none -serial stdio \
@@ -58,18 +66,45 @@ if [ "${1:-}" = --in-vm ]; then
     for _ in $(seq 50); do grep -q serving /tmp/httpd.log && break; sleep 0.2; done
     grep -q serving /tmp/httpd.log || { cat /tmp/httpd.log; die "lwvsock-httpd did not start"; }
   fi
+  # Self-check in the VM: its own loopback 8080 -> socat -> VSOCK 3:80.
   socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork VSOCK-CONNECT:3:80 &
-  pids+=($!)
-  echo "---- curl -i http://127.0.0.1:8080/ (socat -> VSOCK 3:80 -> $what)"
-  rc=0
+  check=$!
   # socat may take a moment to listen under TCG: retry refused connects
-  curl -sS -i --no-styled-output --max-time 60 --retry 30 --retry-delay 1 --retry-connrefused http://127.0.0.1:8080/ || rc=$?
-  echo "----"
-  kill -TERM "${pids[0]}"
-  wait "${pids[0]}" || rc=1
-  pids=("${pids[1]}")
-  cat /tmp/httpd.log
-  exit $rc
+  got=$(curl -sS -o /dev/null -w '%{http_code} %{size_download}' --max-time 60 --retry 30 \
+          --retry-delay 1 --retry-connrefused http://127.0.0.1:8080/) || got="curl exit $?"
+  kill "$check"; wait "$check" 2>/dev/null || :
+  case $got in 200\ *) ;; *) cat /tmp/httpd.log; die "self-check in the VM failed ($got)" ;; esac
+  echo "demo.sh: $what answered GET / in the VM: HTTP 200, ${got#* } bytes"
+
+  # The build machine's 127.0.0.1:PORT arrives as the virtio-serial port
+  # (vm.sh -f). Its host_connected flag (debugfs) says a TCP client is there:
+  # only then does socat connect it to VSOCK 3:80, so no idle vsock connection
+  # is made. When the client closes, socat reads EOF from the port and ends at
+  # once (-t 0); when the server closes first, it ends at once too, leaving
+  # what follows (the next client's request) in the port for the next socat.
+  # This shell holds the port open throughout: its last close would discard
+  # what the port has buffered, and the next client may already have sent.
+  dev=/dev/virtio-ports/lwvsock.fwd
+  [ -e $dev ] || die "no $dev in the VM (vm.sh -f gives it)"
+  exec 3<>$dev
+  mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+  state=/sys/kernel/debug/virtio-ports/$(basename "$(readlink -f $dev)")
+  [ -r "$state" ] || die "no $state: cannot tell when a client is connected"
+  host_connected() {
+    local line
+    while IFS= read -r line; do [ "$line" != "host_connected: 1" ] || return 0; done <"$state"
+    return 1
+  }
+  echo "demo.sh: serving http://127.0.0.1:$hostport/ (Ctrl-C to stop)"
+  while [ "$SECONDS" -lt "$serve_secs" ]; do
+    kill -0 "${pids[0]}" 2>/dev/null || { cat /tmp/httpd.log; die "the server in the VM has ended"; }
+    if host_connected; then
+      socat -t 0 FD:3 VSOCK-CONNECT:3:80 || :  # socat says why
+    fi
+    sleep 0.3  # never spin: bounded polling while no client is connected
+  done
+  echo "demo.sh: ${serve_secs}s are up: stopping"
+  exit 0
 fi
 
 port=8080 root= install=yes qemu=no appliance=no
@@ -87,6 +122,7 @@ while [ $# -gt 0 ]; do
 done
 case $port in ''|*[!0-9]*) die "--port '$port': give a TCP port number" ;; esac
 [ -z "$root" ] || [ -d "$root" ] || die "--root '$root': not a directory"
+[ -z "$root" ] || [ $qemu = no ] || die "--root works on the simulated host only (not with --qemu/--appliance)"
 [ -z "$root" ] || root=$(cd "$root" && pwd)
 
 cd "$(dirname "$0")/.."
@@ -129,15 +165,19 @@ if [ ! -f "$bdir/Makefile" ]; then
 fi
 echo "demo.sh: building lwvsock-httpd in ${bdir#"$top"/} (the first time takes a minute or two) ..."
 make -C "$bdir" --no-print-directory -j"$jobs" examples/lwvsock-httpd || die "build failed (see the lines above)"
+# The VM modes serve for SERVE_SECS; the VM's bound adds the boot time.
+SERVE_SECS=3600
 if [ $appliance = yes ]; then
   make -C "$bdir" --no-print-directory appliance || die "build failed (see the lines above)"
   echo "demo.sh: booting the test VM, then the appliance inside it (TCG, a few minutes)..."
-  exec tests/interop/vm.sh -t 600 -- bash "$top/scripts/demo.sh" --in-vm "$bdir" appliance
+  exec tests/interop/vm.sh -t $((SERVE_SECS + 600)) -f "$port" -- \
+    bash "$top/scripts/demo.sh" --in-vm "$bdir" appliance "$port" $SERVE_SECS
 fi
 
 if [ $qemu = yes ]; then
-  echo "demo.sh: booting the test VM (TCG, about a minute)..."
-  exec tests/interop/vm.sh -t 300 -- bash "$top/scripts/demo.sh" --in-vm "$bdir"
+  echo "demo.sh: booting the test VM (TCG, a minute or more)..."
+  exec tests/interop/vm.sh -t $((SERVE_SECS + 600)) -f "$port" -- \
+    bash "$top/scripts/demo.sh" --in-vm "$bdir" httpd "$port" $SERVE_SECS
 fi
 
 banner() {

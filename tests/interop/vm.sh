@@ -18,6 +18,10 @@
 #   -w DIR    share DIR read-write at the same path in the VM (repeatable);
 #             everything else of / is read-only there
 #   -l FILE   also copy the serial console to FILE
+#   -f PORT   forward the build machine's 127.0.0.1:PORT (TCP, listening there
+#             from QEMU's start) to a virtio-serial port in the VM,
+#             /dev/virtio-ports/lwvsock.fwd: one TCP connection at a time, the
+#             VM reads EOF from the port while none is connected (off by default)
 #   -v        show kernel messages (no "quiet")
 #   -h        this help
 # Environment:
@@ -27,7 +31,8 @@
 #   LWVSOCK_SKIP_VM_TESTS=1  refuse to boot (exit 2): callers report their VM
 #                     suites as skipped (scripts/check.sh sets it for distcheck)
 # Exit status: the command's; 124 timeout; 125 the VM did not report a status;
-# 2 usage or missing prerequisites (the message names the package to install).
+# 2 usage or missing prerequisites (the message names the package to install);
+# 128+N killed by signal N (INT, TERM, HUP), after stopping QEMU.
 #
 # Inside the VM: hostname lwvsock-testvm, fresh tmpfs on /tmp /run /var/tmp
 # /dev/shm and fresh proc/sys/devtmpfs (so the build machine's /dev, with its
@@ -40,17 +45,20 @@ ME=vm.sh
 usage() { awk 'NR>2 && /^#/ {sub(/^# ?/, ""); print; next} NR>2 {exit}' "$0"; }
 die() { echo "$ME: $*" >&2; exit 2; }
 
-TIMEOUT=300 MEM=512M CPUS=2 INTERACTIVE=0 VERBOSE=0 LOGFILE= PREPARE=0
+TIMEOUT=300 MEM=512M CPUS=2 INTERACTIVE=0 VERBOSE=0 LOGFILE= PREPARE=0 FWD=
 RWDIRS=()
 if [ "${1:-}" = --help ]; then usage; exit 0; fi
 if [ "${1:-}" = --prepare ]; then PREPARE=1; shift; fi
 if [ "${1:-}" = --kernel-dir ]; then PREPARE=2; shift; fi
-while getopts "t:m:c:w:l:ivh" o; do
+while getopts "t:m:c:w:l:f:ivh" o; do
   case $o in
     t) TIMEOUT=$OPTARG;; m) MEM=$OPTARG;; c) CPUS=$OPTARG;;
     w) [ -d "$OPTARG" ] || die "-w $OPTARG: not a directory"
        RWDIRS+=("$(readlink -f "$OPTARG")");;
     l) LOGFILE=$OPTARG;; i) INTERACTIVE=1;; v) VERBOSE=1;;
+    f) case $OPTARG in ''|*[!0-9]*) die "-f $OPTARG: give a TCP port number";; esac
+       [ "$OPTARG" -ge 1 ] && [ "$OPTARG" -le 65535 ] || die "-f $OPTARG: not a TCP port (1-65535)"
+       FWD=$OPTARG;;
     h) usage; exit 0;;
     *) usage >&2; exit 2;;
   esac
@@ -150,7 +158,8 @@ if [ ! -x "$BB/bin/busybox" ]; then
   [ -x "$BB/bin/busybox" ] || die "$deb has no bin/busybox"
 fi
 
-MODS="virtio_pci 9pnet_virtio 9p vhost_vsock vsock_loopback"
+# virtio_console serves -f's virtio-serial port; without that device it stays idle.
+MODS="virtio_pci 9pnet_virtio 9p vhost_vsock vsock_loopback virtio_console"
 # The init of the initramfs; the cached image is keyed by its text and MODS.
 INIT=$(cat <<'EOF'
 #!/bin/busybox sh
@@ -224,6 +233,20 @@ trap 'rm -rf "$RUN"' EXIT
 {
   echo 'export HOME=/tmp TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
   printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
+  if [ -n "$FWD" ]; then
+    # No udev in the VM: make the link udev would, once the port has its name.
+    cat <<'LINK'
+for _ in $(seq 100); do
+  for n in /sys/class/virtio-ports/*/name; do
+    [ "$(cat "$n" 2>/dev/null)" = lwvsock.fwd ] || continue
+    d=${n%/name}
+    mkdir -p /dev/virtio-ports && ln -sf "../${d##*/}" /dev/virtio-ports/lwvsock.fwd
+  done
+  [ -e /dev/virtio-ports/lwvsock.fwd ] && break
+  sleep 0.1
+done
+LINK
+  fi
   if [ $INTERACTIVE = 1 ]; then
     echo 'exec setsid -c /bin/bash -i </dev/ttyS0 >/dev/ttyS0 2>&1'
   else
@@ -252,16 +275,38 @@ for d in "${RWDIRS[@]}"; do
   i=$((i + 1))
 done
 [ -n "$RWLIST" ] && APPEND="$APPEND lwvsock_rw=$RWLIST"
+# -f: loopback only, so nothing beyond this machine reaches the VM's port.
+[ -z "$FWD" ] || QARGS+=(-chardev "socket,id=fwd0,host=127.0.0.1,port=$FWD,server=on,wait=off"
+  -device virtio-serial-pci -device virtserialport,chardev=fwd0,name=lwvsock.fwd)
 
-rc=0
+rc=0 SIG=
 if [ $INTERACTIVE = 1 ]; then
   qemu-system-x86_64 "${QARGS[@]}" -serial mon:stdio -append "$APPEND" || rc=$?
-elif [ -n "$LOGFILE" ]; then
-  timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${QARGS[@]}" -serial stdio -append "$APPEND" \
-    </dev/null | tee "$LOGFILE" || rc=${PIPESTATUS[0]}
 else
+  # timeout runs QEMU in a process group of its own, which neither Ctrl-C nor a
+  # kill of this script reaches: pass INT/TERM/HUP on to it (it stops QEMU).
+  if [ -n "$LOGFILE" ]; then
+    mkfifo "$RUN/console"
+    tee "$LOGFILE" <"$RUN/console" &
+    exec 8>"$RUN/console"
+  else
+    exec 8>&1
+  fi
   timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${QARGS[@]}" -serial stdio -append "$APPEND" \
-    </dev/null || rc=$?
+    </dev/null >&8 8>&- &
+  QPID=$!
+  exec 8>&-  # tee ends when QEMU does
+  for s in INT TERM HUP; do trap "SIG=$s; kill -TERM $QPID 2>/dev/null" $s; done
+  # wait returns early when a trapped signal arrives: wait again, until QEMU is gone
+  while :; do
+    wait $QPID && rc=0 || rc=$?
+    kill -0 $QPID 2>/dev/null || break
+  done
+  wait  # tee, if any
+  if [ -n "$SIG" ]; then
+    echo "$ME: stopped by SIG$SIG" >&2
+    exit $((128 + $(kill -l "$SIG")))
+  fi
 fi
 if [ $rc = 124 ] || [ $rc = 137 ]; then
   echo "$ME: TIMEOUT: the VM ran longer than ${TIMEOUT}s and was killed" >&2
