@@ -21,7 +21,9 @@
 #   -f PORT   forward the build machine's 127.0.0.1:PORT (TCP, listening there
 #             from QEMU's start) to a virtio-serial port in the VM,
 #             /dev/virtio-ports/lwvsock.fwd: one TCP connection at a time, the
-#             VM reads EOF from the port while none is connected (off by default)
+#             VM reads EOF from the port while none is connected; keep the port
+#             open across connections (its last close discards what it has
+#             buffered, perhaps the next one's first bytes). Off by default.
 #   -v        show kernel messages (no "quiet")
 #   -h        this help
 # Environment:
