@@ -15,3 +15,6 @@ tests_test_clock_SOURCES = tests/test_clock.c $(TEST_COMMON_SOURCES)
 tests_test_clock_CFLAGS = $(TEST_CFLAGS)
 tests_test_clock_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_clock_LDADD = $(TEST_LDADD)
+
+# The prerequisites and skip rule every VM suite's run.sh sources.
+EXTRA_DIST += tests/vmsuite.sh

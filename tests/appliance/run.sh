@@ -12,26 +12,16 @@
 # (seconds for the whole VM run, default 2400).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
-builddir=$(pwd)
+. "$top_srcdir/tests/vmsuite.sh"
 
-if [ "${LWVSOCK_SKIP_VM_TESTS:-0}" = 1 ]; then
-  echo "SKIP: LWVSOCK_SKIP_VM_TESTS=1"
-  exit 77
-fi
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-  echo "SKIP: qemu-system-x86_64 not found: apt-get install qemu-system-x86 to run the appliance tests"
-  exit 77
-fi
+vmsuite_require
 if [ ! -s "$builddir/examples/lwvsock-appliance.elf" ]; then
   echo "FAIL: examples/lwvsock-appliance.elf is not built (make appliance)"
   exit 1
 fi
-if ! bash "$top_srcdir/tests/interop/vm.sh" --prepare; then
-  echo "SKIP: the test VM could not be prepared (see the vm.sh message above)"
-  exit 77
-fi
+vmsuite_prepare
 t=${LWVSOCK_APPLIANCE_TIMEOUT:-2400}
 # shellcheck disable=SC2086 # the machine names are words
-exec bash "$top_srcdir/tests/interop/vm.sh" -t "$t" -w "$builddir" -- \
+exec bash "$vm" -t "$t" -w "$builddir" -- \
   bash "$top_srcdir/tests/appliance/cases.sh" -b "$builddir" \
   ${LWVSOCK_APPLIANCE_MACHINES:-q35 microvm-legacy microvm-modern}

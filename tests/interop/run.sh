@@ -3,7 +3,8 @@
 # run.sh - `make check` entry of the interop tests: boots the test VM once
 # (tests/interop/vm.sh) and runs every case of tests/interop/cases.sh in it
 # against Linux's own vsock. Exit 0 all passed, 1 a case failed, 77 skipped
-# (no QEMU, or the VM's kernel cannot be fetched), other: the VM failed.
+# (LWVSOCK_SKIP_VM_TESTS=1, no QEMU, or the VM's kernel cannot be fetched),
+# other: the VM failed.
 #
 # Environment: LWVSOCK_VM_CACHE (where the kernel and busybox .debs are kept,
 # default tests/interop/cache in the build tree), LWVSOCK_INTEROP_CASES
@@ -12,20 +13,14 @@
 # machine the suite takes over 5 minutes).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
-builddir=$(pwd)
+. "$top_srcdir/tests/vmsuite.sh"
 here=$top_srcdir/tests/interop
 
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-  echo "SKIP: qemu-system-x86_64 not found: apt-get install qemu-system-x86 to run the interop tests"
-  exit 77
-fi
-if ! bash "$here/vm.sh" --prepare; then
-  echo "SKIP: the test VM could not be prepared (see the vm.sh message above)"
-  exit 77
-fi
+vmsuite_require
+vmsuite_prepare
 # shellcheck disable=SC2086 # the case patterns are words
 # The cases get the VM's time less a margin for booting, so the summary line
 # is always printed.
 t=${LWVSOCK_INTEROP_TIMEOUT:-600}
-exec bash "$here/vm.sh" -t "$t" -w "$builddir" -- \
+exec bash "$vm" -t "$t" -w "$builddir" -- \
   bash "$here/cases.sh" -b "$builddir" -T $((t - 45)) ${LWVSOCK_INTEROP_CASES:-}

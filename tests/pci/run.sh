@@ -13,21 +13,10 @@
 # Linux's own driver bound to it), LWVSOCK_PCI_CASES (case patterns, default all).
 srcdir=${srcdir:-$(dirname "$0")/../..}
 top_srcdir=$(cd "$srcdir" && pwd)
-builddir=$(pwd)
-vm=$top_srcdir/tests/interop/vm.sh
+. "$top_srcdir/tests/vmsuite.sh"
 
-if [ "${LWVSOCK_SKIP_VM_TESTS:-0}" = 1 ]; then
-  echo "SKIP: LWVSOCK_SKIP_VM_TESTS=1"
-  exit 77
-fi
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-  echo "SKIP: qemu-system-x86_64 not found: apt-get install qemu-system-x86"
-  exit 77
-fi
-if ! kdir=$(bash "$vm" --kernel-dir); then
-  echo "SKIP: the test VM could not be prepared (see the vm.sh message above)"
-  exit 77
-fi
+vmsuite_require
+vmsuite_prepare
 mkdir -p "$builddir/tests/pci"
 image=$builddir/tests/pci/l3-initrd.cpio.gz
 bash "$top_srcdir/tests/pci/mkimage.sh" "$kdir" "$builddir" "$image" || exit 1
