@@ -16,6 +16,7 @@
 # Exit status: 0 when nothing failed, 1 otherwise, 99 outside the test VM.
 D=$(dirname "$(readlink -f "$0")")
 . "$D/guard.sh"
+. "$D/runner.sh"
 
 B=$PWD LIST=0 BUDGET=0
 while getopts "b:T:lh" o; do
@@ -66,7 +67,19 @@ sqecho_server() {
   bg sqecho "$SQECHO" --device vhost-vsock:cid=3 --port "$1"
   $PEER wait --cid 3 --port "$1" --seqpacket --seconds 15 || { echo "seqpacket_echo did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
 }
-export -f need bg alive lastpid echo_server sqecho_server
+# host_then sink|source PORT SECS PEER-OPTS... -- CMD...: a host sink (or source)
+# on PORT, then CMD as its client, bounded by SECS; both must succeed
+host_then() {
+  local kind=$1 port=$2 secs=$3 opts=() host
+  shift 3
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done; shift
+  bg "$kind" $PEER "$kind" --port "$port" --ready "$LOGS/$CASE.ready" "${opts[@]}"
+  host=$(lastpid)
+  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  timeout "$secs" "$@" || { echo "${1##*/} failed"; return 1; }
+  wait "$host" || { echo "host $kind: $(tail -2 "$LOGS/$CASE.$kind.log" | tr '\n' ' ')"; return 1; }
+}
+export -f need bg alive lastpid echo_server sqecho_server host_then
 
 # ---- the cases -------------------------------------------------------------------
 CASES=()
@@ -104,12 +117,8 @@ case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes
 
 defcase perf-to-host 60
 case_perf_to_host() {
-  need "$PERF" || return 1
-  bg sink $PEER sink --port 5201 --bytes 1048576 --ready "$LOGS/$CASE.ready"
-  local sink; sink=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 || { echo "lwvsock-perf -c 2 failed"; return 1; }
-  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+  need "$PERF" &&
+    host_then sink 5201 45 --bytes 1048576 -- "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576
 }
 
 defcase bulk-32mib-each-way 90
@@ -121,12 +130,9 @@ case_concurrent_64() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --co
 defcase slow-host-reader 60
 case_slow_host_reader() {
   # the host reads 16 KiB every 10 ms through a 64 KiB buffer: lwvsock stalls on credit and resumes
-  need "$PERF" || return 1
-  bg sink $PEER sink --port 5202 --bytes 4194304 --ready "$LOGS/$CASE.ready" --slow-ms 10 --chunk 16384 --rcvbuf 65536
-  local sink; sink=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  timeout 50 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5202 -n 4194304 || { echo "lwvsock-perf -c 2 failed"; return 1; }
-  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+  need "$PERF" &&
+    host_then sink 5202 50 --bytes 4194304 --slow-ms 10 --chunk 16384 --rcvbuf 65536 -- \
+      "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5202 -n 4194304
 }
 
 defcase slow-lwvsock-reader 60
@@ -136,28 +142,14 @@ case_slow_lwvsock_reader() {
   echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 8388608 --stall-ms 3000
 }
 
-# sink_then NAME PORT SINK-OPTS... -- CMD...: a host sink on PORT, then CMD as its
-# client; both must succeed
-sink_then() {
-  local port=$1; shift
-  local opts=()
-  while [ "$1" != "--" ]; do opts+=("$1"); shift; done; shift
-  bg sink $PEER sink --port "$port" --ready "$LOGS/$CASE.ready" "${opts[@]}"
-  local sink; sink=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  "$@" || { echo "${1##*/} failed"; return 1; }
-  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
-}
-export -f sink_then
-
 defcase close-slow-reader 75
 case_close_slow_reader() {
   # lwvsock queues 512 KiB and closes at once; the host reads 32 KiB every
   # 600 ms through a 64 KiB buffer, past the 8 s close timer: every byte
   # arrives, then a clean EOF (the close timer starts when SHUTDOWN goes out)
   need "$TXW" || return 1
-  sink_then 5204 --bytes 524288 --slow-ms 600 --chunk 32768 --rcvbuf 65536 --client-closes -- \
-    timeout 65 "$TXW" --device vhost-vsock:cid=3 --port 5204 -n 512K --close-early --timeout 60
+  host_then sink 5204 65 --bytes 524288 --slow-ms 600 --chunk 32768 --rcvbuf 65536 --client-closes -- \
+    "$TXW" --device vhost-vsock:cid=3 --port 5204 -n 512K --close-early --timeout 60
 }
 
 defcase small-records 90
@@ -166,8 +158,8 @@ case_small_records() {
   # style) to a host reading 4 KiB every 5 ms: they coalesce, so Linux never
   # queues too many small packets and resets; the stream is byte-exact
   need "$TXW" || return 1
-  sink_then 5205 --bytes 300000 --slow-ms 5 --chunk 4096 -- \
-    timeout 80 "$TXW" --device vhost-vsock:cid=3 --port 5205 -n 300000 --records 100 --timeout 75
+  host_then sink 5205 80 --bytes 300000 --slow-ms 5 --chunk 4096 -- \
+    "$TXW" --device vhost-vsock:cid=3 --port 5205 -n 300000 --records 100 --timeout 75
 }
 
 defcase app-holds-64k 90
@@ -175,13 +167,8 @@ case_app_holds_64k() {
   # the host sends 4 MiB one way; lwvsock-perf -R consumes all but the first 100000
   # bytes (held to the end). Linux never asks for credit and no data flows back to
   # carry it, so only lwvsock's own CREDIT_UPDATEs keep the host sending
-  need "$PERF" || return 1
-  bg source $PEER source --port 5206 --ready "$LOGS/$CASE.ready"
-  local src; src=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  timeout 75 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5206 -n 4194304 -R --verify --hold 100000 ||
-    { echo "lwvsock-perf -R --hold 100000 failed"; return 1; }
-  wait "$src" || { echo "host source: $(tail -2 "$LOGS/$CASE.source.log" | tr '\n' ' ')"; return 1; }
+  need "$PERF" &&
+    host_then source 5206 75 -- "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5206 -n 4194304 -R --verify --hold 100000
 }
 
 defcase half-close-host 30
@@ -193,12 +180,8 @@ case_half_close_host() {
 defcase half-close-lwvsock 60
 case_half_close_lwvsock() {
   # lwvsock-perf shuts down sending after its data; the host's send side stays usable
-  need "$PERF" || return 1
-  bg sink $PEER sink --port 5203 --bytes 65536 --ready "$LOGS/$CASE.ready"
-  local sink; sink=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5203 -n 65536 || { echo "lwvsock-perf -c 2 failed"; return 1; }
-  wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+  need "$PERF" &&
+    host_then sink 5203 45 --bytes 65536 -- "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5203 -n 65536
 }
 
 defcase refused-unbound 60
@@ -298,26 +281,12 @@ reap() {
 
 passed=0 failed=0
 for c in "${CASES[@]}"; do
-  name=${c%%:*} limit=${c##*:}
-  if [ $# -gt 0 ]; then
-    sel=0
-    for p in "$@"; do case $name in $p) sel=1;; esac; done
-    [ $sel = 1 ] || continue
-  fi
-  if [ "$BUDGET" -gt 0 ]; then
-    left=$((BUDGET - SECONDS))
-    if [ $left -lt 5 ]; then
-      echo "FAIL $name: not run: the suite's time budget of ${BUDGET}s is used up"
-      failed=$((failed + 1))
-      continue
-    fi
-    [ $left -lt "$limit" ] && limit=$left
-  fi
-  fn=case_${name//-/_}
-  export -f "$fn"
+  name=${c%%:*}
+  runner_selected "$name" "$@" || continue
+  runner_budget "$name" "${c##*:}" 5 || { failed=$((failed + 1)); continue; }
   export CASE=$name
   t0=$SECONDS
-  timeout -k 3 "$limit" bash -c "$fn" > "$LOGS/$name.out" 2>&1
+  runner_exec "case_${name//-/_}" "$LOGS/$name.out"
   rc=$?
   reap "$name"
   dt=$((SECONDS - t0))
@@ -325,9 +294,7 @@ for c in "${CASES[@]}"; do
     echo "PASS $name (${dt}s)"
     passed=$((passed + 1))
   else
-    if [ $rc = 124 ] || [ $rc = 137 ]; then why="timed out after ${limit}s"
-    else why=$(grep -v '^\s*$' "$LOGS/$name.out" | tail -1); why=${why:-exit status $rc}; fi
-    echo "FAIL $name: $why"
+    echo "FAIL $name: $(runner_why $rc "$LOGS/$name.out")"
     for f in "$LOGS/$name.out" "$LOGS/$name".*.log; do
       [ -s "$f" ] && { echo "  --- ${f##*/} (last lines)"; tail -15 "$f" | sed 's/^/  | /'; }
     done

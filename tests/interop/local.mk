@@ -18,7 +18,7 @@ tests_interop_vhost_bringup_LDADD = liblwvsock.la
 TESTS += tests/interop/run.sh
 endif
 EXTRA_DIST += tests/interop/run.sh tests/interop/vm.sh tests/interop/guard.sh \
-	tests/interop/cases.sh tests/interop/vsock_peer.py
+	tests/interop/cases.sh tests/interop/runner.sh tests/interop/vsock_peer.py
 
 # SEQPACKET echo server for the message-boundary case; it shares the
 # examples' options and main loop.

@@ -25,6 +25,7 @@
 # outside the test VM.
 D=$(dirname "$(readlink -f "$0")")
 . "$D/../interop/guard.sh"
+. "$D/../interop/runner.sh"
 
 K= IMG= DRIVERS="lwvsock linux" BUDGET=600
 while getopts "k:i:d:T:h" o; do
@@ -244,23 +245,11 @@ for drv in $DRIVERS; do
   for c in "${CASES[@]}"; do
     IFS=: read -r name limit drvs <<< "$c"
     case " $drvs " in *" $drv "*) ;; *) continue;; esac
-    if [ $# -gt 0 ]; then
-      sel=0
-      for p in "$@"; do case $name in $p) sel=1;; esac; done
-      [ $sel = 1 ] || continue
-    fi
-    left=$((BUDGET - SECONDS))
-    if [ $left -lt 10 ]; then
-      echo "FAIL $drv/$name: not run: the suite's time budget of ${BUDGET}s is used up"
-      failed=$((failed + 1))
-      continue
-    fi
-    [ $left -lt "$limit" ] && limit=$left
-    fn=case_${name//-/_}
-    export -f "$fn"
+    runner_selected "$name" "$@" || continue
+    runner_budget "$drv/$name" "$limit" 10 || { failed=$((failed + 1)); continue; }
     : > "$W/servers"
     t1=$SECONDS
-    timeout -k 3 "$limit" bash -c "$fn" > "$W/case.out" 2>&1
+    runner_exec "case_${name//-/_}" "$W/case.out"
     rc=$?
     for s in $(cat "$W/servers"); do
       l3 stop "$s" > "$W/stop.out" 2>&1
@@ -275,9 +264,7 @@ for drv in $DRIVERS; do
       echo "PASS $drv/$name (${dt}s)"
       passed=$((passed + 1))
     else
-      if [ $rc = 124 ] || [ $rc = 137 ]; then why="timed out after ${limit}s"
-      else why=$(grep -v '^\s*$' "$W/case.out" | tail -1); why=${why:-exit status $rc}; fi
-      echo "FAIL $drv/$name: $why"
+      echo "FAIL $drv/$name: $(runner_why $rc "$W/case.out")"
       tail -15 "$W/case.out" | sed 's/^/  | /'
       for s in $(cat "$W/servers"); do
         echo "  --- L3 $s log (last lines)"; l3 logof "$s" | tail -10 | sed 's/^/  | /'
