@@ -6,13 +6,13 @@
 #   make fuzz         builds the libFuzzer targets with clang and runs each for
 #                     FUZZ_SECONDS (default 60) through scripts/fuzz.sh
 #   make soak         builds tests/soak and runs it for SOAK_SECONDS (default 600)
-HARDENING_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
-HARDENING_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
-
+#
+# These run on the simulated host through tests/proto_fixture.c, built as the
+# protocol suites are ($(PROTO_TEST_SOURCES), $(PROTO_TEST_CPPFLAGS): tests/proto.mk).
 check_PROGRAMS += tests/test_hostile
 TESTS += tests/test_hostile
-tests_test_hostile_SOURCES = tests/test_hostile.c $(HARDENING_TEST_SOURCES)
-tests_test_hostile_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_test_hostile_SOURCES = tests/test_hostile.c $(PROTO_TEST_SOURCES)
+tests_test_hostile_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_test_hostile_CFLAGS = $(TEST_CFLAGS)
 tests_test_hostile_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_hostile_LDADD = $(TEST_LDADD)
@@ -22,7 +22,7 @@ EXTRA_PROGRAMS += tests/soak
 CLEANFILES += tests/soak$(EXEEXT)
 tests_soak_SOURCES = tests/soak.c tests/proto_fixture.c tests/proto_fixture.h tests/fake_clock.c \
 	tests/lwvsock_check.c tests/lwvsock_check.h
-tests_soak_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_soak_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_soak_CFLAGS = $(TEST_CFLAGS)
 tests_soak_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_soak_LDADD = $(TEST_LDADD)
@@ -41,8 +41,8 @@ fuzz:
 # malloc, calloc and aligned_alloc wrapped: the test fails the Nth call.
 check_PROGRAMS += tests/test_failinject
 TESTS += tests/test_failinject
-tests_test_failinject_SOURCES = tests/test_failinject.c $(HARDENING_TEST_SOURCES)
-tests_test_failinject_CPPFLAGS = $(HARDENING_TEST_CPPFLAGS)
+tests_test_failinject_SOURCES = tests/test_failinject.c $(PROTO_TEST_SOURCES)
+tests_test_failinject_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_test_failinject_CFLAGS = $(TEST_CFLAGS)
 tests_test_failinject_LDFLAGS = $(TEST_LINK_FLAGS) \
 	-Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=aligned_alloc -Wl,--wrap=free

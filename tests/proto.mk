@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/proto.mk: protocol suites against the simulated host (the lead's).
+# Every suite on the sim through tests/proto_fixture.c builds from these two
+# (the hardening, netif and virtio-pci suites too).
 PROTO_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
 PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
 
