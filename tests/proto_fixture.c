@@ -304,3 +304,12 @@ fx_pcbs_in_use(void)
 {
   return memp_LWVSOCK_PCB.stats->used;
 }
+
+void
+fx_inject(struct fx *f, const struct vsock_hdr *h, const void *payload, uint32_t len)
+{
+  uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
+
+  ck_assert_uint_eq(vsock_hdr_encode(h, raw, sizeof(raw)), sizeof(raw));
+  ck_assert_int_eq(lwvsock_sim_inject(f->sim, raw, payload, len), 0);
+}

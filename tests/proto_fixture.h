@@ -80,6 +80,13 @@ int fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port);
 /** End a connection from both sides: the guest closes @p pcb, then the host closes @p h. */
 void fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h);
 
+struct vsock_hdr;
+/**
+ * Hand header @p h, exactly as given, and @p len payload bytes to the device as
+ * the sim's host would deliver a packet. Fails the test if the sim refuses.
+ */
+void fx_inject(struct fx *f, const struct vsock_hdr *h, const void *payload, uint32_t len);
+
 /** lwvsock pcbs in use (our pool). */
 unsigned fx_pcbs_in_use(void);
 

@@ -416,7 +416,6 @@ START_TEST(test_reply_store_full)
   static struct app a, b, v;
   struct lwvsock_sim_faults flt = {0};
   struct vsock_hdr hd;
-  uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
   struct lwvsock_pcb *pcb;
   int i, h, hv;
 
@@ -434,8 +433,7 @@ START_TEST(test_reply_store_full)
   hd.dst_port = 8040;
   for (i = 0; i < 2 * LWVSOCK_QUEUE_SIZE + LWVSOCK_REPLY_QUEUE_MAX; i++) {
     hd.src_port = 70000 + (uint32_t)i;
-    vsock_hdr_encode(&hd, raw, sizeof(raw));
-    ck_assert_int_eq(lwvsock_sim_inject(f.sim, raw, NULL, 0), 0);
+    fx_inject(&f, &hd, NULL, 0);
   }
   run(50);
   ck_assert_uint_eq(f.dev->nreplies, LWVSOCK_REPLY_QUEUE_MAX);

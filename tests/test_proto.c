@@ -344,21 +344,11 @@ static void
 inject_from(uint64_t src_cid, uint16_t type, uint16_t op, uint32_t flags, uint32_t src_port,
             uint32_t dst_port, const void *payload, uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
 {
-  struct vsock_hdr h = {0};
-  uint8_t raw[VIRTIO_VSOCK_HDR_LEN];
+  const struct vsock_hdr h = {.src_cid = src_cid, .dst_cid = lwvsock_dev_cid(f.dev),
+                             .src_port = src_port, .dst_port = dst_port, .len = len, .type = type,
+                             .op = op, .flags = flags, .buf_alloc = buf_alloc, .fwd_cnt = fwd_cnt};
 
-  h.src_cid = src_cid;
-  h.dst_cid = lwvsock_dev_cid(f.dev);
-  h.src_port = src_port;
-  h.dst_port = dst_port;
-  h.len = len;
-  h.type = type;
-  h.op = op;
-  h.flags = flags;
-  h.buf_alloc = buf_alloc;
-  h.fwd_cnt = fwd_cnt;
-  vsock_hdr_encode(&h, raw, sizeof(raw));
-  ck_assert_int_eq(lwvsock_sim_inject(f.sim, raw, payload, len), 0);
+  fx_inject(&f, &h, payload, len);
 }
 
 static void
