@@ -42,12 +42,27 @@ bench_sink(const void *p, uint32_t len)
   }
 }
 
-static void
-sink_pbuf(const struct pbuf *p)
+/*
+ * What both receive callbacks (vsock and lwIP TCP) do with @p p: its bytes go
+ * to the sink and count as @p ep's, and it is freed. Returns the bytes for the
+ * caller's *_recved() (0 at end of stream, @p p NULL).
+ */
+static u16_t
+ep_consume(struct bench_ep *ep, struct pbuf *p)
 {
-  for (; p != NULL; p = p->next) {
-    bench_sink(p->payload, p->len);
+  const struct pbuf *q;
+  u16_t n;
+
+  if (p == NULL) {
+    return 0;
   }
+  for (q = p; q != NULL; q = q->next) {
+    bench_sink(q->payload, q->len);
+  }
+  n = p->tot_len;
+  ep->rx += n;
+  pbuf_free(p);
+  return n;
 }
 
 void
@@ -112,27 +127,28 @@ static const struct bench_ep_ops vsock_host_ops = { vsock_host_send, NULL, vsock
 static err_t
 vsock_recv_cb(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
 {
-  struct bench_ep *ep = (struct bench_ep *)arg;
+  u16_t n = ep_consume((struct bench_ep *)arg, p);
 
   LWIP_UNUSED_ARG(err);
-  if (p == NULL) {
-    return ERR_OK;
+  if (n > 0) {
+    lwvsock_recved(pcb, n);
   }
-  sink_pbuf(p);
-  ep->rx += p->tot_len;
-  lwvsock_recved(pcb, p->tot_len);
-  pbuf_free(p);
+  return ERR_OK;
+}
+
+/* Both connected callbacks (vsock and lwIP TCP): the link is up when @p err says so. */
+static err_t
+ep_connected(void *arg, err_t err)
+{
+  ((struct bench_ep *)arg)->link->connected = (err == ERR_OK);
   return ERR_OK;
 }
 
 static err_t
 vsock_connected_cb(void *arg, struct lwvsock_pcb *pcb, err_t err)
 {
-  struct bench_ep *ep = (struct bench_ep *)arg;
-
   LWIP_UNUSED_ARG(pcb);
-  ep->link->connected = (err == ERR_OK);
-  return ERR_OK;
+  return ep_connected(arg, err);
 }
 
 static void
@@ -243,16 +259,12 @@ static const struct bench_ep_ops tcp_ep_ops = { tcp_ep_send, tcp_ep_flush, NULL 
 static err_t
 tcp_recv_cb(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-  struct bench_ep *ep = (struct bench_ep *)arg;
+  u16_t n = ep_consume((struct bench_ep *)arg, p);
 
   LWIP_UNUSED_ARG(err);
-  if (p == NULL) {
-    return ERR_OK;
+  if (n > 0) {
+    tcp_recved(pcb, n);
   }
-  sink_pbuf(p);
-  ep->rx += p->tot_len;
-  tcp_recved(pcb, p->tot_len);
-  pbuf_free(p);
   return ERR_OK;
 }
 
@@ -266,11 +278,8 @@ tcp_err_cb(void *arg, err_t err)
 static err_t
 tcp_connected_cb(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-  struct bench_ep *ep = (struct bench_ep *)arg;
-
   LWIP_UNUSED_ARG(pcb);
-  ep->link->connected = (err == ERR_OK);
-  return ERR_OK;
+  return ep_connected(arg, err);
 }
 
 static err_t
