@@ -283,6 +283,27 @@ connect_guest(int l, uint32_t sport, uint32_t port)
   return s;
 }
 
+/** A fresh guest (default config) connected from port 3000 to host listener *@p l on @p port; returns the host socket. */
+static int
+guest_open_connected(uint32_t port, int *l)
+{
+  guest_open(NULL, 0);
+  *l = lwvsock_sim_listen(g.sim, port, VIRTIO_VSOCK_TYPE_STREAM);
+  return connect_guest(*l, 3000, port);
+}
+
+/** The guest's CREDIT_UPDATE from port 3000 to host port @p port. */
+static void
+send_credit(uint32_t port, uint32_t buf_alloc, uint32_t fwd_cnt)
+{
+  struct vsock_hdr h;
+
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, port, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+  h.buf_alloc = buf_alloc;
+  h.fwd_cnt = fwd_cnt;
+  send_pkt(&h, NULL, 1);
+}
+
 static void
 setup(void)
 {
@@ -608,9 +629,7 @@ START_TEST(test_sim_host_close)
   uint8_t pl[RX_PAY];
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 7);
+  s = guest_open_connected(7, &l);
   /* queued data goes out before SHUTDOWN(3) */
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 5000), 5000);
   ck_assert_int_eq(lwvsock_sim_close(g.sim, s), 0);
@@ -714,14 +733,12 @@ END_TEST
 
 START_TEST(test_sim_host_send_within_credit)
 {
-  struct vsock_hdr h, r;
+  struct vsock_hdr r;
   static uint8_t pl[RX_PAY];
   uint32_t total = 0;
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 7);
+  s = guest_open_connected(7, &l);
   /* the host send buffer takes 256 KiB and no more */
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 300000), 256 * 1024);
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 1), -EAGAIN);
@@ -737,15 +754,15 @@ START_TEST(test_sim_host_send_within_credit)
   ck_assert_uint_eq(total, GUEST_BUF);
   ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 256 * 1024 - GUEST_BUF);
   while (total < 256 * 1024) {
-    hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
-    h.fwd_cnt = total;
-    send_pkt(&h, NULL, 1);
+    uint32_t fwd = total;
+
+    send_credit(7, GUEST_BUF, fwd);
     run();
     while (recv_pkt(&r, pl)) {
       CHECK(r.op == VIRTIO_VSOCK_OP_RW);
       CHECK(memcmp(pl, pattern + total, r.len) == 0);
       total += r.len;
-      CHECK(total <= h.fwd_cnt + GUEST_BUF);
+      CHECK(total <= fwd + GUEST_BUF);
       run();
     }
   }
@@ -753,10 +770,7 @@ START_TEST(test_sim_host_send_within_credit)
   ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 0);
 
   /* a shrinking buf_alloc closes the window (signed arithmetic, no huge credit) */
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
-  h.fwd_cnt = total - 1000;
-  h.buf_alloc = 500;
-  send_pkt(&h, NULL, 1);
+  send_credit(7, 500, total - 1000);
   run();
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 100), 100);
   run();
@@ -773,9 +787,7 @@ START_TEST(test_sim_credit_update_rule)
   uint32_t total = 0;
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 7);
+  s = guest_open_connected(7, &l);
   /* a slow host reader: 200 KB arrive in 64 KiB packets; nothing comes back */
   while (total < 200000) {
     uint32_t n = 200000 - total > 65536 ? 65536 : 200000 - total;
@@ -829,9 +841,7 @@ START_TEST(test_sim_credit_violation)
   uint32_t total = 0;
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 7);
+  s = guest_open_connected(7, &l);
   while (total < 256 * 1024 + 1) {
     uint32_t n = 256 * 1024 + 1 - total > 65536 ? 65536 : 256 * 1024 + 1 - total;
     hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_RW, n);
@@ -856,7 +866,7 @@ END_TEST
 START_TEST(test_sim_credit_request_when_blocked)
 {
   struct lwvsock_sim_config cfg;
-  struct vsock_hdr h, r;
+  struct vsock_hdr r;
   int l, s;
 
   lwvsock_sim_config_init(&cfg);
@@ -867,9 +877,7 @@ START_TEST(test_sim_credit_request_when_blocked)
   run();
   expect_pkt(&r, VIRTIO_VSOCK_OP_RESPONSE);
   s = lwvsock_sim_accept(g.sim, l);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
-  h.buf_alloc = 0;
-  send_pkt(&h, NULL, 1);
+  send_credit(7, 0, 0);
   run();
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 10), 10);
   run();
@@ -1034,9 +1042,7 @@ START_TEST(test_sim_faults)
   uint8_t *b;
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 8, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 8);
+  s = guest_open_connected(8, &l);
   memset(raw, 0, sizeof(raw));
 
   /* one-shot used-ring faults, each on the next entry only */
@@ -1102,16 +1108,12 @@ END_TEST
 START_TEST(test_sim_ignore_credit)
 {
   struct lwvsock_sim_faults f;
-  struct vsock_hdr h, r;
+  struct vsock_hdr r;
   uint32_t total = 0;
   int l, s;
 
-  guest_open(NULL, 0);
-  l = lwvsock_sim_listen(g.sim, 8, VIRTIO_VSOCK_TYPE_STREAM);
-  s = connect_guest(l, 3000, 8);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 8, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
-  h.buf_alloc = 100;
-  send_pkt(&h, NULL, 1);
+  s = guest_open_connected(8, &l);
+  send_credit(8, 100, 0);
   run();
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 1000), 1000);
   run();
@@ -1136,7 +1138,7 @@ START_TEST(test_sim_event_idx)
 {
   struct lwvsock_sim_config cfg;
   struct lwvsock_sim_stats st;
-  struct vsock_hdr h, r;
+  struct vsock_hdr r;
   static uint8_t pl[RX_PAY];
   uint32_t total = 0, turns;
   int l, s;
@@ -1158,9 +1160,7 @@ START_TEST(test_sim_event_idx)
       CHECK(memcmp(pl, pattern + total, r.len) == 0);
       total += r.len;
     }
-    hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
-    h.fwd_cnt = total;
-    send_pkt(&h, NULL, 1);
+    send_credit(7, GUEST_BUF, total);
   }
   ck_assert_uint_eq(total, 300000);
   lwvsock_sim_get_stats(g.sim, &st);
