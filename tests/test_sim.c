@@ -283,7 +283,10 @@ connect_guest(int l, uint32_t sport, uint32_t port)
   return s;
 }
 
-/** A fresh guest (default config) connected from port 3000 to host listener *@p l on @p port; returns the host socket. */
+/**
+ * A fresh guest (default config) connected from port 3000 to the host listener
+ * *@p l on @p port; returns the host socket.
+ */
 static int
 guest_open_connected(uint32_t port, int *l)
 {
