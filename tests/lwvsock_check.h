@@ -23,12 +23,6 @@
 #include "lwip/arch.h"
 #include "lwip/memp.h"
 
-#define FAIL_RET() do { ck_abort(); return; } while (0)
-#define EXPECT(x) ck_assert(x)
-#define EXPECT_RET(x) do { ck_assert(x); if (!(x)) { return; } } while (0)
-#define EXPECT_RETX(x, y) do { ck_assert(x); if (!(x)) { return y; } } while (0)
-#define EXPECT_RETNULL(x) EXPECT_RETX(x, NULL)
-
 /* check >= 0.13 records each test's name itself (START_TEST makes a TTest). */
 typedef const TTest *testfunc;
 #define TESTFUNC(x) x

@@ -135,7 +135,7 @@ static err_t
 log_connected(void *arg, struct altcp_pcb *conn, err_t err)
 {
   struct conn_log *lg = (struct conn_log *)arg;
-  EXPECT(conn == lg->conn);
+  ck_assert_ptr_eq(conn, lg->conn);
   lg->connected++;
   lg->connected_err = err;
   return ERR_OK;
@@ -145,20 +145,20 @@ static err_t
 log_recv(void *arg, struct altcp_pcb *conn, struct pbuf *p, err_t err)
 {
   struct conn_log *lg = (struct conn_log *)arg;
-  EXPECT(conn == lg->conn);
-  EXPECT(err == ERR_OK);
+  ck_assert_ptr_eq(conn, lg->conn);
+  ck_assert_int_eq(err, ERR_OK);
   if (p == NULL) {
     lg->fin++;
     if (lg->close_on_fin) {
       lg->conn = NULL;
-      EXPECT(altcp_close(conn) == ERR_OK);
+      ck_assert_int_eq(altcp_close(conn), ERR_OK);
     }
     return ERR_OK;
   }
   if (lg->recv_ret != ERR_OK) {
     return lg->recv_ret;
   }
-  EXPECT_RETX(lg->rx_len + p->tot_len <= LOG_RX_MAX, ERR_OK);
+  ck_assert_uint_le(lg->rx_len + p->tot_len, LOG_RX_MAX);
   pbuf_copy_partial(p, lg->rx + lg->rx_len, p->tot_len, 0);
   lg->rx_len += p->tot_len;
   altcp_recved(conn, p->tot_len);
@@ -178,12 +178,12 @@ static err_t
 log_sent(void *arg, struct altcp_pcb *conn, u16_t len)
 {
   struct conn_log *lg = (struct conn_log *)arg;
-  EXPECT(conn == lg->conn);
+  ck_assert_ptr_eq(conn, lg->conn);
   lg->sent += len;
   lg->sent_calls++;
   if ((lg->close_after_sent != 0) && (lg->sent >= lg->close_after_sent)) {
     lg->conn = NULL;
-    EXPECT(altcp_close(conn) == ERR_OK);
+    ck_assert_int_eq(altcp_close(conn), ERR_OK);
   }
   return ERR_OK;
 }
@@ -192,7 +192,7 @@ static err_t
 log_poll(void *arg, struct altcp_pcb *conn)
 {
   struct conn_log *lg = (struct conn_log *)arg;
-  EXPECT(conn == lg->conn);
+  ck_assert_ptr_eq(conn, lg->conn);
   lg->polls++;
   return ERR_OK;
 }
@@ -215,24 +215,24 @@ log_err_poke(void *arg, err_t err)
   ip_addr_t a;
   u16_t port;
 
-  EXPECT(conn != NULL);
-  EXPECT(conn->state == NULL);
-  EXPECT(altcp_write(conn, "x", 1, TCP_WRITE_FLAG_COPY) == ERR_VAL);
-  EXPECT(altcp_output(conn) == ERR_VAL);
-  EXPECT(altcp_shutdown(conn, 1, 1) == ERR_VAL);
-  EXPECT(altcp_mss(conn) == 0);
-  EXPECT(altcp_sndbuf(conn) == 0);
-  EXPECT(altcp_sndqueuelen(conn) == 0);
-  EXPECT(altcp_get_ip(conn, 1) == NULL);
-  EXPECT(altcp_get_port(conn, 0) == 0);
-  EXPECT(altcp_get_tcp_addrinfo(conn, 0, &a, &port) == ERR_VAL);
-  EXPECT(lwvsock_altcp_port32(conn, 1) == LWVSOCK_PORT_ANY);
-  EXPECT(lwvsock_altcp_pcb(conn) == NULL);
+  ck_assert_ptr_nonnull(conn);
+  ck_assert_ptr_null(conn->state);
+  ck_assert_int_eq(altcp_write(conn, "x", 1, TCP_WRITE_FLAG_COPY), ERR_VAL);
+  ck_assert_int_eq(altcp_output(conn), ERR_VAL);
+  ck_assert_int_eq(altcp_shutdown(conn, 1, 1), ERR_VAL);
+  ck_assert_int_eq(altcp_mss(conn), 0);
+  ck_assert_int_eq(altcp_sndbuf(conn), 0);
+  ck_assert_int_eq(altcp_sndqueuelen(conn), 0);
+  ck_assert_ptr_null(altcp_get_ip(conn, 1));
+  ck_assert_int_eq(altcp_get_port(conn, 0), 0);
+  ck_assert_int_eq(altcp_get_tcp_addrinfo(conn, 0, &a, &port), ERR_VAL);
+  ck_assert_int_eq(lwvsock_altcp_port32(conn, 1), LWVSOCK_PORT_ANY);
+  ck_assert_ptr_null(lwvsock_altcp_pcb(conn));
   altcp_recved(conn, 10);
   altcp_poll(conn, log_poll, 1);
   altcp_abort(conn);
   /* the provider frees conn when this returns: close must not free it too */
-  EXPECT(altcp_close(conn) == ERR_OK);
+  ck_assert_int_eq(altcp_close(conn), ERR_OK);
   log_err(arg, err);
 }
 
@@ -242,13 +242,13 @@ log_connect_cid(struct conn_log *lg, u32_t cid, u16_t port)
 {
   ip_addr_t host = cid_ip(cid);
   struct altcp_pcb *conn = altcp_new(&vsock_allocator);
-  EXPECT_RETNULL(conn != NULL);
+  ck_assert_ptr_nonnull(conn);
   lg->conn = conn;
   altcp_arg(conn, lg);
   altcp_recv(conn, log_recv);
   altcp_sent(conn, log_sent);
   altcp_err(conn, log_err);
-  EXPECT(altcp_connect(conn, &host, port, log_connected) == ERR_OK);
+  ck_assert_int_eq(altcp_connect(conn, &host, port, log_connected), ERR_OK);
   return conn;
 }
 
@@ -266,12 +266,12 @@ host_pair(struct conn_log *lg, u32_t port, int *lsock)
   struct altcp_pcb *conn;
   int ok, hs = -EAGAIN;
   *lsock = lwvsock_sim_listen(sim, port, LWVSOCK_STREAM);
-  EXPECT_RETX(*lsock >= 0, -1);
+  ck_assert_int_ge(*lsock, 0);
   conn = log_connect(lg, (u16_t)port);
-  EXPECT_RETX(conn != NULL, -1);
+  ck_assert_ptr_nonnull(conn);
   ok = RUN_UNTIL(lg->connected && (hs = lwvsock_sim_accept(sim, *lsock)) >= 0);
-  EXPECT_RETX(ok, -1);
-  EXPECT(lg->connected_err == ERR_OK);
+  ck_assert(ok);
+  ck_assert_int_eq(lg->connected_err, ERR_OK);
   return hs;
 }
 
@@ -365,20 +365,20 @@ START_TEST(test_altcp_cid_addresses)
 
   /* CID 2 reads as the number 2 */
   lwvsock_altcp_cid_to_ip(2, &a);
-  EXPECT(ip4_addr_get_u32(ip_2_ip4(&a)) == PP_HTONL(2));
-  EXPECT(strcmp(ipaddr_ntoa(&a), "0.0.0.2") == 0);
-  EXPECT(lwvsock_altcp_ip_to_cid(&a, &cid) == ERR_OK);
-  EXPECT(cid == 2);
+  ck_assert_int_eq(ip4_addr_get_u32(ip_2_ip4(&a)), PP_HTONL(2));
+  ck_assert_str_eq(ipaddr_ntoa(&a), "0.0.0.2");
+  ck_assert_int_eq(lwvsock_altcp_ip_to_cid(&a, &cid), ERR_OK);
+  ck_assert_int_eq(cid, 2);
   lwvsock_altcp_cid_to_ip(0x01020304u, &a);
-  EXPECT(strcmp(ipaddr_ntoa(&a), "1.2.3.4") == 0);
-  EXPECT(lwvsock_altcp_ip_to_cid(&a, &cid) == ERR_OK);
-  EXPECT(cid == 0x01020304u);
+  ck_assert_str_eq(ipaddr_ntoa(&a), "1.2.3.4");
+  ck_assert_int_eq(lwvsock_altcp_ip_to_cid(&a, &cid), ERR_OK);
+  ck_assert_int_eq(cid, 0x01020304u);
   /* any address and NULL are the wildcard */
-  EXPECT(lwvsock_altcp_ip_to_cid(IP_ANY_TYPE, &cid) == ERR_OK);
-  EXPECT(cid == LWVSOCK_CID_ANY);
+  ck_assert_int_eq(lwvsock_altcp_ip_to_cid(IP_ANY_TYPE, &cid), ERR_OK);
+  ck_assert_int_eq(cid, LWVSOCK_CID_ANY);
   cid = 0;
-  EXPECT(lwvsock_altcp_ip_to_cid(NULL, &cid) == ERR_OK);
-  EXPECT(cid == LWVSOCK_CID_ANY);
+  ck_assert_int_eq(lwvsock_altcp_ip_to_cid(NULL, &cid), ERR_OK);
+  ck_assert_int_eq(cid, LWVSOCK_CID_ANY);
 }
 END_TEST
 
@@ -388,33 +388,33 @@ START_TEST(test_altcp_alloc)
   ip_addr_t any;
   LWIP_UNUSED_ARG(_i);
 
-  EXPECT(lwvsock_altcp_alloc(NULL, IPADDR_TYPE_V4) == NULL);
-  EXPECT(lwvsock_altcp_alloc(dev, IPADDR_TYPE_V6) == NULL);
-  EXPECT(lwvsock_altcp_new_ip_type(IPADDR_TYPE_ANY) == NULL); /* no default device */
-  EXPECT(altcp_pcbs_used() == 0);
+  ck_assert_ptr_null(lwvsock_altcp_alloc(NULL, IPADDR_TYPE_V4));
+  ck_assert_ptr_null(lwvsock_altcp_alloc(dev, IPADDR_TYPE_V6));
+  ck_assert_ptr_null(lwvsock_altcp_new_ip_type(IPADDR_TYPE_ANY)); /* no default device */
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
 
   lwvsock_altcp_set_default_dev(dev);
   conn = lwvsock_altcp_new_ip_type(IPADDR_TYPE_ANY);
-  EXPECT_RET(conn != NULL);
-  EXPECT(conn->fns == &lwvsock_altcp_functions);
-  EXPECT(conn->inner_conn == NULL);
-  EXPECT(lwvsock_altcp_pcb(conn) != NULL);
-  EXPECT(lwvsock_type(lwvsock_altcp_pcb(conn)) == LWVSOCK_STREAM);
-  EXPECT(altcp_pcbs_used() == 1);
+  ck_assert_ptr_nonnull(conn);
+  ck_assert_ptr_eq(conn->fns, &lwvsock_altcp_functions);
+  ck_assert_ptr_null(conn->inner_conn);
+  ck_assert_ptr_nonnull(lwvsock_altcp_pcb(conn));
+  ck_assert_int_eq(lwvsock_type(lwvsock_altcp_pcb(conn)), LWVSOCK_STREAM);
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
   /* no peer to connect to at the wildcard */
   ip_addr_set_any(0, &any);
-  EXPECT(altcp_connect(conn, &any, 80, log_connected) == ERR_VAL);
+  ck_assert_int_eq(altcp_connect(conn, &any, 80, log_connected), ERR_VAL);
   /* port 0 binds an ephemeral port */
-  EXPECT(altcp_bind(conn, IP_ADDR_ANY, 0) == ERR_OK);
-  EXPECT(lwvsock_altcp_port32(conn, 1) > 1023);
-  EXPECT(lwvsock_altcp_port32(conn, 1) != LWVSOCK_PORT_ANY);
-  EXPECT(altcp_close(conn) == ERR_OK);
-  EXPECT(altcp_pcbs_used() == 0);
+  ck_assert_int_eq(altcp_bind(conn, IP_ADDR_ANY, 0), ERR_OK);
+  ck_assert_uint_gt(lwvsock_altcp_port32(conn, 1), 1023);
+  ck_assert_int_ne(lwvsock_altcp_port32(conn, 1), LWVSOCK_PORT_ANY);
+  ck_assert_int_eq(altcp_close(conn), ERR_OK);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
 
   /* the slots refuse a NULL conn as altcp.c does */
-  EXPECT(lwvsock_altcp_bind32(NULL, LWVSOCK_CID_ANY, 1) == ERR_VAL);
-  EXPECT(lwvsock_altcp_connect32(NULL, 2, 1, NULL) == ERR_VAL);
-  EXPECT(lwvsock_altcp_port32(NULL, 0) == LWVSOCK_PORT_ANY);
+  ck_assert_int_eq(lwvsock_altcp_bind32(NULL, LWVSOCK_CID_ANY, 1), ERR_VAL);
+  ck_assert_int_eq(lwvsock_altcp_connect32(NULL, 2, 1, NULL), ERR_VAL);
+  ck_assert_int_eq(lwvsock_altcp_port32(NULL, 0), LWVSOCK_PORT_ANY);
 }
 END_TEST
 
@@ -430,56 +430,56 @@ START_TEST(test_altcp_connect_echo)
 
   log_init(&lg, 0);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
+  ck_assert_int_ge(hs, 0);
   conn = lg.conn;
 
   /* addresses: the remote end is CID 2 port 1234, we are the guest CID */
-  EXPECT(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(conn, 0))) == PP_HTONL(LWVSOCK_CID_HOST));
-  EXPECT(altcp_get_port(conn, 0) == 1234);
-  EXPECT(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(conn, 1))) == lwip_htonl(lwvsock_dev_cid(dev)));
-  EXPECT(lwvsock_altcp_port32(conn, 1) == lwvsock_sim_remote_port(sim, hs));
-  EXPECT(altcp_get_tcp_addrinfo(conn, 1, &a, &port) == ERR_OK);
-  EXPECT(ip4_addr_get_u32(ip_2_ip4(&a)) == lwip_htonl(lwvsock_dev_cid(dev)));
-  EXPECT(port == (u16_t)lwvsock_sim_remote_port(sim, hs));
+  ck_assert_int_eq(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(conn, 0))), PP_HTONL(LWVSOCK_CID_HOST));
+  ck_assert_int_eq(altcp_get_port(conn, 0), 1234);
+  ck_assert_int_eq(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(conn, 1))), lwip_htonl(lwvsock_dev_cid(dev)));
+  ck_assert_int_eq(lwvsock_altcp_port32(conn, 1), lwvsock_sim_remote_port(sim, hs));
+  ck_assert_int_eq(altcp_get_tcp_addrinfo(conn, 1, &a, &port), ERR_OK);
+  ck_assert_int_eq(ip4_addr_get_u32(ip_2_ip4(&a)), lwip_htonl(lwvsock_dev_cid(dev)));
+  ck_assert_int_eq(port, (u16_t)lwvsock_sim_remote_port(sim, hs));
 
   /* the sizes apps plan writes with */
-  EXPECT(altcp_mss(conn) > 0);
-  EXPECT(altcp_mss(conn) <= 0x7FFF);
-  EXPECT((u16_t)(2 * altcp_mss(conn)) >= altcp_mss(conn));
-  EXPECT(altcp_sndbuf(conn) > 0);
-  EXPECT(altcp_sndqueuelen(conn) == 0);
+  ck_assert_uint_gt(altcp_mss(conn), 0);
+  ck_assert_uint_le(altcp_mss(conn), 0x7FFF);
+  ck_assert_uint_ge((u16_t)(2 * altcp_mss(conn)), altcp_mss(conn));
+  ck_assert_uint_gt(altcp_sndbuf(conn), 0);
+  ck_assert_int_eq(altcp_sndqueuelen(conn), 0);
   /* small-packet coalescing is on by default and can be switched, as TCP's Nagle */
-  EXPECT(altcp_nagle_disabled(conn) == 0);
+  ck_assert_int_eq(altcp_nagle_disabled(conn), 0);
   altcp_nagle_disable(conn);
-  EXPECT(altcp_nagle_disabled(conn) == 1);
+  ck_assert_int_eq(altcp_nagle_disabled(conn), 1);
   altcp_nagle_enable(conn);
-  EXPECT(altcp_nagle_disabled(conn) == 0);
+  ck_assert_int_eq(altcp_nagle_disabled(conn), 0);
   altcp_setprio(conn, TCP_PRIO_MAX);
 
   /* guest -> host */
-  EXPECT(altcp_write(conn, "hello", 5, TCP_WRITE_FLAG_COPY) == ERR_OK);
-  EXPECT(altcp_output(conn) == ERR_OK);
-  EXPECT(host_recv_upto(hs, buf, 5, &eof) == 5);
-  EXPECT(memcmp(buf, "hello", 5) == 0);
-  EXPECT(RUN_UNTIL(lg.sent == 5));
+  ck_assert_int_eq(altcp_write(conn, "hello", 5, TCP_WRITE_FLAG_COPY), ERR_OK);
+  ck_assert_int_eq(altcp_output(conn), ERR_OK);
+  ck_assert_int_eq(host_recv_upto(hs, buf, 5, &eof), 5);
+  ck_assert_mem_eq(buf, "hello", 5);
+  ck_assert(RUN_UNTIL(lg.sent == 5));
 
   /* host -> guest */
-  EXPECT(host_send_all(hs, "world!", 6));
-  EXPECT(RUN_UNTIL(lg.rx_len == 6));
-  EXPECT(memcmp(lg.rx, "world!", 6) == 0);
+  ck_assert(host_send_all(hs, "world!", 6));
+  ck_assert(RUN_UNTIL(lg.rx_len == 6));
+  ck_assert_mem_eq(lg.rx, "world!", 6);
 
   /* close frees the conn at once; the host sees the end of the stream */
-  EXPECT(altcp_close(conn) == ERR_OK);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(host_recv_upto(hs, buf, sizeof(buf), &eof) == 0);
-  EXPECT(eof);
-  EXPECT(lwvsock_sim_close(sim, hs) == 0);
-  EXPECT(RUN_UNTIL(conns_active() == 0));
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_int_eq(altcp_close(conn), ERR_OK);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert_int_eq(host_recv_upto(hs, buf, sizeof(buf), &eof), 0);
+  ck_assert(eof);
+  ck_assert_int_eq(lwvsock_sim_close(sim, hs), 0);
+  ck_assert(RUN_UNTIL(conns_active() == 0));
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
   /* and no callback reached the closed conn */
-  EXPECT(lg.errs == 0);
-  EXPECT(lg.fin == 0);
-  EXPECT(lwvsock_sim_close(sim, lsock) == 0);
+  ck_assert_int_eq(lg.errs, 0);
+  ck_assert_int_eq(lg.fin, 0);
+  ck_assert_int_eq(lwvsock_sim_close(sim, lsock), 0);
 }
 END_TEST
 
@@ -492,16 +492,16 @@ START_TEST(test_altcp_callbacks_read_at_event_time)
   log_init(&lg, 0);
   log_init(&lg2, 1);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
+  ck_assert_int_ge(hs, 0);
 
   /* swap the callback and its arg after setup, as a layer on top would */
   lg2.conn = lg.conn;
   altcp_recv(lg.conn, log_recv_other);
   altcp_arg(lg.conn, &lg2);
-  EXPECT(host_send_all(hs, "abc", 3));
-  EXPECT(RUN_UNTIL(lg2.rx_len == 3));
-  EXPECT(lg2.other_recvs == 1);
-  EXPECT(lg.rx_len == 0);
+  ck_assert(host_send_all(hs, "abc", 3));
+  ck_assert(RUN_UNTIL(lg2.rx_len == 3));
+  ck_assert_int_eq(lg2.other_recvs, 1);
+  ck_assert_int_eq(lg.rx_len, 0);
 
   /* no recv callback: data is dropped and its credit returned, so more than
      the receive buffer gets through */
@@ -509,18 +509,18 @@ START_TEST(test_altcp_callbacks_read_at_event_time)
   {
     static u8_t big[600 * 1024];
     fill_pattern(big, sizeof(big), 1);
-    EXPECT(sizeof(big) > lwvsock_get_rcvbuf(lwvsock_altcp_pcb(lg.conn)));
-    EXPECT(host_send_all(hs, big, sizeof(big)));
-    EXPECT(RUN_UNTIL(lwvsock_sim_tx_pending(sim, hs) == 0));
+    ck_assert_uint_gt(sizeof(big), lwvsock_get_rcvbuf(lwvsock_altcp_pcb(lg.conn)));
+    ck_assert(host_send_all(hs, big, sizeof(big)));
+    ck_assert(RUN_UNTIL(lwvsock_sim_tx_pending(sim, hs) == 0));
   }
-  EXPECT(lg2.rx_len == 3);
+  ck_assert_int_eq(lg2.rx_len, 3);
   altcp_abort(lg2.conn);
-  EXPECT(lg2.errs == 1);
-  EXPECT(lg2.err == ERR_ABRT);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
-  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
+  ck_assert_int_eq(lg2.errs, 1);
+  ck_assert_int_eq(lg2.err, ERR_ABRT);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  ck_assert_int_eq(lwvsock_sim_error(sim, hs), -ECONNRESET);
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
 }
@@ -534,17 +534,17 @@ START_TEST(test_altcp_poll)
 
   log_init(&lg, 0);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
+  ck_assert_int_ge(hs, 0);
   /* every 2 ticks of 500 ms: 4 or 5 calls in 5 s, depending on the phase */
   altcp_poll(lg.conn, log_poll, 2);
   run_turns(5000);
-  EXPECT(lg.polls >= 4);
-  EXPECT(lg.polls <= 5);
+  ck_assert_int_ge(lg.polls, 4);
+  ck_assert_int_le(lg.polls, 5);
   altcp_poll(lg.conn, NULL, 0);
   lg.polls = 0;
   run_turns(2000);
-  EXPECT(lg.polls == 0);
-  EXPECT(altcp_close(lg.conn) == ERR_OK);
+  ck_assert_int_eq(lg.polls, 0);
+  ck_assert_int_eq(altcp_close(lg.conn), ERR_OK);
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
 }
@@ -558,24 +558,24 @@ START_TEST(test_altcp_refused_connect_frees)
 
   log_init(&lg, 0);
   conn = log_connect(&lg, 4321); /* nobody listens there */
-  EXPECT_RET(conn != NULL);
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(RUN_UNTIL(lg.errs > 0));
-  EXPECT(lg.errs == 1);
-  EXPECT(lg.err == ERR_RST);
-  EXPECT(lg.connected == 0);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_ptr_nonnull(conn);
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert(RUN_UNTIL(lg.errs > 0));
+  ck_assert_int_eq(lg.errs, 1);
+  ck_assert_int_eq(lg.err, ERR_RST);
+  ck_assert_int_eq(lg.connected, 0);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
 
   /* the same, with an err callback that still uses the conn */
   log_init(&lg, 0);
   err_conn = log_connect(&lg, 4321);
-  EXPECT_RET(err_conn != NULL);
+  ck_assert_ptr_nonnull(err_conn);
   altcp_err(err_conn, log_err_poke);
-  EXPECT(RUN_UNTIL(lg.errs > 0));
-  EXPECT(lg.err == ERR_RST);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert(RUN_UNTIL(lg.errs > 0));
+  ck_assert_int_eq(lg.err, ERR_RST);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
 }
 END_TEST
 
@@ -588,22 +588,22 @@ START_TEST(test_altcp_ports32)
 
   log_init(&lg, 0);
   lsock = lwvsock_sim_listen(sim, 0x12345u, LWVSOCK_STREAM);
-  EXPECT_RET(lsock >= 0);
+  ck_assert_int_ge(lsock, 0);
   conn = altcp_new(&vsock_allocator);
-  EXPECT_RET(conn != NULL);
+  ck_assert_ptr_nonnull(conn);
   lg.conn = conn;
   altcp_arg(conn, &lg);
   altcp_err(conn, log_err);
-  EXPECT(lwvsock_altcp_bind32(conn, LWVSOCK_CID_ANY, 0x10001u) == ERR_OK);
-  EXPECT(lwvsock_altcp_port32(conn, 1) == 0x10001u);
-  EXPECT(altcp_get_port(conn, 1) == 0x0001); /* truncated */
-  EXPECT(lwvsock_altcp_connect32(conn, LWVSOCK_CID_HOST, 0x12345u, log_connected) == ERR_OK);
-  EXPECT(RUN_UNTIL(lg.connected && (hs = lwvsock_sim_accept(sim, lsock)) >= 0));
-  EXPECT(lg.connected_err == ERR_OK);
-  EXPECT(lwvsock_altcp_port32(conn, 0) == 0x12345u);
-  EXPECT(altcp_get_port(conn, 0) == 0x2345);
-  EXPECT(lwvsock_sim_remote_port(sim, hs) == 0x10001u);
-  EXPECT(altcp_close(conn) == ERR_OK);
+  ck_assert_int_eq(lwvsock_altcp_bind32(conn, LWVSOCK_CID_ANY, 0x10001u), ERR_OK);
+  ck_assert_int_eq(lwvsock_altcp_port32(conn, 1), 0x10001u);
+  ck_assert_int_eq(altcp_get_port(conn, 1), 0x0001); /* truncated */
+  ck_assert_int_eq(lwvsock_altcp_connect32(conn, LWVSOCK_CID_HOST, 0x12345u, log_connected), ERR_OK);
+  ck_assert(RUN_UNTIL(lg.connected && (hs = lwvsock_sim_accept(sim, lsock)) >= 0));
+  ck_assert_int_eq(lg.connected_err, ERR_OK);
+  ck_assert_int_eq(lwvsock_altcp_port32(conn, 0), 0x12345u);
+  ck_assert_int_eq(altcp_get_port(conn, 0), 0x2345);
+  ck_assert_int_eq(lwvsock_sim_remote_port(sim, hs), 0x10001u);
+  ck_assert_int_eq(altcp_close(conn), ERR_OK);
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
 }
@@ -637,7 +637,7 @@ server_recv(void *arg, struct altcp_pcb *conn, struct pbuf *p, err_t err)
   struct server *srv = (struct server *)arg;
   struct pbuf *q;
   LWIP_UNUSED_ARG(err);
-  EXPECT(conn == srv->conn);
+  ck_assert_ptr_eq(conn, srv->conn);
   if (p == NULL) {
     /* the peer is done: close from inside the callback */
     srv->conn = NULL;
@@ -656,7 +656,7 @@ server_recv(void *arg, struct altcp_pcb *conn, struct pbuf *p, err_t err)
     return ERR_MEM; /* keep p; it comes back */
   }
   for (q = p; q != NULL; q = q->next) {
-    EXPECT(altcp_write(conn, q->payload, q->len, TCP_WRITE_FLAG_COPY) == ERR_OK);
+    ck_assert_int_eq(altcp_write(conn, q->payload, q->len, TCP_WRITE_FLAG_COPY), ERR_OK);
   }
   altcp_recved(conn, p->tot_len);
   pbuf_free(p);
@@ -667,10 +667,10 @@ static err_t
 server_accept(void *arg, struct altcp_pcb *conn, err_t err)
 {
   struct server *srv = (struct server *)arg;
-  EXPECT_RETX(conn != NULL, ERR_VAL);
-  EXPECT(err == ERR_OK);
-  EXPECT(conn != srv->listener);
-  EXPECT(conn->fns == &lwvsock_altcp_functions);
+  ck_assert_ptr_nonnull(conn);
+  ck_assert_int_eq(err, ERR_OK);
+  ck_assert_ptr_ne(conn, srv->listener);
+  ck_assert_ptr_eq(conn->fns, &lwvsock_altcp_functions);
   srv->accepts++;
   if (srv->accept_ret != ERR_OK) {
     return srv->accept_ret;
@@ -688,12 +688,12 @@ server_start(struct server *srv, u16_t port)
   struct altcp_pcb *conn = altcp_new_ip_type(&vsock_allocator, IPADDR_TYPE_ANY);
   struct altcp_pcb *l;
   err_t err = ERR_VAL;
-  EXPECT_RETX(conn != NULL, 0);
-  EXPECT(altcp_bind(conn, IP_ANY_TYPE, port) == ERR_OK);
+  ck_assert_ptr_nonnull(conn);
+  ck_assert_int_eq(altcp_bind(conn, IP_ANY_TYPE, port), ERR_OK);
   l = altcp_listen_with_backlog_and_err(conn, 4, &err);
-  EXPECT(err == ERR_OK);
+  ck_assert_int_eq(err, ERR_OK);
   /* the same conn, as apps' `pcb = altcp_listen(pcb)` expects */
-  EXPECT_RETX(l == conn, 0);
+  ck_assert_ptr_eq(l, conn);
   srv->listener = l;
   altcp_arg(l, srv);
   altcp_accept(l, server_accept);
@@ -710,32 +710,32 @@ START_TEST(test_altcp_listen_accept_echo)
 
   memset(&srv, 0, sizeof(srv));
   started = server_start(&srv, 5000);
-  EXPECT_RET(started);
+  ck_assert(started);
   hs = lwvsock_sim_connect(sim, 5000, LWVSOCK_STREAM);
-  EXPECT_RET(hs >= 0);
-  EXPECT(RUN_UNTIL(srv.accepts == 1 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
-  EXPECT_RET(srv.conn != NULL);
-  EXPECT(altcp_pcbs_used() == 2);
+  ck_assert_int_ge(hs, 0);
+  ck_assert(RUN_UNTIL(srv.accepts == 1 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
+  ck_assert_ptr_nonnull(srv.conn);
+  ck_assert_int_eq(altcp_pcbs_used(), 2);
 
   /* the sim's host ports fit 16 bits by default: altcp_get_port shows them */
-  EXPECT(lwvsock_sim_local_port(sim, hs) >= 49152u);
-  EXPECT(lwvsock_altcp_port32(srv.conn, 0) == lwvsock_sim_local_port(sim, hs));
-  EXPECT(altcp_get_port(srv.conn, 0) == lwvsock_sim_local_port(sim, hs));
-  EXPECT(altcp_get_port(srv.conn, 1) == 5000);
-  EXPECT(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(srv.conn, 0))) == PP_HTONL(LWVSOCK_CID_HOST));
+  ck_assert_uint_ge(lwvsock_sim_local_port(sim, hs), 49152u);
+  ck_assert_int_eq(lwvsock_altcp_port32(srv.conn, 0), lwvsock_sim_local_port(sim, hs));
+  ck_assert_int_eq(altcp_get_port(srv.conn, 0), lwvsock_sim_local_port(sim, hs));
+  ck_assert_int_eq(altcp_get_port(srv.conn, 1), 5000);
+  ck_assert_int_eq(ip4_addr_get_u32(ip_2_ip4(altcp_get_ip(srv.conn, 0))), PP_HTONL(LWVSOCK_CID_HOST));
 
-  EXPECT(host_send_all(hs, "ping", 4));
-  EXPECT(host_recv_upto(hs, buf, 4, &eof) == 4);
-  EXPECT(memcmp(buf, "ping", 4) == 0);
+  ck_assert(host_send_all(hs, "ping", 4));
+  ck_assert_int_eq(host_recv_upto(hs, buf, 4, &eof), 4);
+  ck_assert_mem_eq(buf, "ping", 4);
 
   /* host closes; the server closes from recv(NULL) and its conn is freed */
-  EXPECT(lwvsock_sim_close(sim, hs) == 0);
-  EXPECT(RUN_UNTIL(srv.conn == NULL && conns_active() == 0));
-  EXPECT(srv.errs == 0);
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(altcp_close(srv.listener) == ERR_OK);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_int_eq(lwvsock_sim_close(sim, hs), 0);
+  ck_assert(RUN_UNTIL(srv.conn == NULL && conns_active() == 0));
+  ck_assert_int_eq(srv.errs, 0);
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert_int_eq(altcp_close(srv.listener), ERR_OK);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
 }
 END_TEST
 
@@ -749,34 +749,34 @@ START_TEST(test_altcp_accept_refused)
   memset(&srv, 0, sizeof(srv));
   srv.accept_ret = ERR_MEM;
   started = server_start(&srv, 5000);
-  EXPECT_RET(started);
+  ck_assert(started);
   hs = lwvsock_sim_connect(sim, 5000, LWVSOCK_STREAM);
-  EXPECT_RET(hs >= 0);
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
-  EXPECT(srv.accepts == 1);
-  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
-  EXPECT(RUN_UNTIL(conns_active() == 0));
-  EXPECT(altcp_pcbs_used() == 1); /* the refused conn was freed */
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
+  ck_assert_int_ge(hs, 0);
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  ck_assert_int_eq(srv.accepts, 1);
+  ck_assert_int_eq(lwvsock_sim_error(sim, hs), -ECONNRESET);
+  ck_assert(RUN_UNTIL(conns_active() == 0));
+  ck_assert_int_eq(altcp_pcbs_used(), 1); /* the refused conn was freed */
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 1));
   lwvsock_sim_close(sim, hs);
 
   /* the listener still serves */
   srv.accept_ret = ERR_OK;
   hs = lwvsock_sim_connect(sim, 5000, LWVSOCK_STREAM);
-  EXPECT_RET(hs >= 0);
-  EXPECT(RUN_UNTIL(srv.accepts == 2 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
-  EXPECT(altcp_pcbs_used() == 2);
+  ck_assert_int_ge(hs, 0);
+  ck_assert(RUN_UNTIL(srv.accepts == 2 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
+  ck_assert_int_eq(altcp_pcbs_used(), 2);
 
   /* a recv that returns ERR_ABRT without aborting gets its conn aborted */
   srv.lie_abrt = 1;
-  EXPECT(host_send_all(hs, "x", 1));
-  EXPECT(RUN_UNTIL(srv.errs == 1));
-  EXPECT(srv.err == ERR_ABRT);
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
-  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
+  ck_assert(host_send_all(hs, "x", 1));
+  ck_assert(RUN_UNTIL(srv.errs == 1));
+  ck_assert_int_eq(srv.err, ERR_ABRT);
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  ck_assert_int_eq(lwvsock_sim_error(sim, hs), -ECONNRESET);
   lwvsock_sim_close(sim, hs);
-  EXPECT(altcp_close(srv.listener) == ERR_OK);
+  ck_assert_int_eq(altcp_close(srv.listener), ERR_OK);
 }
 END_TEST
 
@@ -792,7 +792,7 @@ START_TEST(test_altcp_bulk_sent_and_close_in_sent)
 
   log_init(&lg, 0);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
+  ck_assert_int_ge(hs, 0);
   fill_pattern(data, sizeof(data), 7);
   /* close from the sent callback once everything is out */
   lg.close_after_sent = sizeof(data);
@@ -803,7 +803,7 @@ START_TEST(test_altcp_bulk_sent_and_close_in_sent)
     u16_t room;
     while ((off < sizeof(data)) && ((room = altcp_sndbuf(lg.conn)) > 0)) {
       u16_t len = (u16_t)LWIP_MIN((size_t)room, sizeof(data) - off);
-      EXPECT(altcp_write(lg.conn, data + off, len, TCP_WRITE_FLAG_COPY) == ERR_OK);
+      ck_assert_int_eq(altcp_write(lg.conn, data + off, len, TCP_WRITE_FLAG_COPY), ERR_OK);
       off += len;
     }
     r = lwvsock_sim_recv(sim, hs, got + n, sizeof(got) - n);
@@ -812,19 +812,19 @@ START_TEST(test_altcp_bulk_sent_and_close_in_sent)
     }
     loop_once();
   }
-  EXPECT(off == sizeof(data));
-  EXPECT(n == sizeof(data));
-  EXPECT(memcmp(got, data, sizeof(data)) == 0);
+  ck_assert_int_eq(off, sizeof(data));
+  ck_assert_int_eq(n, sizeof(data));
+  ck_assert_mem_eq(got, data, sizeof(data));
   /* every byte reported, in u16-sized pieces, and the conn closed from sent */
-  EXPECT(RUN_UNTIL(lg.conn == NULL));
-  EXPECT(lg.sent == sizeof(data));
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(host_recv_upto(hs, got, 1, &eof) == 0);
-  EXPECT(eof);
-  EXPECT(lg.errs == 0);
+  ck_assert(RUN_UNTIL(lg.conn == NULL));
+  ck_assert_int_eq(lg.sent, sizeof(data));
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert_int_eq(host_recv_upto(hs, got, 1, &eof), 0);
+  ck_assert(eof);
+  ck_assert_int_eq(lg.errs, 0);
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
 }
 END_TEST
 
@@ -839,31 +839,31 @@ START_TEST(test_altcp_abort_and_free_in_use)
   memset(&srv, 0, sizeof(srv));
   srv.abort_in_recv = 1;
   started = server_start(&srv, 5000);
-  EXPECT_RET(started);
+  ck_assert(started);
   hs = lwvsock_sim_connect(sim, 5000, LWVSOCK_STREAM);
-  EXPECT_RET(hs >= 0);
-  EXPECT(RUN_UNTIL(srv.accepts == 1 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
-  EXPECT(host_send_all(hs, "x", 1));
-  EXPECT(RUN_UNTIL(srv.errs == 1));
-  EXPECT(srv.err == ERR_ABRT);
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
-  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
+  ck_assert_int_ge(hs, 0);
+  ck_assert(RUN_UNTIL(srv.accepts == 1 && lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED));
+  ck_assert(host_send_all(hs, "x", 1));
+  ck_assert(RUN_UNTIL(srv.errs == 1));
+  ck_assert_int_eq(srv.err, ERR_ABRT);
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  ck_assert_int_eq(lwvsock_sim_error(sim, hs), -ECONNRESET);
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 1));
   lwvsock_sim_close(sim, hs);
-  EXPECT(altcp_close(srv.listener) == ERR_OK);
+  ck_assert_int_eq(altcp_close(srv.listener), ERR_OK);
 
   /* altcp_free() of an open conn (what a layer above may do) resets its pcb,
      with no callback into the freed conn */
   log_init(&lg, 0);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
+  ck_assert_int_ge(hs, 0);
   altcp_free(lg.conn);
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
-  EXPECT(lwvsock_sim_error(sim, hs) == -ECONNRESET);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
-  EXPECT(lg.errs == 0);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CLOSED));
+  ck_assert_int_eq(lwvsock_sim_error(sim, hs), -ECONNRESET);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_int_eq(lg.errs, 0);
   lwvsock_sim_close(sim, hs);
   lwvsock_sim_close(sim, lsock);
 }
@@ -880,25 +880,25 @@ START_TEST(test_altcp_loopback_both_ends)
   /* altcp on both ends: CID 1 goes through the driver's loopback */
   memset(&srv, 0, sizeof(srv));
   started = server_start(&srv, 5000);
-  EXPECT_RET(started);
+  ck_assert(started);
   log_init(&lg, 0);
   conn = log_connect_cid(&lg, LWVSOCK_CID_LOCAL, 5000);
-  EXPECT_RET(conn != NULL);
-  EXPECT(RUN_UNTIL(lg.connected && srv.accepts == 1));
-  EXPECT(lg.connected_err == ERR_OK);
-  EXPECT_RET(srv.conn != NULL);
-  EXPECT(altcp_get_port(srv.conn, 0) == altcp_get_port(lg.conn, 1));
-  EXPECT(altcp_write(lg.conn, "loop", 4, TCP_WRITE_FLAG_COPY) == ERR_OK);
-  EXPECT(RUN_UNTIL(lg.rx_len == 4));
-  EXPECT(memcmp(lg.rx, "loop", 4) == 0);
+  ck_assert_ptr_nonnull(conn);
+  ck_assert(RUN_UNTIL(lg.connected && srv.accepts == 1));
+  ck_assert_int_eq(lg.connected_err, ERR_OK);
+  ck_assert_ptr_nonnull(srv.conn);
+  ck_assert_int_eq(altcp_get_port(srv.conn, 0), altcp_get_port(lg.conn, 1));
+  ck_assert_int_eq(altcp_write(lg.conn, "loop", 4, TCP_WRITE_FLAG_COPY), ERR_OK);
+  ck_assert(RUN_UNTIL(lg.rx_len == 4));
+  ck_assert_mem_eq(lg.rx, "loop", 4);
   /* the client closes; the server closes from recv(NULL) */
-  EXPECT(altcp_close(lg.conn) == ERR_OK);
-  EXPECT(RUN_UNTIL(srv.conn == NULL && vsock_pcbs_used() == 1));
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(srv.errs == 0);
-  EXPECT(lg.errs == 0);
-  EXPECT(altcp_close(srv.listener) == ERR_OK);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_int_eq(altcp_close(lg.conn), ERR_OK);
+  ck_assert(RUN_UNTIL(srv.conn == NULL && vsock_pcbs_used() == 1));
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert_int_eq(srv.errs, 0);
+  ck_assert_int_eq(lg.errs, 0);
+  ck_assert_int_eq(altcp_close(srv.listener), ERR_OK);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
 }
 END_TEST
 
@@ -911,21 +911,21 @@ START_TEST(test_altcp_shutdown_tx)
 
   log_init(&lg, 0);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
-  EXPECT(altcp_write(lg.conn, "bye", 3, TCP_WRITE_FLAG_COPY) == ERR_OK);
-  EXPECT(altcp_shutdown(lg.conn, 0, 1) == ERR_OK);
-  EXPECT(host_recv_upto(hs, buf, sizeof(buf), &eof) == 3);
-  EXPECT(eof);
+  ck_assert_int_ge(hs, 0);
+  ck_assert_int_eq(altcp_write(lg.conn, "bye", 3, TCP_WRITE_FLAG_COPY), ERR_OK);
+  ck_assert_int_eq(altcp_shutdown(lg.conn, 0, 1), ERR_OK);
+  ck_assert_int_eq(host_recv_upto(hs, buf, sizeof(buf), &eof), 3);
+  ck_assert(eof);
   /* still receiving after the half-close */
-  EXPECT(host_send_all(hs, "ok", 2));
-  EXPECT(RUN_UNTIL(lg.rx_len == 2));
-  EXPECT(memcmp(lg.rx, "ok", 2) == 0);
+  ck_assert(host_send_all(hs, "ok", 2));
+  ck_assert(RUN_UNTIL(lg.rx_len == 2));
+  ck_assert_mem_eq(lg.rx, "ok", 2);
   lg.close_on_fin = 1;
-  EXPECT(lwvsock_sim_close(sim, hs) == 0);
-  EXPECT(RUN_UNTIL(lg.fin == 1 && conns_active() == 0));
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
-  EXPECT(lg.errs == 0);
+  ck_assert_int_eq(lwvsock_sim_close(sim, hs), 0);
+  ck_assert(RUN_UNTIL(lg.fin == 1 && conns_active() == 0));
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert_int_eq(lg.errs, 0);
   lwvsock_sim_close(sim, lsock);
 }
 END_TEST
@@ -941,19 +941,19 @@ START_TEST(test_altcp_dev_close_aborts)
   log_init(&lg, 0);
   memset(&srv, 0, sizeof(srv));
   started = server_start(&srv, 5000);
-  EXPECT_RET(started);
+  ck_assert(started);
   altcp_err(srv.listener, server_err);
   hs = host_pair(&lg, 1234, &lsock);
-  EXPECT_RET(hs >= 0);
-  EXPECT(altcp_pcbs_used() == 2);
+  ck_assert_int_ge(hs, 0);
+  ck_assert_int_eq(altcp_pcbs_used(), 2);
   /* closing the device aborts every conn through its err callback */
   lwvsock_dev_close(dev);
   dev = NULL;
-  EXPECT(lg.errs == 1);
-  EXPECT(lg.err == ERR_ABRT);
-  EXPECT(srv.errs == 1);
-  EXPECT(srv.err == ERR_ABRT);
-  EXPECT(altcp_pcbs_used() == 0);
+  ck_assert_int_eq(lg.errs, 1);
+  ck_assert_int_eq(lg.err, ERR_ABRT);
+  ck_assert_int_eq(srv.errs, 1);
+  ck_assert_int_eq(srv.err, ERR_ABRT);
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
   /* teardown closes dev: give it a fresh one */
   {
     struct lwvsock_sim *s = NULL;
@@ -984,7 +984,7 @@ httpc_body_recv(void *arg, struct altcp_pcb *conn, struct pbuf *p, err_t err)
   struct httpc_run *run = (struct httpc_run *)arg;
   LWIP_UNUSED_ARG(err);
   if (p != NULL) {
-    EXPECT_RETX(run->body_len + p->tot_len <= HTTP_BODY_LEN, ERR_OK);
+    ck_assert_uint_le(run->body_len + p->tot_len, HTTP_BODY_LEN);
     pbuf_copy_partial(p, run->body + run->body_len, p->tot_len, 0);
     run->body_len += p->tot_len;
     altcp_recved(conn, p->tot_len);
@@ -1042,38 +1042,38 @@ START_TEST(test_altcp_http_client)
   run.body = got;
   fill_pattern(body, sizeof(body), 3);
   lsock = lwvsock_sim_listen(sim, 80, LWVSOCK_STREAM);
-  EXPECT_RET(lsock >= 0);
+  ck_assert_int_ge(lsock, 0);
 
   memset(&settings, 0, sizeof(settings));
   settings.altcp_allocator = &vsock_allocator;
   settings.result_fn = httpc_result;
   err = httpc_get_file(&host, 80, "/page.bin", &settings, httpc_body_recv, &run, &state);
-  EXPECT_RET(err == ERR_OK);
-  EXPECT(state != NULL);
+  ck_assert_int_eq(err, ERR_OK);
+  ck_assert_ptr_nonnull(state);
 
   /* the responder: one HTTP/1.1 request, one response, then close */
-  EXPECT(RUN_UNTIL((hs = lwvsock_sim_accept(sim, lsock)) >= 0));
-  EXPECT_RET(hs >= 0);
-  EXPECT(host_read_request(hs, req, sizeof(req)) > 0);
-  EXPECT(strncmp(req, "GET /page.bin HTTP/1.1\r\n", 24) == 0);
-  EXPECT(strstr(req, "\r\nHost: 0.0.0.2\r\n") != NULL);
+  ck_assert(RUN_UNTIL((hs = lwvsock_sim_accept(sim, lsock)) >= 0));
+  ck_assert_int_ge(hs, 0);
+  ck_assert_uint_gt(host_read_request(hs, req, sizeof(req)), 0);
+  ck_assert_int_eq(strncmp(req, "GET /page.bin HTTP/1.1\r\n", 24), 0);
+  ck_assert_ptr_nonnull(strstr(req, "\r\nHost: 0.0.0.2\r\n"));
   snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %u\r\nConnection: close\r\n\r\n",
            (unsigned)HTTP_BODY_LEN);
-  EXPECT(host_send_all(hs, head, strlen(head)));
-  EXPECT(host_send_all(hs, body, sizeof(body)));
-  EXPECT(RUN_UNTIL(lwvsock_sim_tx_pending(sim, hs) == 0));
-  EXPECT(lwvsock_sim_close(sim, hs) == 0);
+  ck_assert(host_send_all(hs, head, strlen(head)));
+  ck_assert(host_send_all(hs, body, sizeof(body)));
+  ck_assert(RUN_UNTIL(lwvsock_sim_tx_pending(sim, hs) == 0));
+  ck_assert_int_eq(lwvsock_sim_close(sim, hs), 0);
 
-  EXPECT(RUN_UNTIL(run.done > 0));
-  EXPECT(run.done == 1);
-  EXPECT(run.result == HTTPC_RESULT_OK);
-  EXPECT(run.srv_res == 200);
-  EXPECT(run.rx_content_len == HTTP_BODY_LEN);
-  EXPECT(run.body_len == HTTP_BODY_LEN);
-  EXPECT(memcmp(got, body, sizeof(body)) == 0);
-  EXPECT(RUN_UNTIL(conns_active() == 0));
-  EXPECT(altcp_pcbs_used() == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 0));
+  ck_assert(RUN_UNTIL(run.done > 0));
+  ck_assert_int_eq(run.done, 1);
+  ck_assert_int_eq(run.result, HTTPC_RESULT_OK);
+  ck_assert_int_eq(run.srv_res, 200);
+  ck_assert_int_eq(run.rx_content_len, HTTP_BODY_LEN);
+  ck_assert_int_eq(run.body_len, HTTP_BODY_LEN);
+  ck_assert_mem_eq(got, body, sizeof(body));
+  ck_assert(RUN_UNTIL(conns_active() == 0));
+  ck_assert_int_eq(altcp_pcbs_used(), 0);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 0));
   lwvsock_sim_close(sim, lsock);
 }
 END_TEST
@@ -1113,13 +1113,13 @@ httpd_fetch(const char *path, u8_t *buf, size_t size)
   char req[64];
   size_t n;
   int eof, hs = lwvsock_sim_connect(sim, 80, LWVSOCK_STREAM);
-  EXPECT_RETX(hs >= 0, 0);
-  EXPECT(RUN_UNTIL(lwvsock_sim_state(sim, hs) != LWVSOCK_SIM_CONNECTING));
-  EXPECT_RETX(lwvsock_sim_state(sim, hs) == LWVSOCK_SIM_CONNECTED, 0);
+  ck_assert_int_ge(hs, 0);
+  ck_assert(RUN_UNTIL(lwvsock_sim_state(sim, hs) != LWVSOCK_SIM_CONNECTING));
+  ck_assert_int_eq(lwvsock_sim_state(sim, hs), LWVSOCK_SIM_CONNECTED);
   snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-  EXPECT(host_send_all(hs, req, strlen(req)));
+  ck_assert(host_send_all(hs, req, strlen(req)));
   n = host_recv_upto(hs, buf, size, &eof);
-  EXPECT(eof); /* HTTP/1.0: httpd closes after the response */
+  ck_assert(eof); /* HTTP/1.0: httpd closes after the response */
   lwvsock_sim_close(sim, hs);
   return n;
 }
@@ -1138,23 +1138,23 @@ START_TEST(test_altcp_httpd)
 
   lwvsock_altcp_set_default_dev(dev);
   httpd_init();
-  EXPECT(altcp_pcbs_used() == 1); /* the listener, made through the redirect */
+  ck_assert_int_eq(altcp_pcbs_used(), 1); /* the listener, made through the redirect */
 
   /* GET / serves /index.html from tests/altcp_fsdata.c */
   n = httpd_fetch("/", resp, sizeof(resp) - 1);
   resp[n] = '\0';
-  EXPECT(strncmp((const char *)resp, "HTTP/1.0 200 OK\r\n", 17) == 0);
-  EXPECT(n > blen);
-  EXPECT(strcmp((const char *)resp + n - blen, body) == 0);
+  ck_assert_int_eq(strncmp((const char *)resp, "HTTP/1.0 200 OK\r\n", 17), 0);
+  ck_assert_uint_gt(n, blen);
+  ck_assert_str_eq((const char *)resp + n - blen, body);
 
   /* a page that takes many writes, sndbuf and sent rounds */
   n = httpd_fetch("/big.bin", resp, sizeof(resp));
-  EXPECT(n == httpd_big_len);
-  EXPECT(memcmp(resp, httpd_big, httpd_big_len) == 0);
+  ck_assert_int_eq(n, httpd_big_len);
+  ck_assert_mem_eq(resp, httpd_big, httpd_big_len);
 
-  EXPECT(RUN_UNTIL(conns_active() == 0));
-  EXPECT(altcp_pcbs_used() == 1);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
+  ck_assert(RUN_UNTIL(conns_active() == 0));
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 1));
   /* teardown closes the device, which aborts and frees the listener */
 }
 END_TEST
@@ -1179,14 +1179,14 @@ START_TEST(test_altcp_http_client_to_httpd_loopback)
   settings.altcp_allocator = &vsock_allocator;
   settings.result_fn = httpc_result;
   err = httpc_get_file(&self, 80, "/index.html", &settings, httpc_body_recv, &run, &state);
-  EXPECT_RET(err == ERR_OK);
-  EXPECT(RUN_UNTIL(run.done > 0));
-  EXPECT(run.result == HTTPC_RESULT_OK);
-  EXPECT(run.srv_res == 200);
-  EXPECT(run.body_len == strlen(body));
-  EXPECT(memcmp(got, body, strlen(body)) == 0);
-  EXPECT(RUN_UNTIL(vsock_pcbs_used() == 1));
-  EXPECT(altcp_pcbs_used() == 1);
+  ck_assert_int_eq(err, ERR_OK);
+  ck_assert(RUN_UNTIL(run.done > 0));
+  ck_assert_int_eq(run.result, HTTPC_RESULT_OK);
+  ck_assert_int_eq(run.srv_res, 200);
+  ck_assert_int_eq(run.body_len, strlen(body));
+  ck_assert_mem_eq(got, body, strlen(body));
+  ck_assert(RUN_UNTIL(vsock_pcbs_used() == 1));
+  ck_assert_int_eq(altcp_pcbs_used(), 1);
 }
 END_TEST
 
