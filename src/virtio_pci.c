@@ -112,17 +112,6 @@ vpci_of(struct lwvsock_backend *be)
 
 /* ---- register access ---------------------------------------------------------- */
 
-static uint32_t
-le_value(const uint8_t *b, uint32_t len)
-{
-  uint32_t v = 0;
-
-  while (len-- > 0) {
-    v = (v << 8) | b[len];
-  }
-  return v;
-}
-
 /** Read @p len (1, 2, 4) bytes at @p off of @p w; all ones when the bus fails. */
 static uint32_t
 vp_rd(struct vpci *vp, const struct vpci_win *w, uint64_t off, uint32_t len)
@@ -134,7 +123,7 @@ vp_rd(struct vpci *vp, const struct vpci_win *w, uint64_t off, uint32_t len)
     if (vp->bus->ops->reg_read(vp->bus, w->bar, w->off + off, b, len) != 0) {
       return 0xffffffffu >> (32 - 8 * len);
     }
-    return le_value(b, len);
+    return lwvsock_bus_le_get(b, len);
   }
   switch (len) {
   case 1:
@@ -142,20 +131,22 @@ vp_rd(struct vpci *vp, const struct vpci_win *w, uint64_t off, uint32_t len)
   case 2:
     v = *(volatile uint16_t *)(volatile void *)(w->va + off);
     memcpy(b, &v, 2); /* v's bytes as the device stored them */
-    return le_value(b, 2);
+    return lwvsock_bus_le_get(b, 2);
   default:
     v = *(volatile uint32_t *)(volatile void *)(w->va + off);
     memcpy(b, &v, 4);
-    return le_value(b, 4);
+    return lwvsock_bus_le_get(b, 4);
   }
 }
 
 static void
 vp_wr(struct vpci *vp, const struct vpci_win *w, uint64_t off, uint32_t val, uint32_t len)
 {
-  uint8_t b[4] = { (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16), (uint8_t)(val >> 24) };
+  uint8_t b[4];
   uint16_t v16;
   uint32_t v32;
+
+  lwvsock_bus_le_put(b, val, 4);
 
   if (vp->bus->ops->reg_write != NULL) {
     (void)vp->bus->ops->reg_write(vp->bus, w->bar, w->off + off, b, len);
@@ -442,7 +433,7 @@ cfg_rd(struct lwvsock_bus *bus, uint32_t off, uint32_t len, uint32_t *v)
   if (bus->ops->cfg_read(bus, off, b, len) != 0) {
     return -EIO;
   }
-  *v = le_value(b, len);
+  *v = lwvsock_bus_le_get(b, len);
   return 0;
 }
 

@@ -22,27 +22,6 @@ fp_of(struct lwvsock_bus *bus)
   return (struct fakepci *)(void *)bus;
 }
 
-static void
-put_le(uint8_t *p, uint32_t v, uint32_t len)
-{
-  uint32_t i;
-
-  for (i = 0; i < len; i++) {
-    p[i] = (uint8_t)(v >> (8 * i));
-  }
-}
-
-static uint32_t
-get_le(const uint8_t *p, uint32_t len)
-{
-  uint32_t v = 0;
-
-  while (len-- > 0) {
-    v = (v << 8) | p[len];
-  }
-  return v;
-}
-
 static int
 fp_cfg_read(struct lwvsock_bus *bus, uint32_t off, void *buf, uint32_t len)
 {
@@ -255,7 +234,7 @@ fp_reg_read(struct lwvsock_bus *bus, unsigned index, uint64_t off, void *buf, ui
   } else {
     f->bad_access++;
   }
-  put_le((uint8_t *)buf, v, len);
+  lwvsock_bus_le_put(buf, v, len);
   return 0;
 }
 
@@ -263,7 +242,7 @@ static int
 fp_reg_write(struct lwvsock_bus *bus, unsigned index, uint64_t off, const void *buf, uint32_t len)
 {
   struct fakepci *f = fp_of(bus);
-  uint32_t v = get_le((const uint8_t *)buf, len);
+  uint32_t v = lwvsock_bus_le_get(buf, len);
 
   if (index != FAKEPCI_BAR || off + len > f->barlen || f->vanished) {
     f->bad_access += !f->vanished;
@@ -272,7 +251,7 @@ fp_reg_write(struct lwvsock_bus *bus, unsigned index, uint64_t off, const void *
   if (off < FAKEPCI_COMMON + 0x38 && common_width(off - FAKEPCI_COMMON) == len) {
     common_write(f, off - FAKEPCI_COMMON, v);
   } else if (off >= FAKEPCI_NOTIFY && len == 2 && v < 3 &&
-             off - FAKEPCI_NOTIFY == (uint64_t)v * get_le(f->cfg + FAKEPCI_CAP_NOTIFY + 16, 4)) {
+             off - FAKEPCI_NOTIFY == (uint64_t)v * lwvsock_bus_le_get(f->cfg + FAKEPCI_CAP_NOTIFY + 16, 4)) {
     f->notifies[v]++;
     f->simbe->ops->notify(f->simbe, (uint16_t)v);
   } else {
@@ -360,10 +339,10 @@ fakepci_put_cap(struct fakepci *f, uint32_t pos, uint32_t next, uint8_t type, ui
   c[2] = type == 2 ? 20 : 16;
   c[3] = type;
   c[4] = bar;
-  put_le(c + 8, off, 4);
-  put_le(c + 12, len, 4);
+  lwvsock_bus_le_put(c + 8, off, 4);
+  lwvsock_bus_le_put(c + 12, len, 4);
   if (type == 2) {
-    put_le(c + 16, NOTIFY_MULT, 4);
+    lwvsock_bus_le_put(c + 16, NOTIFY_MULT, 4);
   }
 }
 
@@ -390,9 +369,9 @@ fakepci_new(const struct lwvsock_sim_config *cfg)
     f->qmax[q] = 64;
     f->q[q].size = 64;
   }
-  put_le(f->cfg + 0x00, 0x1af4, 2);
-  put_le(f->cfg + 0x02, 0x1053, 2);
-  put_le(f->cfg + 0x06, 0x10, 2); /* capability list */
+  lwvsock_bus_le_put(f->cfg + 0x00, 0x1af4, 2);
+  lwvsock_bus_le_put(f->cfg + 0x02, 0x1053, 2);
+  lwvsock_bus_le_put(f->cfg + 0x06, 0x10, 2); /* capability list */
   f->cfg[0x34] = FAKEPCI_CAP_COMMON;
   fakepci_put_cap(f, FAKEPCI_CAP_COMMON, FAKEPCI_CAP_NOTIFY, 1, FAKEPCI_BAR, FAKEPCI_COMMON, 0x38);
   fakepci_put_cap(f, FAKEPCI_CAP_NOTIFY, FAKEPCI_CAP_ISR, 2, FAKEPCI_BAR, FAKEPCI_NOTIFY, 0x1000);

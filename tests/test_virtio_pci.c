@@ -51,11 +51,7 @@ teardown(void)
 static void
 put32(uint32_t off, uint32_t v)
 {
-  uint32_t i;
-
-  for (i = 0; i < 4; i++) {
-    fp->cfg[off + i] = (uint8_t)(v >> (8 * i));
-  }
+  lwvsock_bus_le_put(fp->cfg + off, v, 4);
 }
 
 /** Open the transport and a device on it; returns the transport's result (err holds why). */

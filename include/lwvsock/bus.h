@@ -110,6 +110,37 @@ int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 #endif
   ;
 
+/**
+ * Porting helper: the value of the @p len (1 to 4) little-endian bytes at
+ * @p buf, as cfg_read() and reg_read() carry a register.
+ */
+static inline uint32_t
+lwvsock_bus_le_get(const void *buf, uint32_t len)
+{
+  const uint8_t *b = (const uint8_t *)buf;
+  uint32_t v = 0;
+
+  while (len-- > 0) {
+    v = (v << 8) | b[len];
+  }
+  return v;
+}
+
+/**
+ * Porting helper: store the low @p len (1 to 4) bytes of @p val at @p buf,
+ * little-endian, as cfg_write() and reg_write() carry a register.
+ */
+static inline void
+lwvsock_bus_le_put(void *buf, uint32_t val, uint32_t len)
+{
+  uint8_t *b = (uint8_t *)buf;
+  uint32_t i;
+
+  for (i = 0; i < len; i++) {
+    b[i] = (uint8_t)(val >> (8 * i));
+  }
+}
+
 #ifdef __cplusplus
 }
 #endif
