@@ -3,6 +3,7 @@
 # the suites that boot the QEMU test VM (tests/*/run.sh, examples/test-vm.sh):
 # their prerequisites, and one way of skipping (exit 77) when one is missing.
 # The caller sets top_srcdir first; this sets builddir (the cwd) and vm (vm.sh).
+# shellcheck shell=sh disable=SC2034,SC2154 # top_srcdir, builddir, kdir: the caller's
 builddir=$(pwd)
 vm=$top_srcdir/tests/interop/vm.sh
 

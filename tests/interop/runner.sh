@@ -9,6 +9,7 @@ runner_selected() {
   local name=$1 p
   shift
   [ $# = 0 ] && return 0
+  # shellcheck disable=SC2254 # the patterns are globs
   for p in "$@"; do case $name in $p) return 0;; esac; done
   return 1
 }
@@ -32,6 +33,7 @@ runner_budget() {
 # runner_exec FN OUT: runs the function FN in its own bash bounded by $limit,
 # its output in OUT; returns its status (124 or 137: it timed out)
 runner_exec() {
+  # shellcheck disable=SC2163 # $1 names the function
   export -f "$1"
   timeout -k 3 "$limit" bash -c "$1" > "$2" 2>&1
 }
