@@ -208,6 +208,16 @@ settle(int quiet)
   return idle >= quiet;
 }
 
+/* Let the bystander run a while, then stop it and wait until nothing is in flight. */
+static void
+by_quiesce(struct bystander *b)
+{
+  run(b, 30);
+  b->g2h = b->h2g = 0;
+  run(b, 30);
+  ck_assert(settle(3));
+}
+
 /* ---- the device breaks the ring protocol: device broken, everyone told ERR_IF ---- */
 
 static void
@@ -263,10 +273,7 @@ START_TEST(test_used_id_duplicate)
   int hv;
 
   hv = victim_open(&b, &v, LWVSOCK_STREAM, 7003);
-  run(&b, 30);
-  b.g2h = b.h2g = 0;
-  run(&b, 30);
-  ck_assert(settle(3));
+  by_quiesce(&b);
   /* The last rx buffer completed carries bystander bytes (lent, freed, posted again). */
   pattern_fill(buf, b.h2g_written, sizeof(buf));
   ck_assert_int_eq(lwvsock_sim_send(f.sim, b.h, buf, sizeof(buf)), (ssize_t)sizeof(buf));
@@ -337,10 +344,7 @@ mangled_rx_case(const struct lwvsock_sim_faults *flt)
   hv = victim_open(&b, &v, LWVSOCK_STREAM, 7011);
   v.buf = vbuf;
   v.cap = sizeof(vbuf);
-  run(&b, 30);
-  b.g2h = b.h2g = 0;
-  run(&b, 30);
-  ck_assert(settle(3));
+  by_quiesce(&b);
   st0 = stats();
   set_faults(flt);
   ck_assert_int_eq(lwvsock_sim_send(f.sim, hv, "victim", 6), 6);
