@@ -186,7 +186,7 @@ bm_main(const void *start_info)
     app_fail(app_where, app.dev != NULL ? lwvsock_dev_error(app.dev) : lwvsock_strerror(e));
   }
   if (http_server_start(&app, HTTPD_DEFAULT_PORT, app_route) == NULL ||
-      echo_server_start(&app, ECHO_DEFAULT_PORT) == NULL) {
+      echo_server_start(&app, LWVSOCK_STREAM, ECHO_DEFAULT_PORT) == NULL) {
     app_fail("listen", "cannot listen on vsock ports 80 and 1234");
   }
   printf(APP_NAME ": %s, HTTP on vsock port %u, echo on %u\n", app_where, HTTPD_DEFAULT_PORT,

@@ -123,12 +123,12 @@ ex_conn_remove(struct ex_conn *c)
 
 
 struct lwvsock_pcb *
-ex_listen(struct ex_ctx *ctx, uint32_t port, lwvsock_accept_fn accept, void *arg)
+ex_listen(struct ex_ctx *ctx, uint8_t type, uint32_t port, lwvsock_accept_fn accept, void *arg)
 {
   struct lwvsock_pcb *pcb, *lpcb;
   err_t e;
 
-  pcb = lwvsock_new(ctx->dev, LWVSOCK_STREAM);
+  pcb = lwvsock_new(ctx->dev, type);
   if (pcb == NULL) {
     ex_log(ctx, "cannot create a vsock pcb (pool empty or device broken)");
     return NULL;

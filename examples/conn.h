@@ -2,9 +2,9 @@
 /**
  * @file
  * The platform-neutral part of the example programs: the live-connection
- * list, logging, listening, and pbuf queues. The hosted programs (common.h
- * adds options, the main loop and the sim's forwards) and the bare-metal
- * appliance share it, and with it the HTTP and echo servers built on it.
+ * list, logging, listening, and pbuf queues. The hosted programs (which add
+ * options.h, loop.h, pcap_file.h and forward.h) and the bare-metal appliance
+ * share it, and with it the HTTP and echo servers built on it.
  *
  * A program embeds struct ex_conn as the first member of its per-connection
  * state and links it with ex_conn_add(), so the exit path can print the
@@ -31,7 +31,11 @@ struct ex_conn {
   struct lwvsock_pcb *pcb;
 };
 
-/** State shared by the main loop and the programs. */
+/**
+ * State shared by the main loop and the programs. Each hosted module writes
+ * only its own fields: options.c the option ones, forward.c fwd/nfwd,
+ * pcap_file.c pcap/cap, loop.c running/dev/sim, conn.c the list.
+ */
 struct ex_ctx {
   const char *prog;          /**< program name for messages */
   const char *device_spec;   /**< --device (default "sim") */
@@ -77,10 +81,12 @@ void ex_log(const struct ex_ctx *ctx, const char *fmt, ...) __attribute__((forma
 void ex_vlog(const struct ex_ctx *ctx, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /**
- * Listen on @p port of the device with callbacks set up by @p accept. Returns
- * the pcb, or NULL after printing why.
+ * Listen for connections of @p type (LWVSOCK_STREAM or LWVSOCK_SEQPACKET) on
+ * @p port of the device with callbacks set up by @p accept. Returns the pcb,
+ * or NULL after printing why.
  */
-struct lwvsock_pcb *ex_listen(struct ex_ctx *ctx, uint32_t port, lwvsock_accept_fn accept, void *arg);
+struct lwvsock_pcb *ex_listen(struct ex_ctx *ctx, uint8_t type, uint32_t port, lwvsock_accept_fn accept,
+                              void *arg);
 
 /**
  * Write as much of @p *qp (a queue of received pbufs) as the send buffer takes

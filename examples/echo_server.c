@@ -2,7 +2,7 @@
 /**
  * @file
  * The echo server of lwvsock-echo and the appliance: echoes every byte of
- * every vsock connection.
+ * every vsock connection, or every message of every SEQPACKET one.
  *
  * Flow control: received pbufs wait in a per-connection queue until the send
  * buffer takes them, and credit is returned (lwvsock_recved) only for bytes
@@ -10,6 +10,11 @@
  * of growing our memory. A queue that would pass the pbuf chain limit refuses
  * the packet (recv returns ERR_MEM) and lwvsock delivers it again later. Once
  * the peer has shut down sending and everything is echoed, we close.
+ *
+ * SEQPACKET: each received message is written back whole as one message. A
+ * message the send buffer cannot take yet stays with lwvsock (recv returns
+ * ERR_MEM), so messages are never split or merged and credit is returned
+ * only for messages echoed.
  */
 #include <stdlib.h>
 
@@ -20,7 +25,7 @@
 #define ECHO_POLL_INTERVAL 1
 
 struct echo_conn {
-  struct ex_conn link;      /* first: see common.h */
+  struct ex_conn link;      /* first: see conn.h */
   struct pbuf *q;           /**< received, not yet echoed */
   int peer_eof;             /**< the peer shut down sending */
 };
@@ -79,6 +84,34 @@ echo_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
 }
 
 static err_t
+echo_msg_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
+{
+  struct echo_conn *c = (struct echo_conn *)arg;
+  err_t e;
+
+  LWIP_UNUSED_ARG(err);
+  if (p == NULL) {
+    c->peer_eof = 1;
+    return echo_pump(c);
+  }
+  e = lwvsock_write_pbuf(pcb, p, 0);
+  if (e == ERR_MEM) {
+    return ERR_MEM;
+  }
+  if (e != ERR_OK) {
+    ex_log(echo_ctx, "echo of a %u-byte message failed: %s; connection aborted",
+           (unsigned)p->tot_len, lwvsock_strerror(e));
+    pbuf_free(p);
+    lwvsock_abort(pcb); /* echo_err frees c */
+    return ERR_ABRT;
+  }
+  lwvsock_recved(pcb, p->tot_len);
+  pbuf_free(p);
+  lwvsock_output(pcb);
+  return ERR_OK;
+}
+
+static err_t
 echo_sent(void *arg, struct lwvsock_pcb *pcb, uint32_t len)
 {
   LWIP_UNUSED_ARG(pcb);
@@ -111,7 +144,7 @@ echo_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
   if (ex_conn_accept(echo_ctx, pcb, err, sizeof(struct echo_conn), &ret) == NULL) {
     return ret;
   }
-  lwvsock_recv(pcb, echo_recv);
+  lwvsock_recv(pcb, lwvsock_type(pcb) == LWVSOCK_SEQPACKET ? echo_msg_recv : echo_recv);
   lwvsock_sent(pcb, echo_sent);
   lwvsock_err(pcb, echo_err);
   lwvsock_poll_cb(pcb, echo_poll, ECHO_POLL_INTERVAL);
@@ -123,8 +156,8 @@ echo_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
 }
 
 struct lwvsock_pcb *
-echo_server_start(struct ex_ctx *ctx, uint32_t port)
+echo_server_start(struct ex_ctx *ctx, uint8_t type, uint32_t port)
 {
   echo_ctx = ctx;
-  return ex_listen(ctx, port, echo_accept, NULL);
+  return ex_listen(ctx, type, port, echo_accept, NULL);
 }

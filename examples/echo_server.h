@@ -14,10 +14,12 @@
 #define ECHO_DEFAULT_PORT 1234u
 
 /**
- * Echo on vsock @p port of @p ctx's device; connections are linked into
- * @p ctx's list and logged with its settings. Returns the listening pcb, or
- * NULL after logging why.
+ * Echo on vsock @p port of @p ctx's device, for connections of @p type:
+ * LWVSOCK_STREAM (every byte) or LWVSOCK_SEQPACKET (every message whole, as
+ * one message; the device must have negotiated SEQPACKET). Connections are
+ * linked into @p ctx's list and logged with its settings. Returns the
+ * listening pcb, or NULL after logging why.
  */
-struct lwvsock_pcb *echo_server_start(struct ex_ctx *ctx, uint32_t port);
+struct lwvsock_pcb *echo_server_start(struct ex_ctx *ctx, uint8_t type, uint32_t port);
 
 #endif /* LWVSOCK_EXAMPLES_ECHO_SERVER_H */

@@ -625,5 +625,5 @@ http_server_start(struct ex_ctx *ctx, uint32_t port, http_route_fn route)
 {
   http_ctx = ctx;
   http_route = route;
-  return ex_listen(ctx, port, http_accept, NULL);
+  return ex_listen(ctx, LWVSOCK_STREAM, port, http_accept, NULL);
 }

@@ -2,7 +2,7 @@
 /**
  * @file
  * lwvsock-httpd: the HTTP/1.1 server (http_server.c) on the hosted device and
- * options of common.c, serving files or a built-in page.
+ * options (options.c, loop.c), serving files or a built-in page.
  *
  * Files are streamed through http_respond_stream() (pread as the send buffer
  * takes them). Path traversal is refused twice: the server refuses "." and
@@ -22,13 +22,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "forward.h"
 #include "http_server.h"
+#include "loop.h"
+#include "options.h"
 
 static struct ex_ctx ctx;
 static uint32_t http_port = HTTPD_DEFAULT_PORT;
 static char *http_root;           /**< realpath of --root, or NULL */
 static size_t http_root_len;
+static const char *http_root_arg;  /**< --root as given */
 
 static const char *
 http_content_type(const char *path)
@@ -212,40 +215,40 @@ usage(FILE *f)
         "      the host reaches it with: socat TCP-LISTEN:8080,fork VSOCK-CONNECT:3:80\n", f);
 }
 
+static void
+httpd_option(struct ex_ctx *c, int opt, const char *arg)
+{
+  if (opt == 'p') {
+    http_port = ex_port_arg(c, arg);
+  } else if (opt == 'r') {
+    http_root_arg = arg;
+  }
+}
+
 int
 main(int argc, char **argv)
 {
   static const struct option longopts[] = {
     { "port", required_argument, NULL, 'p' },
     { "root", required_argument, NULL, 'r' },
-    EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  uint32_t port = HTTPD_DEFAULT_PORT;
-  const char *root = NULL;
+  static const struct ex_options opts = {
+    .shortopts = "p:r:",
+    .longopts = longopts,
+    .usage = usage,
+    .option = httpd_option,
+  };
   struct stat st;
-  int opt, rc;
+  int rc;
 
   ex_init(&ctx, "lwvsock-httpd");
-  while ((opt = ex_getopt(&ctx, argc, argv, "p:r:" EX_COMMON_SHORTOPTS, longopts)) != -1) {
-    if (opt == 'h') {
-      usage(stdout);
-      return EX_EXIT_OK;
-    } else if (opt == 'p') {
-      port = ex_port_arg(&ctx, optarg);
-    } else if (opt == 'r') {
-      root = optarg;
-    } else if (!ex_common_option(&ctx, opt, optarg)) {
-      ex_usage_error(&ctx, "unknown option");
-    }
-  }
-  ex_no_operands(&ctx, argc, argv);
-  ex_check_forwards(&ctx, 1, port);
-  http_port = port;
-  if (root != NULL) {
-    http_root = realpath(root, NULL);
+  ex_parse_options(&ctx, argc, argv, &opts);
+  ex_check_forwards(&ctx, 1, http_port);
+  if (http_root_arg != NULL) {
+    http_root = realpath(http_root_arg, NULL);
     if (http_root == NULL || stat(http_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      ex_usage_error(&ctx, "--root '%s': %s", ex_shown(root),
+      ex_usage_error(&ctx, "--root '%s': %s", ex_shown(http_root_arg),
                      http_root == NULL ? strerror(errno) : "not a directory");
     }
     http_root_len = strlen(http_root);

@@ -130,7 +130,7 @@ ex_check_cli() {
   ex_expect_error 2 "--device bogus" "$prog" "$@" --device bogus
   "$prog" --help >"$EX_TMP/help" || ex_fail "$name --help: exit $?"
   # --help is complete: every long option of the program's table is described
-  for o in $(sed -n 's/^ *{ *"\([a-z-]*\)", *[a-z_]*_argument.*/\1/p' "$srcdir/examples/$src" "$srcdir/examples/common.h"); do
+  for o in $(sed -n 's/^ *{ *"\([a-z-]*\)", *[a-z_]*_argument.*/\1/p' "$srcdir/examples/$src" "$srcdir/examples/options.c"); do
     grep -q -- "--$o\b" "$EX_TMP/help" || ex_fail "$name --help does not describe --$o"
   done
   # ports are decimal even with a leading zero (not octal)

@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # examples/local.mk: the example programs and their tests (the examples owner's).
 #
-# lwvsock-httpd, lwvsock-echo and lwvsock-perf share examples/common.c (options,
-# device bring-up, main loop, pcap tap, the sim's TCP forwards) and conn.c (the
-# platform-neutral connection helpers). The HTTP and echo servers themselves
-# (http_server.c, echo_server.c) are shared with the appliance
+# lwvsock-httpd, lwvsock-echo and lwvsock-perf share the hosted part:
+# options.c (the command line), loop.c (device bring-up, main loop, exit
+# counters), pcap_file.c (--pcap) and forward.c (the sim's TCP forwards), and
+# conn.c (the platform-neutral connection helpers). The HTTP and echo servers
+# themselves (http_server.c, echo_server.c) are shared with the appliance
 # (port/baremetal-x86). They are installed as tools ($(bindir)); each documents
-# itself with --help.
-if ENABLE_EXAMPLES
-EXAMPLES_COMMON_SOURCES = examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
+# itself with --help. lwvsock-netif (src/netif.mk) and tests/interop/tx_writer
+# link the hosted part too, so it is defined whether or not examples are built.
+EXAMPLES_COMMON_SOURCES = examples/options.c examples/options.h examples/loop.c examples/loop.h \
+	examples/pcap_file.c examples/pcap_file.h examples/forward.c examples/forward.h \
+	examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
 EXAMPLES_LDADD = liblwvsock.la
+
+if ENABLE_EXAMPLES
 
 bin_PROGRAMS = examples/lwvsock-httpd examples/lwvsock-echo examples/lwvsock-perf
 

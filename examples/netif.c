@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "loop.h"
+#include "options.h"
 #include "lwvsock/netif_vsock.h"
 #include "lwip/dhcp.h"
 #include "lwip/ip4_addr.h"
@@ -396,6 +397,62 @@ load_page(const char *path)
 enum { OPT_FRAMING = 1, OPT_CID, OPT_PORT, OPT_LISTEN, OPT_MTU, OPT_FETCH, OPT_FETCH_OUT,
        OPT_SERVE, OPT_SERVE_FILE, OPT_UDP_ECHO };
 
+static struct lwvsock_netif_config cfg;
+static uint64_t serve_port, udp_port;
+static const char *serve_file;
+
+static void
+netif_option(struct ex_ctx *c, int opt, const char *arg)
+{
+  uint64_t v;
+
+  switch (opt) {
+    case OPT_FRAMING:
+      if (strcmp(arg, "qemu") == 0) {
+        cfg.framing = LWVSOCK_NETIF_FRAMING_QEMU;
+      } else if (strcmp(arg, "gvproxy") == 0) {
+        cfg.framing = LWVSOCK_NETIF_FRAMING_GVPROXY;
+      } else {
+        ex_usage_error(c, "--framing '%s': give qemu or gvproxy", arg);
+      }
+      break;
+    case OPT_CID:
+    case OPT_PORT:
+      if (ex_parse_u64(arg, 0, 0xfffffffeu, 0, &v) != 0) {
+        ex_usage_error(c, "'%s': not a vsock CID or port", arg);
+      }
+      *(opt == OPT_CID ? &cfg.cid : &cfg.port) = (uint32_t)v;
+      break;
+    case OPT_LISTEN:
+      cfg.listen = 1;
+      break;
+    case OPT_MTU:
+      if (ex_parse_u64(arg, 576, 65500, 0, &v) != 0) {
+        ex_usage_error(c, "--mtu '%s': give 576..65500", arg);
+      }
+      cfg.mtu = (uint16_t)v;
+      break;
+    case OPT_FETCH:
+      parse_fetch(arg);
+      break;
+    case OPT_FETCH_OUT:
+      fetch.out = arg;
+      break;
+    case OPT_SERVE:
+    case OPT_UDP_ECHO:
+      if (ex_parse_u64(arg, 1, 65535, 0, &v) != 0) {
+        ex_usage_error(c, "'%s': not a TCP/UDP port", arg);
+      }
+      *(opt == OPT_SERVE ? &serve_port : &udp_port) = v;
+      break;
+    case OPT_SERVE_FILE:
+      serve_file = arg;
+      break;
+    default:
+      break;
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -410,72 +467,20 @@ main(int argc, char **argv)
     { "serve", required_argument, NULL, OPT_SERVE },
     { "serve-file", required_argument, NULL, OPT_SERVE_FILE },
     { "udp-echo", required_argument, NULL, OPT_UDP_ECHO },
-    EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  struct lwvsock_netif_config cfg;
-  uint64_t v, serve_port = 0, udp_port = 0;
-  const char *serve_file = NULL;
+  static const struct ex_options opts = {
+    .shortopts = "",
+    .longopts = longopts,
+    .usage = usage,
+    .option = netif_option,
+  };
   struct netif *nif;
-  int opt, rc;
+  int rc;
 
   ex_init(&ctx, "lwvsock-netif");
   lwvsock_netif_config_init(&cfg);
-  while ((opt = getopt_long(argc, argv, EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-    switch (opt) {
-      case 'h':
-        usage(stdout);
-        return EX_EXIT_OK;
-      case OPT_FRAMING:
-        if (strcmp(optarg, "qemu") == 0) {
-          cfg.framing = LWVSOCK_NETIF_FRAMING_QEMU;
-        } else if (strcmp(optarg, "gvproxy") == 0) {
-          cfg.framing = LWVSOCK_NETIF_FRAMING_GVPROXY;
-        } else {
-          ex_usage_error(&ctx, "--framing '%s': give qemu or gvproxy", optarg);
-        }
-        break;
-      case OPT_CID:
-      case OPT_PORT:
-        if (ex_parse_u64(optarg, 0, 0xfffffffeu, 0, &v) != 0) {
-          ex_usage_error(&ctx, "'%s': not a vsock CID or port", optarg);
-        }
-        *(opt == OPT_CID ? &cfg.cid : &cfg.port) = (uint32_t)v;
-        break;
-      case OPT_LISTEN:
-        cfg.listen = 1;
-        break;
-      case OPT_MTU:
-        if (ex_parse_u64(optarg, 576, 65500, 0, &v) != 0) {
-          ex_usage_error(&ctx, "--mtu '%s': give 576..65500", optarg);
-        }
-        cfg.mtu = (uint16_t)v;
-        break;
-      case OPT_FETCH:
-        parse_fetch(optarg);
-        break;
-      case OPT_FETCH_OUT:
-        fetch.out = optarg;
-        break;
-      case OPT_SERVE:
-      case OPT_UDP_ECHO:
-        if (ex_parse_u64(optarg, 1, 65535, 0, &v) != 0) {
-          ex_usage_error(&ctx, "'%s': not a TCP/UDP port", optarg);
-        }
-        *(opt == OPT_SERVE ? &serve_port : &udp_port) = v;
-        break;
-      case OPT_SERVE_FILE:
-        serve_file = optarg;
-        break;
-      default:
-        if (!ex_common_option(&ctx, opt, optarg)) {
-          ex_usage_error(&ctx, "unknown option");
-        }
-    }
-  }
-  if (optind < argc) {
-    ex_usage_error(&ctx, "unexpected argument '%s'", argv[optind]);
-  }
+  ex_parse_options(&ctx, argc, argv, &opts);
   if ((serve_port != 0) != (serve_file != NULL)) {
     ex_usage_error(&ctx, "--serve and --serve-file go together");
   }

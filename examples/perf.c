@@ -23,7 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "common.h"
+#include "forward.h"
+#include "loop.h"
+#include "options.h"
 #include "lwip/def.h"
 #include "lwip/pbuf.h"
 #include "virtio_defs.h"
@@ -42,7 +44,7 @@ enum perf_mode { PERF_HELLO = 0, PERF_SINK, PERF_SEND };
 
 /** One side of a measured transfer (server connection or the client). */
 struct perf_conn {
-  struct ex_conn link;      /* first: see common.h */
+  struct ex_conn link;      /* first: see conn.h */
   int is_client;
   enum perf_mode mode;
   uint8_t hello[PERF_HELLO_LEN];
@@ -453,6 +455,46 @@ usage(FILE *f)
         "  lwvsock-perf --device vhost-vsock:cid=3 -c 2   # inside the test VM, to a host server\n", f);
 }
 
+static int perf_server, perf_client_mode;
+static uint64_t perf_cid_arg;
+
+static void
+perf_option(struct ex_ctx *c, int opt, const char *arg)
+{
+  switch (opt) {
+    case 's':
+      perf_server = 1;
+      break;
+    case 'c':
+      if (ex_parse_u64(arg, 1, 0xfffffffeu, 0, &perf_cid_arg) != 0) {
+        ex_usage_error(c, "--client '%s': not a CID (1..4294967294)", ex_shown(arg));
+      }
+      perf_client_mode = 1;
+      break;
+    case 'p':
+      perf_port = ex_port_arg(c, arg);
+      break;
+    case 'n':
+      if (ex_parse_u64(arg, 1, UINT64_MAX, 1, &perf_bytes) != 0) {
+        ex_usage_error(c, "--bytes '%s': expected a positive count, e.g. 100M", ex_shown(arg));
+      }
+      break;
+    case 'R':
+      perf_reverse = 1;
+      break;
+    case 'V':
+      perf_verify = 1;
+      break;
+    case 'H':
+      if (ex_parse_u64(arg, 0, UINT64_MAX, 1, &perf_hold) != 0) {
+        ex_usage_error(c, "--hold '%s': expected a byte count, e.g. 64k", arg);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -464,81 +506,45 @@ main(int argc, char **argv)
     { "reverse", no_argument, NULL, 'R' },
     { "verify", no_argument, NULL, 'V' },
     { "hold", required_argument, NULL, 'H' },
-    EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  int server = 0, client = 0, opt, rc;
-  uint64_t cid = 0;
+  static const struct ex_options opts = {
+    .shortopts = "sc:p:n:R",
+    .longopts = longopts,
+    .usage = usage,
+    .option = perf_option,
+  };
+  int rc;
   size_t i;
 
   ex_init(&ctx, "lwvsock-perf");
-  while ((opt = ex_getopt(&ctx, argc, argv, "sc:p:n:R" EX_COMMON_SHORTOPTS, longopts)) != -1) {
-    switch (opt) {
-      case 'h':
-        usage(stdout);
-        return EX_EXIT_OK;
-      case 's':
-        server = 1;
-        break;
-      case 'c':
-        if (ex_parse_u64(optarg, 1, 0xfffffffeu, 0, &cid) != 0) {
-          ex_usage_error(&ctx, "--client '%s': not a CID (1..4294967294)", ex_shown(optarg));
-        }
-        client = 1;
-        break;
-      case 'p':
-        perf_port = ex_port_arg(&ctx, optarg);
-        break;
-      case 'n':
-        if (ex_parse_u64(optarg, 1, UINT64_MAX, 1, &perf_bytes) != 0) {
-          ex_usage_error(&ctx, "--bytes '%s': expected a positive count, e.g. 100M", ex_shown(optarg));
-        }
-        break;
-      case 'R':
-        perf_reverse = 1;
-        break;
-      case 'V':
-        perf_verify = 1;
-        break;
-      case 'H':
-        if (ex_parse_u64(optarg, 0, UINT64_MAX, 1, &perf_hold) != 0) {
-          ex_usage_error(&ctx, "--hold '%s': expected a byte count, e.g. 64k", optarg);
-        }
-        break;
-      default:
-        if (!ex_common_option(&ctx, opt, optarg)) {
-          ex_usage_error(&ctx, "unknown option");
-        }
-        break;
-    }
-  }
-  ex_no_operands(&ctx, argc, argv);
-  if (!server && !client) {
+  ex_parse_options(&ctx, argc, argv, &opts);
+  if (!perf_server && !perf_client_mode) {
     ex_usage_error(&ctx, "say -s (server) or -c CID (client), or both");
   }
-  if (perf_reverse && !client) {
+  if (perf_reverse && !perf_client_mode) {
     ex_usage_error(&ctx, "-R is a client option (the server follows what each client asks)");
   }
-  ex_check_forwards(&ctx, server, perf_port);
+  ex_check_forwards(&ctx, perf_server, perf_port);
   for (i = 0; i < sizeof(perf_pattern); i++) {
     perf_pattern[i] = (uint8_t)(i % PERF_PATTERN_MOD);
   }
   rc = ex_start(&ctx);
-  if (rc == 0 && server) {
-    if (ex_listen(&ctx, perf_port, perf_accept, NULL) == NULL) {
+  if (rc == 0 && perf_server) {
+    if (ex_listen(&ctx, LWVSOCK_STREAM, perf_port, perf_accept, NULL) == NULL) {
       rc = EX_EXIT_FAIL;
     } else {
       ex_log(&ctx, "server on vsock port %u (device %s, CID %u)", (unsigned)perf_port,
              ctx.device_spec, (unsigned)lwvsock_dev_cid(ctx.dev));
     }
   }
-  perf_cid = (uint32_t)cid;
-  if (rc == 0 && client && perf_start_client(perf_cid) != 0) {
+  perf_cid = (uint32_t)perf_cid_arg;
+  if (rc == 0 && perf_client_mode && perf_start_client(perf_cid) != 0) {
     rc = EX_EXIT_FAIL;
   }
   if (rc == 0) {
-    rc = ex_run(&ctx, client ? perf_done : NULL, NULL);
-    if (rc == 0 && client && !perf_client_finished) {
+    rc = ex_run(&ctx, perf_client_mode ? perf_done : NULL, NULL);
+    if (rc == 0 && perf_client_mode && !perf_client_finished) {
       rc = EX_EXIT_FAIL;
       if (!perf_client_failed) {
         ex_log(&ctx, "interrupted before the transfer finished");

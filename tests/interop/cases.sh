@@ -31,7 +31,7 @@ shift $((OPTIND - 1))
 export B D
 export PEER="python3 $D/vsock_peer.py"
 export ECHO=$B/examples/lwvsock-echo PERF=$B/examples/lwvsock-perf HTTPD=$B/examples/lwvsock-httpd
-export BRINGUP=$B/tests/interop/vhost_bringup SQECHO=$B/tests/interop/seqpacket_echo
+export BRINGUP=$B/tests/interop/vhost_bringup
 export TXW=$B/tests/interop/tx_writer
 LOGS=$(mktemp -d /tmp/lwvsock-cases.XXXXXX)
 export LOGS
@@ -61,11 +61,11 @@ echo_server() {
   need "$ECHO" || return 1
   bg "$1" "$ECHO" --device "vhost-vsock:cid=$2" --port 1234
 }
-# sqecho_server PORT: start seqpacket_echo on CID 3, port PORT, and wait until it accepts
+# sqecho_server PORT: start lwvsock-echo --seqpacket on CID 3, port PORT, and wait until it accepts
 sqecho_server() {
-  need "$SQECHO" || return 1
-  bg sqecho "$SQECHO" --device vhost-vsock:cid=3 --port "$1"
-  $PEER wait --cid 3 --port "$1" --seqpacket --seconds 15 || { echo "seqpacket_echo did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
+  need "$ECHO" || return 1
+  bg sqecho "$ECHO" --seqpacket --device vhost-vsock:cid=3 --port "$1"
+  $PEER wait --cid 3 --port "$1" --seqpacket --seconds 15 || { echo "lwvsock-echo --seqpacket did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
 }
 # host_then sink|source PORT SECS PEER-OPTS... -- CMD...: a host sink (or source)
 # on PORT, then CMD as its client, bounded by SECS; both must succeed

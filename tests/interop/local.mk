@@ -20,21 +20,10 @@ endif
 EXTRA_DIST += tests/interop/run.sh tests/interop/vm.sh tests/interop/guard.sh \
 	tests/interop/cases.sh tests/interop/runner.sh tests/interop/vsock_peer.py
 
-# SEQPACKET echo server for the message-boundary case; it shares the
-# examples' options and main loop.
-if HAVE_LINUX
-check_PROGRAMS += tests/interop/seqpacket_echo
-tests_interop_seqpacket_echo_SOURCES = tests/interop/seqpacket_echo.c \
-	examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
-tests_interop_seqpacket_echo_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
-tests_interop_seqpacket_echo_LDADD = liblwvsock.la
-endif
-
 # The transmit-rule cases' client (close with data queued, small records).
 if HAVE_LINUX
 check_PROGRAMS += tests/interop/tx_writer
-tests_interop_tx_writer_SOURCES = tests/interop/tx_writer.c \
-	examples/common.c examples/common.h examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
+tests_interop_tx_writer_SOURCES = tests/interop/tx_writer.c $(EXAMPLES_COMMON_SOURCES)
 tests_interop_tx_writer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
 tests_interop_tx_writer_LDADD = liblwvsock.la
 endif

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "common.h"
+#include "loop.h"
+#include "options.h"
 #include "lwip/def.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
@@ -156,15 +157,49 @@ usage(FILE *f)
           "  --close-early       queue everything (the send buffer is sized for it), close at once\n"
           "  --records SIZE      write SIZE bytes at a time, each with its own output\n"
           "  --burst K           records written per pass of the main loop (default 4)\n"
-          "  --timeout S         give up after S seconds (default 60)\n"
-          "Common options:\n");
+          "  --timeout S         give up after S seconds (default 60)\n");
   ex_common_usage(f);
+}
+
+enum { OPT_CLOSE_EARLY = 0x100, OPT_RECORDS, OPT_BURST, OPT_TIMEOUT };
+
+static uint64_t port, bytes, record, burst = 4, timeout = 60;
+
+static void
+txw_option(struct ex_ctx *c, int opt, const char *arg)
+{
+  int bad = 0;
+
+  switch (opt) {
+    case 'p':
+      bad = ex_parse_u64(arg, 0, 0xfffffffeu, 0, &port);
+      break;
+    case 'n':
+      bad = ex_parse_u64(arg, 1, 1ull << 40, 1, &bytes);
+      break;
+    case OPT_CLOSE_EARLY:
+      w.close_early = 1;
+      break;
+    case OPT_RECORDS:
+      bad = ex_parse_u64(arg, 1, TXW_WRITE_MAX, 1, &record);
+      break;
+    case OPT_BURST:
+      bad = ex_parse_u64(arg, 1, 1024, 0, &burst);
+      break;
+    case OPT_TIMEOUT:
+      bad = ex_parse_u64(arg, 1, 3600, 0, &timeout);
+      break;
+    default:
+      break;
+  }
+  if (bad) {
+    ex_usage_error(c, "bad value '%s'", arg);
+  }
 }
 
 int
 main(int argc, char **argv)
 {
-  enum { OPT_CLOSE_EARLY = 0x100, OPT_RECORDS, OPT_BURST, OPT_TIMEOUT };
   static const struct option longopts[] = {
     { "port", required_argument, NULL, 'p' },
     { "bytes", required_argument, NULL, 'n' },
@@ -172,41 +207,22 @@ main(int argc, char **argv)
     { "records", required_argument, NULL, OPT_RECORDS },
     { "burst", required_argument, NULL, OPT_BURST },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
-    EX_COMMON_LONGOPTS,
     { NULL, 0, NULL, 0 }
   };
-  uint64_t port = 0, bytes = 0, record = 0, burst = 4, timeout = 60;
+  static const struct ex_options opts = {
+    .shortopts = "p:n:",
+    .longopts = longopts,
+    .usage = usage,
+    .option = txw_option,
+  };
   struct lwvsock_dev_stats st;
   double deadline;
   unsigned i;
-  int opt, rc;
+  int rc;
 
   ex_init(&ctx, "tx_writer");
-  while ((opt = getopt_long(argc, argv, "p:n:" EX_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-    int bad = 0;
-    if (opt == 'h') {
-      usage(stdout);
-      return EX_EXIT_OK;
-    } else if (opt == 'p') {
-      bad = ex_parse_u64(optarg, 0, 0xfffffffeu, 0, &port);
-    } else if (opt == 'n') {
-      bad = ex_parse_u64(optarg, 1, 1ull << 40, 1, &bytes);
-    } else if (opt == OPT_CLOSE_EARLY) {
-      w.close_early = 1;
-    } else if (opt == OPT_RECORDS) {
-      bad = ex_parse_u64(optarg, 1, TXW_WRITE_MAX, 1, &record);
-    } else if (opt == OPT_BURST) {
-      bad = ex_parse_u64(optarg, 1, 1024, 0, &burst);
-    } else if (opt == OPT_TIMEOUT) {
-      bad = ex_parse_u64(optarg, 1, 3600, 0, &timeout);
-    } else if (!ex_common_option(&ctx, opt, optarg)) {
-      ex_usage_error(&ctx, "unknown option");
-    }
-    if (bad) {
-      ex_usage_error(&ctx, "bad value '%s'", optarg);
-    }
-  }
-  if (optind < argc || port == 0 || bytes == 0 || (w.close_early && record != 0)) {
+  ex_parse_options(&ctx, argc, argv, &opts);
+  if (port == 0 || bytes == 0 || (w.close_early && record != 0)) {
     ex_usage_error(&ctx, "need --port and --bytes, and at most one of --close-early, --records");
   }
   if (w.close_early && bytes > 2u * 1024u * 1024u) {
