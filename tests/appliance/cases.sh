@@ -11,7 +11,8 @@
 # netdev, tests/netif/peer.sh): the vsock cases get-root and echo-sizes, then
 # dhcp (a lease on the console), tcp-out (the appliance fetches 256 KiB from an
 # HTTP server here through slirp; its FNV-1a must match), tcp-in (its page on
-# lwIP TCP port 80 through slirp's port forward) and udp-echo.
+# lwIP TCP port 80 through slirp's port forward), udp-echo and link-recovery
+# (the daemon killed and restarted: link down, a second lease, tcp-in again).
 #
 # Usage: cases.sh [-b BUILDDIR] [-T SECS] [MACHINE...]
 #   MACHINE  q35, microvm-legacy, microvm-modern, netif (default: all)
@@ -125,6 +126,22 @@ print("fetch: HTTP/1.0 200, %d body bytes, fnv1a %08x" % (262144, h))' "$LOGS/ww
   else
     echo "FAIL udp-echo: no echo in 20 tries"
   fi
+  # link-recovery: the daemon dies and comes back (this runs in a subshell:
+  # the new daemon's pid goes to slirp.pid for the caller's cleanup)
+  kill "$(cat "$LOGS/slirp.pid")"
+  if ! wait_console "$1" 'appliance: link down' 60; then
+    echo "FAIL link-recovery: the link did not go down when the daemon died"
+    return
+  fi
+  netif_daemon "$LOGS/slirp.log"
+  echo "$netif_daemon_pid" > "$LOGS/slirp.pid"
+  if ! wait_console "$1" 'appliance: dhcp: bound 10\.0\.2\.15 gateway 10\.0\.2\.2 \(#2\)' 120; then
+    echo "FAIL link-recovery: no new lease after the daemon came back"
+  elif ! netif_get "$LOGS/in2.html" "$LOGS/curl.log" || ! cmp -s "$LOGS/in.html" "$LOGS/in2.html"; then
+    echo "FAIL link-recovery: tcp-in after the recovery: $(tail -1 "$LOGS/curl.log")"
+  else
+    echo "PASS link-recovery (link down, reconnect, DHCP bound again (#2), tcp-in again)"
+  fi
 }
 
 TOTAL_F=0 MP=0 MF=0 HAVE_MICROVM=0
@@ -146,11 +163,12 @@ for m in "${MACHINES[@]}"; do
       mkdir -p "$LOGS/www" && head -c 262144 /dev/urandom > "$LOGS/www/page.bin"
       netif_http_server "$LOGS/www" 8000 "$LOGS/http.log" || echo "(the HTTP server here did not answer)"
       netif_daemon "$LOGS/slirp.log"
+      echo "$netif_daemon_pid" > "$LOGS/slirp.pid"
       RUN_IMG=$B/examples/lwvsock-appliance-netif.elf RUN_ONLY="get-root echo-sizes" RUN_AFTER=netif_cases \
         run_machine appliance-netif 8 -M q35 -device vhost-vsock-pci,guest-cid=8 \
         -append "netif.fetch=10.0.2.2:8000/page.bin"
-      kill "$netif_daemon_pid" "$netif_http_pid" 2>/dev/null
-      wait "$netif_daemon_pid" "$netif_http_pid" 2>/dev/null
+      kill "$(cat "$LOGS/slirp.pid")" "$netif_http_pid" 2>/dev/null
+      wait "$netif_http_pid" 2>/dev/null
       echo "appliance-netif: $P passed, $F failed";;
     *) echo "cases.sh: unknown machine '$m'" >&2; exit 2;;
   esac
