@@ -10,6 +10,14 @@
  * HTTP paths: "/" a built-in page; "/pattern/N" (0 <= N <= 64 MiB) N bytes
  * where byte i is i mod 251, generated as sent; "/stats" the device counters
  * and the memory in use, as text.
+ *
+ * The netif image (built with BM_NETIF=1: lwvsock-appliance-netif.elf) also
+ * brings up the vsock netif to a network daemon at the host's vsock port 1024
+ * (QEMU -netdev stream, passt), gets a DHCP lease, serves the "/" page on
+ * lwIP TCP port 80 (which the host reaches through the daemon's port
+ * forwarding) and echoes UDP on port 7; with "netif.fetch=IP:PORT[/PATH]" on
+ * the command line it fetches that page once the lease is bound and prints
+ * "fetch: STATUS, N body bytes, fnv1a X" (FNV-1a 32 of the body).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +31,11 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "lwvsock/lwvsock.h"
+#if BM_NETIF
+#include "lwip/dhcp.h"
+#include "lwvsock/netif_vsock.h"
+#include "netif_apps.h"
+#endif
 
 #define APP_NAME            "lwvsock-appliance"
 /** Largest /pattern/N. */
@@ -97,27 +110,34 @@ app_stats(struct http_conn *c, int head_only)
   http_respond_text(c, 200, "text/plain; charset=utf-8", text, n, head_only);
 }
 
+/** The "/" page into @p page (@p size bytes); its length. */
+static size_t
+app_index(char *page, size_t size)
+{
+  int n = snprintf(page, size,
+                   "<!DOCTYPE html>\n<html><head><title>" APP_NAME "</title></head>\n<body>\n"
+                   "<h1>Hello from the lwvsock appliance</h1>\n"
+                   "<p>A bare-metal x86 image: lwIP and the lwvsock polled driver on a real\n"
+                   "virtio-vsock device (%s), guest CID %u. No operating system.</p>\n"
+                   "<p><a href=\"/stats\">/stats</a> shows the device counters;\n"
+                   "<code>/pattern/N</code> sends N test bytes.</p>\n</body></html>\n",
+                   app_where, (unsigned)lwvsock_dev_cid(app.dev));
+
+  LWIP_ASSERT("page fits", n > 0 && (size_t)n < size);
+  return (size_t)n;
+}
+
 static void
 app_route(struct http_conn *c, const char *path, const char *target, size_t tlen, int head_only)
 {
   static const char prefix[] = "/pattern/";
   char page[HTTP_BODY_MAX];
   long len;
-  int n;
 
   (void)target;
   (void)tlen;
   if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-    n = snprintf(page, sizeof(page),
-                 "<!DOCTYPE html>\n<html><head><title>" APP_NAME "</title></head>\n<body>\n"
-                 "<h1>Hello from the lwvsock appliance</h1>\n"
-                 "<p>A bare-metal x86 image: lwIP and the lwvsock polled driver on a real\n"
-                 "virtio-vsock device (%s), guest CID %u. No operating system.</p>\n"
-                 "<p><a href=\"/stats\">/stats</a> shows the device counters;\n"
-                 "<code>/pattern/N</code> sends N test bytes.</p>\n</body></html>\n",
-                 app_where, (unsigned)lwvsock_dev_cid(app.dev));
-    LWIP_ASSERT("page fits", n > 0 && (size_t)n < sizeof(page));
-    http_respond_text(c, 200, "text/html; charset=utf-8", page, (size_t)n, head_only);
+    http_respond_text(c, 200, "text/html; charset=utf-8", page, app_index(page, sizeof(page)), head_only);
   } else if (strcmp(path, "/stats") == 0) {
     app_stats(c, head_only);
   } else if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
@@ -161,6 +181,117 @@ app_find_device(const char *cmdline)
   return be;
 }
 
+#if BM_NETIF
+/* ---- the netif image: full IP through the host's network daemon ------------------ */
+
+/** The command-line option of the page to fetch. */
+#define APP_FETCH_OPT "netif.fetch="
+/** The lwIP TCP port of the "/" page and the UDP echo port. */
+#define APP_IP_HTTP_PORT    80
+#define APP_IP_ECHO_PORT    7
+
+static struct lwvsock_netif app_vn;
+static struct na_watch app_watch;
+static struct na_fetch app_fetch;
+static char app_fetch_target[128];
+static int app_fetch_started;
+static uint32_t app_fetch_fnv;
+static char app_ip_page[HTTP_BODY_MAX];
+
+static void
+app_fetch_body(void *arg, const uint8_t *data, size_t len)
+{
+  (void)arg;
+  for (size_t i = 0; i < len; i++) {
+    app_fetch_fnv = (app_fetch_fnv ^ data[i]) * 16777619u;
+  }
+}
+
+static void
+app_fetch_done(void *arg, const char *status, uint64_t body_len, const char *why)
+{
+  size_t used, peak, size;
+
+  (void)arg;
+  if (why != NULL) {
+    ex_log(&app, "fetch: failed (%s)", why);
+  } else {
+    ex_log(&app, "fetch: %s, %lu body bytes, fnv1a %08lx", status, (unsigned long)body_len,
+           (unsigned long)app_fetch_fnv);
+  }
+  bm_heap_usage(&used, &peak, &size);
+  ex_log(&app, "memory: heap_used %lu heap_peak %lu heap_size %lu lwip_mem_max %lu", (unsigned long)used,
+         (unsigned long)peak, (unsigned long)size, (unsigned long)lwip_stats.mem.max);
+}
+
+/** "netif.fetch=IP:PORT[/PATH]" of @p cmdline into app_fetch; stops the machine when malformed. */
+static void
+app_fetch_option(const char *cmdline)
+{
+  const char *v = strstr(cmdline, APP_FETCH_OPT);
+  size_t n;
+
+  if (v == NULL) {
+    return;
+  }
+  v += sizeof(APP_FETCH_OPT) - 1;
+  n = strcspn(v, " ");
+  if (n >= sizeof(app_fetch_target)) {
+    app_fail(APP_FETCH_OPT, "longer than 127 characters");
+  }
+  memcpy(app_fetch_target, v, n);
+  app_fetch_target[n] = '\0';
+  if (na_fetch_parse(&app_fetch, app_fetch_target) != 0) {
+    app_fail(APP_FETCH_OPT, "give IP:PORT[/PATH] with an IPv4 address");
+  }
+  app_fetch.body = app_fetch_body;
+  app_fetch.done = app_fetch_done;
+}
+
+/** Add the netif on app.dev, start DHCP and the TCP/IP servers; stops the machine on failure. */
+static void
+app_netif_start(const char *cmdline)
+{
+  struct lwvsock_netif_config cfg;
+  struct netif *nif;
+
+  app_fetch_option(cmdline);
+  lwvsock_netif_config_init(&cfg);
+  cfg.dev = app.dev;
+  if (lwvsock_netif_add(&app_vn, &cfg) != ERR_OK) {
+    app_fail("netif", "cannot add the vsock netif");
+  }
+  nif = lwvsock_netif_netif(&app_vn);
+  netif_set_default(nif);
+  if (dhcp_start(nif) != ERR_OK ||
+      na_page_server_start(APP_IP_HTTP_PORT, (const uint8_t *)app_ip_page,
+                           app_index(app_ip_page, sizeof(app_ip_page))) == NULL ||
+      na_udp_echo_start(APP_IP_ECHO_PORT) != ERR_OK) {
+    app_fail("netif", "cannot start DHCP, the TCP server or the UDP echo");
+  }
+  printf(APP_NAME ": netif to vsock %u:%u, HTTP on TCP port %u, UDP echo on %u%s%s\n",
+         (unsigned)cfg.cid, (unsigned)cfg.port, APP_IP_HTTP_PORT, APP_IP_ECHO_PORT,
+         app_fetch.path != NULL ? ", fetch " : "", app_fetch_target);
+}
+
+/** From the main loop: log link and lease changes; the fetch starts on the first lease. */
+static void
+app_netif_poll(void)
+{
+  err_t e;
+
+  if (na_watch(&app, lwvsock_netif_netif(&app_vn), &app_watch) && app_fetch.path != NULL &&
+      !app_fetch_started) {
+    app_fetch_started = 1;
+    app_fetch_fnv = 2166136261u;
+    e = na_fetch_start(&app_fetch);
+    if (e != ERR_OK) {
+      app_fetch_done(NULL, "", 0, lwvsock_strerror(e));
+    }
+  }
+}
+#endif /* BM_NETIF */
+
 void
 bm_main(const void *start_info)
 {
@@ -191,10 +322,16 @@ bm_main(const void *start_info)
   }
   printf(APP_NAME ": %s, HTTP on vsock port %u, echo on %u\n", app_where, HTTPD_DEFAULT_PORT,
          ECHO_DEFAULT_PORT);
+#if BM_NETIF
+  app_netif_start(cmdline);
+#endif
   printf(APP_NAME ": ready cid=%u\n", (unsigned)lwvsock_dev_cid(app.dev));
   for (;;) {
     (void)lwvsock_poll(app.dev, APP_POLL_BUDGET);
     sys_check_timeouts();
+#if BM_NETIF
+    app_netif_poll();
+#endif
     if (lwvsock_dev_status(app.dev) != ERR_OK) {
       app_fail("device failed", lwvsock_dev_error(app.dev));
     }

@@ -20,10 +20,20 @@ tests_test_netif_CFLAGS = $(TEST_CFLAGS)
 tests_test_netif_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_netif_LDADD = $(TEST_LDADD)
 
+# The TCP/IP side of the netif programs (examples/netif_apps.c) over lwIP's loopback.
+check_PROGRAMS += tests/test_netif_apps
+TESTS += tests/test_netif_apps
+tests_test_netif_apps_SOURCES = tests/test_netif_apps.c examples/netif_apps.c examples/conn.c \
+	$(TEST_COMMON_SOURCES)
+tests_test_netif_apps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/examples
+tests_test_netif_apps_CFLAGS = $(TEST_CFLAGS)
+tests_test_netif_apps_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_netif_apps_LDADD = $(TEST_LDADD)
+
 # The example: DHCP, an HTTP fetch, an HTTP server and UDP echo over the netif.
 if ENABLE_EXAMPLES
 noinst_PROGRAMS += examples/lwvsock-netif
-examples_lwvsock_netif_SOURCES = examples/netif.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_netif_SOURCES = examples/netif.c examples/netif_apps.c examples/netif_apps.h $(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_netif_LDADD = $(EXAMPLES_LDADD)
 endif
 
@@ -34,4 +44,4 @@ if HAVE_LINUX
 TESTS += tests/netif/run.sh
 endif
 endif
-EXTRA_DIST += tests/netif/run.sh tests/netif/cases.sh
+EXTRA_DIST += tests/netif/run.sh tests/netif/cases.sh tests/netif/peer.sh

@@ -39,6 +39,16 @@ APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
 	examples/conn.h examples/echo_server.h examples/http_server.h
 APPLIANCE_LDSCRIPT = port/baremetal-x86/link.ld
 
+# The netif image (lwvsock-appliance-netif.elf): the same program and platform
+# built with BM_NETIF=1 (lwipopts.h turns on IPv4, TCP, UDP, DHCP and
+# Ethernet) plus the vsock netif, lwIP's TCP/IP and the TCP/IP apps.
+APPLIANCE_NETIF_SRCS = src/netif_vsock.c examples/netif_apps.c
+APPLIANCE_NETIF_LWIP_SRCS = \
+	core/ip.c core/inet_chksum.c core/tcp.c core/tcp_in.c core/tcp_out.c core/udp.c \
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/dhcp.c core/ipv4/etharp.c netif/ethernet.c
+APPLIANCE_NETIF_DEPS = include/lwvsock/netif_vsock.h include/lwvsock/netif_vsock_opts.h \
+	examples/netif_apps.h
+
 APPLIANCE_ELF = examples/lwvsock-appliance.elf
 APPLIANCE_OBJDIR = appliance-obj
 APPLIANCE_OBJS = \
@@ -47,6 +57,16 @@ APPLIANCE_OBJS = \
 	$(APPLIANCE_PORT_SRCS:%.c=$(APPLIANCE_OBJDIR)/%.o) \
 	$(APPLIANCE_PORT_ASM:%.S=$(APPLIANCE_OBJDIR)/%.o) \
 	$(APPLIANCE_LWIP_SRCS:%.c=$(APPLIANCE_OBJDIR)/lwip/%.o)
+APPLIANCE_NETIF_ELF = examples/lwvsock-appliance-netif.elf
+APPLIANCE_NETIF_OBJDIR = appliance-netif-obj
+APPLIANCE_NETIF_OBJS = \
+	$(APPLIANCE_LWVSOCK_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/%.o) \
+	$(APPLIANCE_APP_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/%.o) \
+	$(APPLIANCE_PORT_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/%.o) \
+	$(APPLIANCE_PORT_ASM:%.S=$(APPLIANCE_NETIF_OBJDIR)/%.o) \
+	$(APPLIANCE_LWIP_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/lwip/%.o) \
+	$(APPLIANCE_NETIF_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/%.o) \
+	$(APPLIANCE_NETIF_LWIP_SRCS:%.c=$(APPLIANCE_NETIF_OBJDIR)/lwip/%.o)
 
 # 32-bit protected mode, paging off (entry.S): no SSE/x87 state is set up, so none is used.
 APPLIANCE_CC = $(CC) -m32
@@ -64,7 +84,7 @@ APPLIANCE_COMPILE = $(APPLIANCE_CC) -isystem "`$(APPLIANCE_CC) -print-file-name=
 	$(APPLIANCE_CPPFLAGS) $(APPLIANCE_CFLAGS)
 
 if HAVE_APPLIANCE
-appliance: $(APPLIANCE_ELF)
+appliance: $(APPLIANCE_ELF) $(APPLIANCE_NETIF_ELF)
 else
 appliance:
 	@echo "make appliance: $(CC) cannot build a 32-bit freestanding x86 image here (x86 only;" \
@@ -72,10 +92,15 @@ appliance:
 endif
 .PHONY: appliance
 
+APPLIANCE_LINK = $(APPLIANCE_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
+	-T $(top_srcdir)/$(APPLIANCE_LDSCRIPT)
 $(APPLIANCE_ELF): $(APPLIANCE_OBJS) $(top_srcdir)/$(APPLIANCE_LDSCRIPT)
 	@$(MKDIR_P) $(@D)
-	$(AM_V_CCLD)$(APPLIANCE_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
-	  -T $(top_srcdir)/$(APPLIANCE_LDSCRIPT) -o $@ $(APPLIANCE_OBJS) -lgcc
+	$(AM_V_CCLD)$(APPLIANCE_LINK) -o $@ $(APPLIANCE_OBJS) -lgcc
+	@size $@ 2>/dev/null || :
+$(APPLIANCE_NETIF_ELF): $(APPLIANCE_NETIF_OBJS) $(top_srcdir)/$(APPLIANCE_LDSCRIPT)
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CCLD)$(APPLIANCE_LINK) -o $@ $(APPLIANCE_NETIF_OBJS) -lgcc
 	@size $@ 2>/dev/null || :
 
 $(APPLIANCE_OBJDIR)/lwip/%.o: $(LWIP_DIR)/src/%.c $(APPLIANCE_DEPS:%=$(top_srcdir)/%)
@@ -87,10 +112,23 @@ $(APPLIANCE_OBJDIR)/%.o: $(top_srcdir)/%.c $(APPLIANCE_DEPS:%=$(top_srcdir)/%)
 $(APPLIANCE_OBJDIR)/%.o: $(top_srcdir)/%.S
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(APPLIANCE_COMPILE) -c -o $@ $<
+# the netif image's objects: the same rules with BM_NETIF=1
+APPLIANCE_NETIF_COMPILE = $(APPLIANCE_COMPILE) -DBM_NETIF=1
+APPLIANCE_NETIF_ALLDEPS = $(APPLIANCE_DEPS:%=$(top_srcdir)/%) $(APPLIANCE_NETIF_DEPS:%=$(top_srcdir)/%)
+$(APPLIANCE_NETIF_OBJDIR)/lwip/%.o: $(LWIP_DIR)/src/%.c $(APPLIANCE_NETIF_ALLDEPS)
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(APPLIANCE_NETIF_COMPILE) $(APPLIANCE_LWIP_CFLAGS) -c -o $@ $<
+$(APPLIANCE_NETIF_OBJDIR)/%.o: $(top_srcdir)/%.c $(APPLIANCE_NETIF_ALLDEPS)
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(APPLIANCE_NETIF_COMPILE) -c -o $@ $<
+$(APPLIANCE_NETIF_OBJDIR)/%.o: $(top_srcdir)/%.S
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(APPLIANCE_NETIF_COMPILE) -c -o $@ $<
 
 clean-local: clean-appliance
 clean-appliance:
-	rm -rf $(APPLIANCE_OBJDIR) $(APPLIANCE_ELF)
+	rm -rf $(APPLIANCE_OBJDIR) $(APPLIANCE_ELF) $(APPLIANCE_NETIF_OBJDIR) $(APPLIANCE_NETIF_ELF)
 .PHONY: clean-appliance
 
-EXTRA_DIST += $(APPLIANCE_PORT_ASM) $(APPLIANCE_PORT_SRCS) $(APPLIANCE_HDRS) $(APPLIANCE_LDSCRIPT) examples/appliance.c
+EXTRA_DIST += $(APPLIANCE_PORT_ASM) $(APPLIANCE_PORT_SRCS) $(APPLIANCE_HDRS) $(APPLIANCE_LDSCRIPT) examples/appliance.c \
+	examples/netif_apps.c examples/netif_apps.h

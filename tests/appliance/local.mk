@@ -3,7 +3,7 @@
 # nested QEMU inside the test VM, checked from the VM's AF_VSOCK (skipped
 # without QEMU, or with LWVSOCK_SKIP_VM_TESTS=1). `make check` builds the image.
 if HAVE_APPLIANCE
-check_DATA = $(APPLIANCE_ELF)
+check_DATA = $(APPLIANCE_ELF) $(APPLIANCE_NETIF_ELF)
 TESTS += tests/appliance/run.sh
 # One test VM at a time: the nested QEMUs under TCG starve when another VM
 # suite runs beside them on a small machine (make -j check).

@@ -16,10 +16,11 @@
 # Exit status: 0 all passed, 1 a case failed, 99 outside the test VM.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../interop/guard.sh"
+. "$here/peer.sh"
 B=$(readlink -f "$1")
 NETIF=$B/examples/lwvsock-netif
 T=$(mktemp -d /tmp/lwvsock-netif.XXXXXX)
-HTTP_PORT=8000 FWD_TCP=8080 FWD_UDP=5555
+HTTP_PORT=8000
 passed=0 failed=0
 qemu_pid= netif_pid= http_pid=
 
@@ -39,31 +40,18 @@ wait_for() {
   for i in $(seq $(($3 * 2))); do grep -Eq "$2" "$1" && return 0; sleep 0.5; done
   return 1
 }
-# The daemon: QEMU with no machine as a hub between slirp and the vsock stream.
-start_daemon() {
-  qemu-system-x86_64 -M none -nodefaults -display none \
-    -netdev "user,id=u0,hostfwd=tcp:127.0.0.1:$FWD_TCP-:80,hostfwd=udp:127.0.0.1:$FWD_UDP-:7" \
-    -netdev stream,id=s0,server=on,addr.type=vsock,addr.cid=4294967295,addr.port=1024 \
-    -netdev hubport,id=h0,hubid=0,netdev=u0 -netdev hubport,id=h1,hubid=0,netdev=s0 \
-    >>"$T/daemon.log" 2>&1 &
-  qemu_pid=$!
-}
+start_daemon() { netif_daemon "$T/daemon.log"; qemu_pid=$netif_daemon_pid; }
 # fetch_page: 1 MiB from lwIP's HTTP server through the port forward, byte-exact
 fetch_page() {
-  rm -f "$T/in.bin"
-  curl -sS --max-time 90 --retry 10 --retry-delay 2 --retry-all-errors \
-    -o "$T/in.bin" "http://127.0.0.1:$FWD_TCP/" 2>>"$T/curl.log" &&
-    cmp -s "$T/page.bin" "$T/in.bin"
+  netif_get "$T/in.bin" "$T/curl.log" && cmp -s "$T/page.bin" "$T/in.bin"
 }
 
 [ -x "$NETIF" ] || { echo "FAIL setup: $NETIF is not built"; echo "netif: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$T/www"
 head -c 1048576 /dev/urandom >"$T/www/big.bin"
 head -c 1048576 /dev/urandom >"$T/page.bin"
-python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$T/www" >"$T/http.log" 2>&1 &
-http_pid=$!
-# python starts slowly under TCG: the fetch runs as soon as DHCP binds
-for _ in $(seq 120); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && break; sleep 0.5; done
+netif_http_server "$T/www" "$HTTP_PORT" "$T/http.log"
+http_pid=$netif_http_pid
 start_daemon
 sleep 2
 "$NETIF" --device vhost-vsock:cid=3 --fetch "10.0.2.2:$HTTP_PORT/big.bin" --fetch-out "$T/got.bin" \
@@ -84,28 +72,12 @@ else
 fi
 
 if fetch_page; then
-  pass "tcp-in (1 MiB through hostfwd :$FWD_TCP -> lwIP :80, byte-exact)"
+  pass "tcp-in (1 MiB through hostfwd :$NETIF_FWD_TCP -> lwIP :80, byte-exact)"
 else
   fail tcp-in "curl/cmp failed: $(tail -1 "$T/curl.log")"
 fi
 
-if timeout 60 python3 - "$FWD_UDP" >>"$T/udp.log" 2>&1 <<'PY'
-import os, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-for i in range(20):
-    msg = os.urandom(1000)
-    s.sendto(msg, ("127.0.0.1", int(sys.argv[1])))
-    try:
-        d, _ = s.recvfrom(2048)
-    except socket.timeout:
-        continue
-    if d == msg:
-        print("echoed", len(d), "bytes after", i + 1, "tries")
-        sys.exit(0)
-sys.exit(1)
-PY
-then
+if netif_udp_echo >>"$T/udp.log" 2>&1; then
   pass "udp-echo ($(tail -1 "$T/udp.log"))"
 else
   fail udp-echo "no echo in 20 tries"

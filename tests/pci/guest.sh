@@ -39,6 +39,9 @@ shift $((OPTIND - 1))
 [ -r "$K/vmlinux" ] && [ -r "$IMG" ] || { echo "guest.sh: need -k KDIR (with vmlinux) and -i IMAGE" >&2; exit 2; }
 
 export CID=3
+. "$D/../netif/peer.sh"
+export NETIF_FWD_TCP NETIF_FWD_UDP
+export -f netif_daemon netif_http_server netif_get netif_udp_echo
 export PEER="python3 $D/../interop/vsock_peer.py"
 W=$(mktemp -d /tmp/lwvsock-pci.XXXXXX)
 export W
@@ -212,6 +215,38 @@ case_second_run() {
   l3 stop echo || { echo "the first program exited with status $?"; return 1; }
   sed -i '/^echo$/d' "$W/servers"
   srv echo2 echo 1234 && $PEER echo --cid $CID --port 1234 --bytes 100000
+}
+defcase netif-slirp 300 lwvsock
+case_netif_slirp() {
+  # lwvsock-netif on the PCI device against QEMU's slirp on a vsock stream
+  # netdev here in L2 (tests/netif/peer.sh): a DHCP lease, 1 MiB from an HTTP
+  # server in L2 to lwIP and 1 MiB from lwIP's server through slirp's port
+  # forward, both byte-exact, and a UDP echo through the forward
+  local d=$W/netif sum i
+  trap 'kill $netif_daemon_pid $netif_http_pid 2>/dev/null' EXIT
+  trap 'exit 143' TERM
+  mkdir -p "$d/www" && head -c 1048576 /dev/urandom > "$d/www/big.bin"
+  sum=$(l3 -t 60 bigfile page.bin 1048576) || { echo "L3 could not write /www/page.bin"; return 1; }
+  netif_http_server "$d/www" 8000 "$d/http.log" || { echo "the L2 HTTP server did not come up"; return 1; }
+  netif_daemon "$d/slirp.log"
+  echo netif >> "$W/servers"
+  l3 start netif netif --fetch 10.0.2.2:8000/big.bin --fetch-out /tmp/got.bin \
+    --serve 80 --serve-file /www/page.bin --udp-echo 7 || { echo "L3 could not start lwvsock-netif"; return 1; }
+  for i in $(seq 60); do l3 logof netif | grep -q 'dhcp: bound' && break; sleep 2; done
+  l3 logof netif | grep -q 'dhcp: bound 10\.0\.2\.15 gateway 10\.0\.2\.2' ||
+    { echo "no DHCP lease from slirp in 120 s"; return 1; }
+  echo "dhcp: $(l3 logof netif | grep 'dhcp: bound')"
+  for i in $(seq 60); do l3 logof netif | grep -q 'fetch: ' && break; sleep 2; done
+  l3 logof netif | grep -q 'fetch: HTTP/1.0 200, 1048576 body bytes' ||
+    { echo "tcp-out: $(l3 logof netif | grep 'fetch:' | tail -1)"; return 1; }
+  [ "$(l3 sha256sum /tmp/got.bin | cut -d' ' -f1)" = "$(sha256sum < "$d/www/big.bin" | cut -d' ' -f1)" ] ||
+    { echo "tcp-out: the 1 MiB fetched by lwIP differs from the file served in L2"; return 1; }
+  echo "tcp-out: 1 MiB from 10.0.2.2:8000 byte-exact"
+  netif_get "$d/in.bin" "$d/curl.log" || { echo "tcp-in: curl: $(tail -1 "$d/curl.log")"; return 1; }
+  [ "$(sha256sum < "$d/in.bin" | cut -d' ' -f1)" = "$sum" ] ||
+    { echo "tcp-in: the 1 MiB through hostfwd differs from L3's /www/page.bin"; return 1; }
+  echo "tcp-in: 1 MiB through hostfwd :$NETIF_FWD_TCP byte-exact"
+  netif_udp_echo || { echo "udp-echo: no echo in 20 tries"; return 1; }
 }
 
 # ---- the runner ---------------------------------------------------------------------

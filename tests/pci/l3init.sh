@@ -72,6 +72,7 @@ cmdline() {
     lwvsock:perf) echo "lwvsock-perf --device $SPEC -s --port $1";;
     lwvsock:client) echo "lwvsock-perf --device $SPEC -c $1 --port $2 -n $3";;
     lwvsock:httpd) echo "lwvsock-httpd --device $SPEC --port $1 --root /www";;
+    lwvsock:netif) echo "lwvsock-netif --device $SPEC $*";;
     linux:echo|linux:perf) echo "linux_peer $kind $1";;
     linux:client) echo "linux_peer client $1 $2 $3";;
     *) return 1;;

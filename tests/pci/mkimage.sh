@@ -71,7 +71,7 @@ program() {
 }
 [ -x "$B/tests/pci/linux_peer" ] || { echo "mkimage.sh: $B/tests/pci/linux_peer is not built" >&2; exit 2; }
 program "$B/tests/pci/linux_peer"
-for p in lwvsock-echo lwvsock-perf lwvsock-httpd; do
+for p in lwvsock-echo lwvsock-perf lwvsock-httpd lwvsock-netif; do
   if [ -x "$B/examples/$p" ]; then program "$B/examples/$p"; fi
 done
 

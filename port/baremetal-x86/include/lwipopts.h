@@ -7,7 +7,7 @@
  * lwvsock needs from lwIP: NO_SYS=1 (one polled loop, as here) or callbacks
  * from a single thread, pbufs with LWIP_SUPPORT_CUSTOM_PBUF (zero-copy
  * receive), memp pools (its pcbs), sys_now() and lwIP's timeouts. It does not
- * need TCP, IP or a netif: this image has no network interface at all.
+ * need TCP, IP or a netif: the plain image has no network interface at all.
  *
  * Memory of this image (64 MiB machine, 16 MiB heap in heap.c):
  * - device memory (rings + buffers), carved from one mem_alloc of about
@@ -29,16 +29,23 @@
 /* Zero-copy receive: pbufs point into device memory. */
 #define LWIP_SUPPORT_CUSTOM_PBUF    1
 
-/* ---- no network protocols: the only transport is vsock -------------------------- */
+/* ---- network protocols --------------------------------------------------------
+ * The plain image has none: the only transport is vsock. The netif image
+ * (BM_NETIF=1, lwvsock-appliance-netif.elf) adds IPv4, TCP, UDP, DHCP and
+ * Ethernet/ARP for the vsock netif (netif_vsock.h): full IP through a
+ * host-side network daemon, beside the vsock servers on the same device. */
+#if !defined BM_NETIF
+#define BM_NETIF                    0
+#endif
 #define LWIP_IPV4                   1
 #define LWIP_IPV6                   0
-#define LWIP_TCP                    0
-#define LWIP_UDP                    0
+#define LWIP_TCP                    BM_NETIF
+#define LWIP_UDP                    BM_NETIF
+#define LWIP_ARP                    BM_NETIF
+#define LWIP_ETHERNET               BM_NETIF
+#define LWIP_DHCP                   BM_NETIF
 #define LWIP_RAW                    0
 #define LWIP_ICMP                   0
-#define LWIP_ARP                    0
-#define LWIP_ETHERNET               0
-#define LWIP_DHCP                   0
 #define LWIP_DNS                    0
 #define LWIP_IGMP                   0
 #define IP_REASSEMBLY               0
@@ -46,12 +53,25 @@
 #define LWIP_ALTCP                  0
 #define LWIP_HAVE_LOOPIF            0
 #define LWIP_NETIF_LOOPBACK         0
+#if BM_NETIF
+/* A window of 16 segments each way: 1 MiB crosses the daemon in well under a
+ * second; 4 TCP connections (the fetch, the page server and their TIME_WAITs). */
+#define TCP_MSS                     1460
+#define TCP_WND                     (16 * TCP_MSS)
+#define TCP_SND_BUF                 (16 * TCP_MSS)
+#define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
+#define MEMP_NUM_TCP_SEG            (2 * TCP_SND_QUEUELEN)
+#define MEMP_NUM_TCP_PCB            8
+#define MEMP_NUM_TCP_PCB_LISTEN     4
+#define MEMP_NUM_UDP_PCB            4
+#endif
 
 /* ---- memory --------------------------------------------------------------------- */
 #define MEM_ALIGNMENT               4
 #define MEM_SIZE                    (512 * 1024)
 #define MEMP_NUM_PBUF               256
-#define PBUF_POOL_SIZE              8
+/* the netif image: lwIP's sanity check wants TCP_WND of pool pbufs */
+#define PBUF_POOL_SIZE              (BM_NETIF ? 24 : 8)
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 
 /* ---- lwvsock (include/lwvsock/lwvsock_opts.h has the defaults) -------------------- */
