@@ -288,7 +288,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
     return ERR_IF;
   }
-  dev->nrxbufs = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
+  dev->nrxbufs = (uint16_t)(LWIP_MIN(rxn / 2, LWVSOCK_RX_BUFS) + LWVSOCK_RX_LOAN_MAX);
   dev->npkts = txn;
   dev->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
   err = dev_setup_memory(dev, rxn, txn, evn);

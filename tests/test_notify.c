@@ -4,7 +4,8 @@
  * Notification suite: what VIRTIO_RING_F_EVENT_IDX buys the whole driver
  * against the simulated host. The same bulk transfer runs with the device
  * offering EVENT_IDX and without it; the kicks the device counts must drop,
- * and every byte must still arrive.
+ * and every byte must still arrive. And the rx buffers: the device fills them
+ * up to LWVSOCK_RX_BUF_SIZE, and no more than LWVSOCK_RX_BUFS are posted.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lwvsock_check.h"
 #include "proto_fixture.h"
 #include "sim_priv.h"
+#include "lwvsock_priv.h"
 #include "lwip/def.h"
 
 #define CHUNK (256u * 1024u)
@@ -155,6 +157,64 @@ START_TEST(test_polling_driver_asks_no_notifications)
 }
 END_TEST
 
+/* RW packets the driver received: count, bytes, largest. */
+struct rx_sizes {
+  uint64_t pkts, bytes;
+  uint32_t max;
+};
+
+static void
+rx_sizes_tap(void *arg, enum lwvsock_dir dir, const uint8_t *hdr, const void *payload, uint32_t len,
+             const void *payload2, uint32_t len2)
+{
+  struct rx_sizes *z = (struct rx_sizes *)arg;
+  struct vsock_hdr h;
+
+  LWIP_UNUSED_ARG(payload);
+  LWIP_UNUSED_ARG(payload2);
+  vsock_hdr_decode(&h, hdr, VIRTIO_VSOCK_HDR_LEN);
+  if (dir == LWVSOCK_DIR_RX && h.op == VIRTIO_VSOCK_OP_RW) {
+    z->pkts++;
+    z->bytes += (uint64_t)len + len2;
+    z->max = LWIP_MAX(z->max, len + len2);
+  }
+}
+
+START_TEST(test_rx_buffers_filled_whole)
+{
+  const uint64_t bytes = 4ull << 20;
+  static uint8_t buf[CHUNK];
+  struct rx_sizes z = {0};
+  struct app a = {0};
+  struct fx f;
+  uint64_t moved = 0;
+  int h, turns;
+
+  fx_open(&f, NULL);
+  lwvsock_dev_set_tap(f.dev, rx_sizes_tap, &z);
+  a.check_pattern = 1;
+  h = fx_guest_connect(&f, &a, LWVSOCK_STREAM, 6001);
+  for (turns = 0; turns < 10000 && a.total < bytes; turns++) {
+    if (moved < bytes && lwvsock_sim_tx_pending(f.sim, h) < CHUNK) {
+      pattern_fill(buf, moved, CHUNK);
+      ck_assert_int_eq(lwvsock_sim_send(f.sim, h, buf, CHUNK), (long)CHUNK);
+      moved += CHUNK;
+    }
+    lwvsock_poll(f.dev, 0);
+    /* the device never holds more than LWVSOCK_RX_BUFS of our buffers */
+    ck_assert_uint_le(f.dev->rxq.in_flight, LWVSOCK_RX_BUFS);
+  }
+  ck_assert_uint_eq(a.verified, bytes);
+  /* The host has 64 KiB packets to give: each fills a buffer to the brim. */
+  ck_assert_uint_eq(z.max, LWVSOCK_RX_BUF_SIZE);
+  ck_assert_uint_eq(z.bytes, bytes);
+  ck_assert_uint_le(z.pkts, bytes / LWVSOCK_RX_BUF_SIZE + 64);
+  lwvsock_dev_set_tap(f.dev, NULL, NULL);
+  fx_end_pair(&f, a.pcb, h);
+  fx_close(&f);
+}
+END_TEST
+
 Suite *
 lwvsock_test_suite(void)
 {
@@ -163,6 +223,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_event_idx_drops_kicks_h2g),
     TESTFUNC(test_event_idx_kicks_g2h),
     TESTFUNC(test_polling_driver_asks_no_notifications),
+    TESTFUNC(test_rx_buffers_filled_whole),
   };
   return create_suite("NOTIFY", tests, LWIP_ARRAYSIZE(tests), notify_setup, notify_teardown);
 }
