@@ -196,19 +196,23 @@ if command -v valgrind >/dev/null 2>&1; then
       fi
     done
   done
-  note "instructions: callgrind, $cg_mib MiB vs $((2 * cg_mib)) MiB moved, difference per write; both ends counted (guest driver + sim device + host socket; both TCP stacks); host->guest packets are at most 4 KiB (LWVSOCK_RX_BUF_SIZE)"
+  note "instructions: callgrind, $cg_mib MiB vs $((2 * cg_mib)) MiB moved, difference per write; both ends counted (guest driver + sim device + host socket; both TCP stacks); host->guest packets are at most LWVSOCK_RX_BUF_SIZE"
 else
   skip "instructions per packet (callgrind)" "skipped: valgrind not installed (apt-get install valgrind)"
 fi
 fi # text_only
 
 # ---- .text of the core built -Os ---------------------------------------------------
-# The core is src/*.c without the altcp provider (shown in a note); the baseline
-# is lwIP's TCP (tcp.c, tcp_in.c, tcp_out.c) built the same way.
-core_srcs=
-for f in "$srcdir"/src/*.c; do
-  case $f in */altcp_vsock.c) ;; *) core_srcs="$core_srcs $f" ;; esac
-done
+# The core is Filelists.mk's LWVSOCKFILES (what every firmware build links); a
+# transport, the netif and the altcp provider are optional and shown in a note.
+# The baseline is lwIP's TCP (tcp.c, tcp_in.c, tcp_out.c) built the same way.
+filelist() { # VAR -> the files Filelists.mk lists in it, as paths under $srcdir
+  awk -v var="$1" '$0 ~ "^" var "=" { on = 1 } on { print; if ($0 !~ /\\$/) exit }' "$srcdir/Filelists.mk" |
+    tr -d '\\' | tr ' \t=' '\n\n\n' | sed -n "s|^\$(LWVSOCKDIR)/|$srcdir/|p"
+}
+core_srcs=$(filelist LWVSOCKFILES)
+[ -n "$core_srcs" ] || die "no LWVSOCKFILES in $srcdir/Filelists.mk"
+opt_srcs="$(filelist LWVSOCKTRANSPORTFILES) $(filelist LWVSOCKNETIFFILES) $(filelist LWVSOCKALTCPFILES)"
 tcp_srcs="$lwip/src/core/tcp.c $lwip/src/core/tcp_in.c $lwip/src/core/tcp_out.c"
 text_of() { # compiler size-tool extra-flags files... -> .text bytes (sum)
   tcc=$1; tsize=$2; tflags=$3; shift 3
@@ -226,16 +230,21 @@ text_of() { # compiler size-tool extra-flags files... -> .text bytes (sum)
 }
 text_rows() { # label compiler size-tool flags goal
   label=$1; tcc=$2; tsize=$3; tflags=$4; goal=$5
+  # shellcheck disable=SC2086 # file lists are words
   ours=$(text_of "$tcc" "$tsize" "$tflags" $core_srcs) &&
-    base=$(text_of "$tcc" "$tsize" "$tflags" $tcp_srcs) &&
-    altcp=$(text_of "$tcc" "$tsize" "$tflags" "$srcdir/src/altcp_vsock.c") || {
+    base=$(text_of "$tcc" "$tsize" "$tflags" $tcp_srcs) || {
       skip ".text of the core, $label -Os" "compiling failed (see above)"; failed=1; return; }
+  extra=
+  for f in $opt_srcs; do
+    t=$(text_of "$tcc" "$tsize" "$tflags" "$f") || { failed=1; t=failed; }
+    extra="$extra, $(basename "$f" .c) $t B"
+  done
   if [ "$goal" = - ]; then
     row ".text of the core, $label -Os" "$ours" B "lwIP TCP (tcp*.c)" "$base" - 0
   else
     row ".text of the core, $label -Os" "$ours" B "lwIP TCP (tcp*.c)" "$base" max "$goal"
   fi
-  note ".text $label: core = src/*.c except altcp_vsock.c ($altcp B more with the altcp provider); lwIP asserts on, as configured"
+  note ".text $label: core = Filelists.mk LWVSOCKFILES; optional, each on top: ${extra#, }; lwIP asserts on, as configured"
 }
 echo "measuring .text ..." >&2
 if command -v size >/dev/null 2>&1; then

@@ -177,6 +177,7 @@ static err_t
 dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t evn)
 {
   const struct lwvsock_backend_ops *ops = dev->be->ops;
+  bool ev = (dev->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0;
   uint8_t *rxring, *txring, *evring = NULL;
   uint16_t i;
 
@@ -189,9 +190,9 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
       (evn && (dev->evbufs = dev_carve(dev, (size_t)evn * 8u, 64)) == NULL)) {
     return ERR_MEM;
   }
-  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), false) != 0 ||
-      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), false) != 0 ||
-      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), false) != 0) ||
+  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), ev) != 0 ||
+      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), ev) != 0 ||
+      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), ev) != 0) ||
       txbuf_setup(dev) != 0 || rxbuf_init(dev) != 0) {
     return ERR_MEM;
   }
@@ -228,8 +229,9 @@ dev_negotiate(struct lwvsock_dev *dev)
     dev_fail(dev, "the device does not offer VIRTIO_F_VERSION_1 (legacy devices are not supported)");
     return ERR_IF;
   }
+  /* EVENT_IDX: kicks and used-buffer notifications suppressed by index, not by flag. */
   want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_STREAM) |
-         VIRTIO_BIT(VIRTIO_VSOCK_F_NO_IMPLIED_STREAM);
+         VIRTIO_BIT(VIRTIO_VSOCK_F_NO_IMPLIED_STREAM) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
 #if LWVSOCK_ENABLE_SEQPACKET
   want |= VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET);
 #endif
@@ -286,7 +288,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
     return ERR_IF;
   }
-  dev->nrxbufs = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
+  dev->nrxbufs = (uint16_t)(LWIP_MIN(rxn / 2, LWVSOCK_RX_BUFS) + LWVSOCK_RX_LOAN_MAX);
   dev->npkts = txn;
   dev->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
   err = dev_setup_memory(dev, rxn, txn, evn);

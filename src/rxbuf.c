@@ -4,10 +4,11 @@
  * Receive buffers: posted to the rx queue as [header][payload] chains and lent
  * to the application in place as custom pbufs.
  *
- * There are more buffers than the ring holds (ring/2 chains plus
- * LWVSOCK_RX_LOAN_MAX), so a lent buffer is replaced at once and the ring stays
- * full; once LWVSOCK_RX_LOAN_MAX buffers are out, payloads are copied, so one
- * slow application cannot starve the ring for every other connection.
+ * There are more buffers than are posted (LWVSOCK_RX_BUFS chains, at most
+ * ring/2, plus LWVSOCK_RX_LOAN_MAX), so a lent buffer is replaced at once and
+ * the device always has LWVSOCK_RX_BUFS; once LWVSOCK_RX_LOAN_MAX buffers are
+ * out, payloads are copied, so one slow application cannot starve the device
+ * for every other connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,8 @@ rxbuf_refill(struct lwvsock_dev *dev)
 {
   bool added = false;
 
-  while (dev->rx_free_count > 0 && dev->rxq.num_free >= 2 && !virtq_is_broken(&dev->rxq)) {
+  while (dev->rx_free_count > 0 && dev->rxq.num_free >= 2 && dev->rxq.in_flight < LWVSOCK_RX_BUFS &&
+         !virtq_is_broken(&dev->rxq)) {
     struct rxbuf *rb = &dev->rxbufs[dev->rx_free_head];
     /* Two descriptors, header then payload: the layout every device accepts. */
     struct virtq_buf in[2] = {

@@ -29,3 +29,12 @@ tests_test_load_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_test_load_CFLAGS = $(TEST_CFLAGS)
 tests_test_load_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_load_LDADD = $(TEST_LDADD)
+
+# Notification suppression (EVENT_IDX) and rx buffer sizes, the driver against the sim.
+check_PROGRAMS += tests/test_notify
+TESTS += tests/test_notify
+tests_test_notify_SOURCES = tests/test_notify.c $(PROTO_TEST_SOURCES)
+tests_test_notify_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
+tests_test_notify_CFLAGS = $(TEST_CFLAGS)
+tests_test_notify_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_notify_LDADD = $(TEST_LDADD)

@@ -352,7 +352,8 @@ START_TEST(test_sim_backend_contract)
   ck_assert(lwvsock_sim_from_backend(be) == sim);
   ck_assert_str_eq(be->ops->name, "sim");
   ck_assert(be->ops->get_features(be, &f) == 0);
-  ck_assert(f == (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET)));
+  ck_assert(f == (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET) |
+                  VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)));
   ck_assert_int_eq(be->ops->set_features(be, f | VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)), -EINVAL);
   ck_assert_int_eq(be->ops->set_features(be, VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET)), -EINVAL);
   ck_assert_int_eq(be->ops->read_config(be, 0, c, 8), 0);
@@ -1173,6 +1174,63 @@ START_TEST(test_sim_event_idx)
 }
 END_TEST
 
+/* Host sends one small packet per turn; returns the used-buffer notifications it cost. */
+static uint64_t
+notifications_for_sends(int s, unsigned n)
+{
+  struct lwvsock_sim_stats st0, st1;
+  struct vsock_hdr r;
+  unsigned i;
+
+  lwvsock_sim_get_stats(g.sim, &st0);
+  for (i = 0; i < n; i++) {
+    CHECK(lwvsock_sim_send(g.sim, s, "x", 1) == 1);
+    run();
+  }
+  lwvsock_sim_get_stats(g.sim, &st1);
+  for (i = 0; i < n; i++) {
+    expect_pkt(&r, VIRTIO_VSOCK_OP_RW);
+  }
+  return st1.used_notifications - st0.used_notifications;
+}
+
+START_TEST(test_sim_used_notifications)
+{
+  struct lwvsock_sim_config cfg;
+  int l, s, ev;
+
+  /* The device notifies only when the driver asked: used_event with EVENT_IDX
+     (once, for the entry it names), avail->flags without. */
+  for (ev = 0; ev < 2; ev++) {
+    lwvsock_sim_config_init(&cfg);
+    if (!ev) {
+      cfg.features &= ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+    }
+    guest_open(&cfg, 0);
+    ck_assert_int_eq(g.vq[0].event_idx, ev);
+    l = lwvsock_sim_listen(g.sim, 7, VIRTIO_VSOCK_TYPE_STREAM);
+    s = connect_guest(l, 3000 + (uint32_t)ev, 7);
+    /* polling: asked for nothing */
+    ck_assert_uint_eq(notifications_for_sends(s, 3), 0);
+    /* armed before sleeping: one notification per batch the driver left unread */
+    ck_assert(virtq_enable_cb(&g.vq[0]));
+    ck_assert_uint_eq(notifications_for_sends(s, 1), 1);
+    if (ev) {
+      /* used_event named one entry; the driver has not re-armed since */
+      ck_assert_uint_eq(notifications_for_sends(s, 3), 0);
+    } else {
+      /* the flag stays clear until the driver sets it again */
+      ck_assert_uint_eq(notifications_for_sends(s, 3), 3);
+    }
+    virtq_disable_cb(&g.vq[0]);
+    ck_assert_uint_eq(notifications_for_sends(s, 3), 0);
+    ck_assert_int_eq(lwvsock_sim_close(g.sim, s), 0);
+    ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
+    guest_close();
+  }
+}
+END_TEST
+
 /* ---- scale and back pressure --------------------------------------------------------- */
 
 START_TEST(test_sim_reply_backpressure)
@@ -1280,6 +1338,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_sim_faults),
     TESTFUNC(test_sim_ignore_credit),
     TESTFUNC(test_sim_event_idx),
+    TESTFUNC(test_sim_used_notifications),
     TESTFUNC(test_sim_reply_backpressure),
     TESTFUNC(test_sim_1000_connections),
   };

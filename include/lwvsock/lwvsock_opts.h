@@ -24,9 +24,24 @@
 #define LWVSOCK_EVENT_BUFS            8
 #endif
 
-/** Payload bytes of one rx buffer (a 44-byte header precedes it). At most 65535. */
+/**
+ * Payload bytes of one rx buffer (a 44-byte header precedes it), at most 65535.
+ * The device fills a buffer up to this size, so it is the largest host->guest
+ * packet: vhost splits its 64 KiB packets into buffers of this size. Device
+ * memory for rx is (LWVSOCK_RX_BUFS + LWVSOCK_RX_LOAN_MAX) * (44 + this):
+ * 4.2 MiB with the defaults (256 buffers; 1.06 MiB at 4 KiB).
+ */
 #if !defined LWVSOCK_RX_BUF_SIZE || defined __DOXYGEN__
-#define LWVSOCK_RX_BUF_SIZE           4096
+#define LWVSOCK_RX_BUF_SIZE           (16 * 1024)
+#endif
+
+/**
+ * rx buffers posted to the device at once (at most half the rx ring). Fewer
+ * buffers keep bulk receive in cache and cost less memory; more let many
+ * connections' small packets arrive per poll.
+ */
+#if !defined LWVSOCK_RX_BUFS || defined __DOXYGEN__
+#define LWVSOCK_RX_BUFS               (LWVSOCK_QUEUE_SIZE / 2)
 #endif
 
 /** rx buffers the application may hold as zero-copy pbufs; beyond it payloads are copied. */

@@ -38,7 +38,8 @@ struct lwvsock_sim;
 /** Device and host settings. */
 struct lwvsock_sim_config {
   uint32_t guest_cid;       /**< the CID the device reports (default 3) */
-  uint64_t features;        /**< feature bits offered (default VERSION_1 | SEQPACKET) */
+  uint64_t features;        /**< feature bits offered (default VERSION_1 | SEQPACKET |
+                                 RING_EVENT_IDX, as vhost-vsock offers) */
   uint16_t queue_size_max;  /**< largest ring the device accepts (default 1024) */
   int event_queue;          /**< whether the device has an event queue (default 1) */
   uint32_t host_buf_alloc;  /**< receive buffer of each host socket (default 256 KiB) */
@@ -172,6 +173,9 @@ struct lwvsock_sim_stats {
                                         buf_alloc / 576 queued packets (reset, -ENOBUFS) */
   uint64_t dropped;                /**< malformed guest packets */
   uint64_t kicks;                  /**< notifications received */
+  uint64_t used_notifications;     /**< batches of used entries the driver asked to be told
+                                        of (used_event with EVENT_IDX, else no NO_INTERRUPT);
+                                        counted only: the sim raises no interrupt */
 };
 /** Copy the host-side counters into @p st. */
 void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);

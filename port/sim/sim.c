@@ -174,6 +174,7 @@ sim_notify(struct lwvsock_backend *be, uint16_t index)
   sim->stats.kicks++;
   if (index <= VIRTIO_VSOCK_QUEUE_EVENT) {
     sim->vq[index].need_kick = false;
+    sim->vq[index].kicks++;
   }
 }
 
@@ -290,6 +291,7 @@ static int
 sim_poll(struct lwvsock_backend *be)
 {
   struct lwvsock_sim *sim = sim_of(be);
+  unsigned q;
   int work;
 
   if (!sim->started) {
@@ -301,6 +303,9 @@ sim_poll(struct lwvsock_backend *be)
   work += sim_deliver(sim);
   work += sim_process_tx(sim);
   work += sim_deliver(sim);
+  for (q = 0; q < 3; q++) {
+    sim_vq_signal(sim, &sim->vq[q]);
+  }
   return work;
 }
 
@@ -364,7 +369,8 @@ lwvsock_sim_config_init(struct lwvsock_sim_config *cfg)
 {
   memset(cfg, 0, sizeof(*cfg));
   cfg->guest_cid = 3;
-  cfg->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET);
+  cfg->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_VSOCK_F_SEQPACKET) |
+                  VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
   cfg->queue_size_max = 1024;
   cfg->event_queue = 1;
   cfg->host_buf_alloc = 256u * 1024u;

@@ -69,6 +69,8 @@ struct sim_vq {
   uint16_t last_avail;     /**< next avail entry to take */
   uint16_t used_idx;       /**< next used entry to write */
   uint32_t last_id;        /**< head of the last used entry (for the used_id_dup fault) */
+  uint16_t signalled_used; /**< used_idx at the last notification decision */
+  uint64_t kicks;          /**< notifications of this queue since setup */
 };
 
 /* ---- byte queues ------------------------------------------------------------------ */
@@ -231,6 +233,8 @@ int sim_vq_setup(struct lwvsock_sim *sim, struct sim_vq *vq, const struct lwvsoc
 int sim_vq_pop(struct lwvsock_sim *sim, struct sim_vq *vq, struct sim_chain *c);
 void sim_vq_unpop(struct sim_vq *vq);
 void sim_vq_push(struct lwvsock_sim *sim, struct sim_vq *vq, uint32_t id, uint32_t len);
+/** After a batch of pushes: count a used-buffer notification if the driver asked for one. */
+void sim_vq_signal(struct lwvsock_sim *sim, struct sim_vq *vq);
 void sim_vq_fail(struct lwvsock_sim *sim, struct sim_vq *vq, const char *why);
 void sim_iter_init(struct sim_iter *it, const struct sim_iov *iov, unsigned n);
 uint32_t sim_iter_read(struct sim_iter *it, void *dst, uint32_t len);

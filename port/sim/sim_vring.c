@@ -72,12 +72,43 @@ sim_vq_setup(struct lwvsock_sim *sim, struct sim_vq *vq, const struct lwvsock_vr
   return 0;
 }
 
-/** EVENT_IDX: ask for a kick as soon as anything beyond what we have seen is added. */
+/**
+ * EVENT_IDX: ask for a kick as soon as anything beyond what we have seen is
+ * added. Written only when the ring is found empty, as vhost's enable_notify
+ * does: while the device still has entries to take it will look again anyway,
+ * so a stale avail_event spares the driver its kicks.
+ */
 static void
 sim_vq_write_avail_event(const struct lwvsock_sim *sim, struct sim_vq *vq)
 {
   if (sim->event_idx) {
     le16_store(vq->used + 4 + 8u * vq->num, vq->last_avail);
+  }
+}
+
+/*
+ * After a batch of used entries, whether the driver asked to be notified of
+ * them (vhost_notify): with EVENT_IDX when the batch crossed used_event, else
+ * unless avail->flags says NO_INTERRUPT. Counted, since an in-process device
+ * has no interrupt to raise; the driver reads the ring when it polls anyway.
+ */
+void
+sim_vq_signal(struct lwvsock_sim *sim, struct sim_vq *vq)
+{
+  uint16_t old = vq->signalled_used;
+  bool want;
+
+  if (!vq->ready || vq->used_idx == old) {
+    return;
+  }
+  vq->signalled_used = vq->used_idx;
+  if (sim->event_idx) {
+    want = virtq_need_event(le16_load(vq->avail + 4 + 2u * vq->num), vq->used_idx, old) != 0;
+  } else {
+    want = (le16_load(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
+  }
+  if (want) {
+    sim->stats.used_notifications++;
   }
 }
 
@@ -202,7 +233,6 @@ sim_vq_push(struct lwvsock_sim *sim, struct sim_vq *vq, uint32_t id, uint32_t le
   vq->used_idx++;
   le16_store(vq->used + 2, vq->used_idx);
   vq->last_id = id;
-  sim_vq_write_avail_event(sim, vq);
 }
 
 void
