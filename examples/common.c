@@ -8,7 +8,9 @@
  * The loop never spins when idle: it sleeps in ppoll() on the device's fds and
  * the forward sockets for at most the next lwvsock/lwIP timer. An in-process
  * device (sim) has no fds and only runs when polled, so then the sleep is
- * capped at EX_SIM_IDLE_MS.
+ * capped at EX_SIM_IDLE_MS. A device that cannot wake the loop at all (PCI
+ * without an interrupt) is polled, yielding the CPU, for EX_BUSY_POLL_US after
+ * the last progress, then at the device's idle interval.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* ppoll, accept4 */
@@ -24,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lwip/init.h"
@@ -45,6 +49,15 @@
 #define EX_FWD_MAX_PAIRS   256
 /** Device fds we wait on. */
 #define EX_MAX_DEV_FDS     8
+/**
+ * A device that cannot wake us (no wait fds, not in-process: a PCI function
+ * without an interrupt) is polled at its idle interval, which a request or a
+ * connection would wait for. So for this long after the last progress the
+ * loop keeps polling, yielding the CPU between polls, before it sleeps: a
+ * busy connection is served at once and an idle program costs at most this
+ * much CPU after its last packet.
+ */
+#define EX_BUSY_POLL_US    2000
 
 /** One forwarded TCP connection and its host vsock socket. */
 struct ex_pair {
@@ -698,11 +711,23 @@ ex_wait_set(struct ex_ctx *ctx, struct pollfd *pfd, int max, int *ndev)
   return n;
 }
 
+/** Monotonic microseconds. */
+static uint64_t
+ex_now_us(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int
 ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
 {
   struct pollfd pfd[EX_MAX_DEV_FDS + EX_MAX_FORWARDS * (EX_FWD_MAX_PAIRS + 1)];
   sigset_t unblocked;
+
+  uint64_t last_work = ex_now_us();
 
   sigemptyset(&unblocked);
   ctx->running = 1;
@@ -722,6 +747,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
       return EX_EXIT_OK;
     }
     if (work > 0) {
+      last_work = 0; /* read the clock only once the work stops */
       continue;
     }
     t = lwvsock_next_timeout(ctx->dev);
@@ -736,6 +762,18 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
     if (t > EX_MAX_SLEEP_MS) {
       t = EX_MAX_SLEEP_MS;
     }
+    if (t > 0 && ndev == 0 && ctx->sim == NULL) {
+      uint64_t now = ex_now_us();
+      if (last_work == 0) {
+        last_work = now;
+      }
+      if (now - last_work < EX_BUSY_POLL_US) {
+        ctx->loop_syscalls++;
+        sched_yield();
+        continue;
+      }
+    }
+    ctx->loop_syscalls++;
     ts.tv_sec = t / 1000;
     ts.tv_nsec = (long)(t % 1000) * 1000000L;
     if (ppoll(pfd, (nfds_t)n, &ts, &unblocked) < 0 && errno != EINTR) {
