@@ -9,8 +9,8 @@
  * the forward sockets for at most the next lwvsock/lwIP timer. An in-process
  * device (sim) has no fds and only runs when polled, so then the sleep is
  * capped at EX_SIM_IDLE_MS. A device that cannot wake the loop at all (PCI
- * without an interrupt) is polled, yielding the CPU, for EX_BUSY_POLL_US after
- * the last progress, then at the device's idle interval.
+ * without an interrupt) is polled without pause for EX_BUSY_POLL_US after the
+ * last progress, then at the device's idle interval.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* ppoll, accept4 */
@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sched.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,9 +52,10 @@
  * A device that cannot wake us (no wait fds, not in-process: a PCI function
  * without an interrupt) is polled at its idle interval, which a request or a
  * connection would wait for. So for this long after the last progress the
- * loop keeps polling, yielding the CPU between polls, before it sleeps: a
- * busy connection is served at once and an idle program costs at most this
- * much CPU after its last packet.
+ * loop keeps polling, as a DPDK poll-mode driver does (no system call: the
+ * kernel still preempts it at its tick), before it sleeps: a busy connection
+ * is served at once and an idle program costs at most this much CPU after its
+ * last packet.
  */
 #define EX_BUSY_POLL_US    2000
 
@@ -768,8 +768,6 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
         last_work = now;
       }
       if (now - last_work < EX_BUSY_POLL_US) {
-        ctx->loop_syscalls++;
-        sched_yield();
         continue;
       }
     }

@@ -108,8 +108,13 @@ case_perf_to_host() {
   bg sink $PEER sink --port 5201 --bytes 1048576 --ready "$LOGS/$CASE.ready"
   local sink; sink=$(lastpid)
   for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
-  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 || { echo "lwvsock-perf -c 2 failed"; return 1; }
+  timeout 45 "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 > "$LOGS/$CASE.perf" 2>&1 ||
+    { cat "$LOGS/$CASE.perf"; echo "lwvsock-perf -c 2 failed"; return 1; }
   wait "$sink" || { echo "host sink: $(tail -2 "$LOGS/$CASE.sink.log" | tr '\n' ' ')"; return 1; }
+  # the backend counts its kicks (eventfd writes) and system calls; perf reports them per MiB
+  grep -q '^summary: kicks_per_mib=[0-9.]* syscalls_per_mib=[0-9.]* ([1-9][0-9]* kicks, [1-9][0-9]* system calls' \
+    "$LOGS/$CASE.perf" || { cat "$LOGS/$CASE.perf"; echo "lwvsock-perf printed no kicks/system calls per MiB"; return 1; }
+  grep '^summary: kicks' "$LOGS/$CASE.perf"
 }
 
 defcase bulk-32mib-each-way 90
