@@ -9,8 +9,8 @@
  * the forward sockets for at most the next lwvsock/lwIP timer. An in-process
  * device (sim) has no fds and only runs when polled, so then the sleep is
  * capped at EX_SIM_IDLE_MS. A device that cannot wake the loop at all (PCI
- * without an interrupt) is polled without pause for EX_BUSY_POLL_US after the
- * last progress, then at the device's idle interval.
+ * without an interrupt) is polled after naps that start at EX_NAP_MIN_US after
+ * the last progress and double up to the device's idle interval.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* ppoll, accept4 */
@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lwip/init.h"
@@ -51,13 +50,13 @@
 /**
  * A device that cannot wake us (no wait fds, not in-process: a PCI function
  * without an interrupt) is polled at its idle interval, which a request or a
- * connection would wait for. So for this long after the last progress the
- * loop keeps polling, as a DPDK poll-mode driver does (no system call: the
- * kernel still preempts it at its tick), before it sleeps: a busy connection
- * is served at once and an idle program costs at most this much CPU after its
- * last packet.
+ * connection would wait for. So after the last progress the loop naps this
+ * long first, doubling each idle round up to that interval: a busy
+ * connection's next packet waits a few tens of microseconds, an idle program
+ * reaches the interval after a few naps. It always sleeps, never spins: in a
+ * VM a spinning vCPU takes the CPU from the host side that would answer.
  */
-#define EX_BUSY_POLL_US    2000
+#define EX_NAP_MIN_US      50u
 
 /** One forwarded TCP connection and its host vsock socket. */
 struct ex_pair {
@@ -711,23 +710,12 @@ ex_wait_set(struct ex_ctx *ctx, struct pollfd *pfd, int max, int *ndev)
   return n;
 }
 
-/** Monotonic microseconds. */
-static uint64_t
-ex_now_us(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int
 ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
 {
   struct pollfd pfd[EX_MAX_DEV_FDS + EX_MAX_FORWARDS * (EX_FWD_MAX_PAIRS + 1)];
   sigset_t unblocked;
-
-  uint64_t last_work = ex_now_us();
+  uint32_t nap_us = EX_NAP_MIN_US;
 
   sigemptyset(&unblocked);
   ctx->running = 1;
@@ -747,7 +735,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
       return EX_EXIT_OK;
     }
     if (work > 0) {
-      last_work = 0; /* read the clock only once the work stops */
+      nap_us = EX_NAP_MIN_US;
       continue;
     }
     t = lwvsock_next_timeout(ctx->dev);
@@ -762,18 +750,14 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
     if (t > EX_MAX_SLEEP_MS) {
       t = EX_MAX_SLEEP_MS;
     }
-    if (t > 0 && ndev == 0 && ctx->sim == NULL) {
-      uint64_t now = ex_now_us();
-      if (last_work == 0) {
-        last_work = now;
-      }
-      if (now - last_work < EX_BUSY_POLL_US) {
-        continue;
-      }
-    }
-    ctx->loop_syscalls++;
     ts.tv_sec = t / 1000;
     ts.tv_nsec = (long)(t % 1000) * 1000000L;
+    if (t > 0 && ndev == 0 && ctx->sim == NULL && nap_us < t * 1000u) {
+      ts.tv_sec = 0;
+      ts.tv_nsec = (long)nap_us * 1000L;
+      nap_us *= 2;
+    }
+    ctx->loop_syscalls++;
     if (ppoll(pfd, (nfds_t)n, &ts, &unblocked) < 0 && errno != EINTR) {
       ex_log(ctx, "ppoll: %s", strerror(errno));
       return EX_EXIT_FAIL;

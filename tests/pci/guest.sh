@@ -231,7 +231,7 @@ bench() {
       ok=0
     fi
     l3 logof "b$kind" | tr -d '\r' | awk '
-      /^server: received/ { d = "h2g" } /^server: sent/ { d = "g2h" }
+      /^server: received [1-9]/ { d = "h2g" } /^server: sent [1-9]/ { d = "g2h" }
       /^server: kicks_per_mib=/ && d != "" {
         split($2, k, "="); split($3, s, "=")
         printf "bench %s_kicks=%s %s_syscalls=%s\n", d, k[2], d, s[2]; d = "" }' >> "$W/bench.$1"
@@ -302,8 +302,8 @@ done
 # (>= 1.00: at least as fast as Linux's own driver) and the verdict
 row() {
   local a b r
-  a=$(grep -o "$2=[0-9.]*" "$W/bench.lwvsock" 2>/dev/null | cut -d= -f2)
-  b=$(grep -o "$2=[0-9.]*" "$W/bench.linux" 2>/dev/null | cut -d= -f2)
+  a=$(grep -o "$2=[0-9.]*" "$W/bench.lwvsock" 2>/dev/null | tail -1 | cut -d= -f2)
+  b=$(grep -o "$2=[0-9.]*" "$W/bench.linux" 2>/dev/null | tail -1 | cut -d= -f2)
   r=n/a
   if [ -n "$a" ] && [ -n "$b" ]; then
     r=$(awk -v a="$a" -v b="$b" -v lower="${4:-}" \
@@ -316,7 +316,7 @@ row() {
 # cost KEY TITLE WHAT: lwvsock's figure alone (nothing counts them for Linux's driver here)
 cost() {
   local a
-  a=$(grep -o "$1=[0-9.]*" "$W/bench.lwvsock" 2>/dev/null | cut -d= -f2)
+  a=$(grep -o "$1=[0-9.]*" "$W/bench.lwvsock" 2>/dev/null | tail -1 | cut -d= -f2)
   printf 'lwvsock vs Linux guest driver: %-26s lwvsock %9s  (%s)\n' "$2" "${a:-n/a}" "$3"
 }
 echo "lwvsock vs Linux guest driver: x = lwvsock's speed as a multiple of Linux's (us: Linux's time / lwvsock's)"
