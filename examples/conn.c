@@ -231,7 +231,8 @@ ex_format_dev_stats(struct lwvsock_dev *dev, char *buf, size_t len)
                "  credit_updates_tx %llu credit_requests_tx %llu rst_tx %llu rst_rx %llu\n"
                "  bad_pkts %llu credit_violations %llu pool_exhausted %llu\n"
                "  transport_resets %llu dev_errors %llu conns_opened %llu conns_active %llu\n"
-               "  tx_dropped_bytes %llu linger_timeouts %llu tx_holds %llu\n",
+               "  tx_dropped_bytes %llu linger_timeouts %llu tx_holds %llu\n"
+               "  kicks %llu syscalls %llu\n",
                (unsigned long long)st.rx_pkts, (unsigned long long)st.rx_bytes,
                (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_bytes,
                (unsigned long long)st.rx_zerocopy, (unsigned long long)st.rx_copied,
@@ -243,7 +244,8 @@ ex_format_dev_stats(struct lwvsock_dev *dev, char *buf, size_t len)
                (unsigned long long)st.transport_resets, (unsigned long long)st.dev_errors,
                (unsigned long long)st.conns_opened, (unsigned long long)st.conns_active,
                (unsigned long long)st.tx_dropped_bytes, (unsigned long long)st.linger_timeouts,
-               (unsigned long long)st.tx_holds);
+               (unsigned long long)st.tx_holds,
+               (unsigned long long)st.kicks, (unsigned long long)st.syscalls);
   LWIP_ASSERT("device counters fit", n > 0 && (size_t)n < len);
   return (size_t)n;
 }

@@ -49,6 +49,7 @@ struct ex_ctx {
   FILE *pcap;                /**< --pcap file, written through cap */
   struct lwvsock_pcap cap;
   struct ex_conn conns;      /**< list head of live connections */
+  uint64_t loop_syscalls;    /**< system calls ex_run() made to wait (ppoll) */
 };
 
 /** Zero @p ctx for program @p prog, with an empty connection list. */

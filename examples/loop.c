@@ -7,7 +7,9 @@
  * The loop never spins when idle: it sleeps in ppoll() on the device's fds and
  * the forward sockets for at most the next lwvsock/lwIP timer. An in-process
  * device (sim) has no fds and only runs when polled, so then the sleep is
- * capped at EX_SIM_IDLE_MS.
+ * capped at EX_SIM_IDLE_MS. A device that cannot wake the loop at all (PCI
+ * without an interrupt) is polled after naps that start at EX_NAP_MIN_US after
+ * the last progress and double up to the device's idle interval.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* ppoll */
@@ -35,6 +37,16 @@
 #define EX_POLL_BUDGET     64
 /** Device fds we wait on. */
 #define EX_MAX_DEV_FDS     8
+/**
+ * A device that cannot wake us (no wait fds, not in-process: a PCI function
+ * without an interrupt) is polled at its idle interval, which a request or a
+ * connection would wait for. So after the last progress the loop naps this
+ * long first, doubling each idle round up to that interval: a busy
+ * connection's next packet waits a few tens of microseconds, an idle program
+ * reaches the interval after a few naps. It always sleeps, never spins: in a
+ * VM a spinning vCPU takes the CPU from the host side that would answer.
+ */
+#define EX_NAP_MIN_US      50u
 
 static volatile sig_atomic_t ex_stop;
 
@@ -153,6 +165,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
 {
   struct pollfd pfd[EX_MAX_DEV_FDS + EX_FWD_MAX_FDS];
   sigset_t unblocked;
+  uint32_t nap_us = EX_NAP_MIN_US;
 
   sigemptyset(&unblocked);
   ctx->running = 1;
@@ -172,6 +185,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
       return EX_EXIT_OK;
     }
     if (work > 0) {
+      nap_us = EX_NAP_MIN_US;
       continue;
     }
     t = lwvsock_next_timeout(ctx->dev);
@@ -188,6 +202,12 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
     }
     ts.tv_sec = t / 1000;
     ts.tv_nsec = (long)(t % 1000) * 1000000L;
+    if (t > 0 && ndev == 0 && ctx->sim == NULL && nap_us < t * 1000u) {
+      ts.tv_sec = 0;
+      ts.tv_nsec = (long)nap_us * 1000L;
+      nap_us *= 2;
+    }
+    ctx->loop_syscalls++;
     if (ppoll(pfd, (nfds_t)n, &ts, &unblocked) < 0 && errno != EINTR) {
       ex_log(ctx, "ppoll: %s", strerror(errno));
       return EX_EXIT_FAIL;

@@ -54,6 +54,7 @@ struct perf_conn {
   int shut;                 /**< our send side is shut down */
   uint64_t held;            /**< received bytes whose credit is kept back (--hold) */
   double t0;
+  uint64_t kicks0, syscalls0; /**< the device's and the loop's counters when the connection began */
 };
 
 static struct ex_ctx ctx;
@@ -81,13 +82,35 @@ perf_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/** Notifications to the device, and system calls of the backend and the loop, so far. */
+static void
+perf_costs(uint64_t *kicks, uint64_t *syscalls)
+{
+  struct lwvsock_dev_stats st;
+
+  lwvsock_dev_get_stats(ctx.dev, &st);
+  *kicks = st.kicks;
+  *syscalls = st.syscalls + ctx.loop_syscalls;
+}
+
 static void
 perf_result(const struct perf_conn *c, const char *what, double secs)
 {
   double mbs = secs > 0 ? (double)c->done / secs / 1e6 : 0.0;
+  double mib = (double)c->done / (1024.0 * 1024.0);
+  const char *who = c->is_client ? "summary" : "server";
+  uint64_t kicks, syscalls;
 
+  perf_costs(&kicks, &syscalls);
+  kicks -= c->kicks0;
+  syscalls -= c->syscalls0;
   printf("%s: %s %llu bytes in %.3f s = %.2f MB/s (%.1f Mbit/s)\n",
-         c->is_client ? "summary" : "server", what, (unsigned long long)c->done, secs, mbs, mbs * 8);
+         who, what, (unsigned long long)c->done, secs, mbs, mbs * 8);
+  /* the whole device's and loop's counts over the connection's life: with
+     other connections at the same time, theirs are in it too */
+  printf("%s: kicks_per_mib=%.2f syscalls_per_mib=%.2f (%llu kicks, %llu system calls of backend and loop)\n",
+         who, mib > 0 ? (double)kicks / mib : 0.0, mib > 0 ? (double)syscalls / mib : 0.0,
+         (unsigned long long)kicks, (unsigned long long)syscalls);
   fflush(stdout);
 }
 
@@ -334,8 +357,9 @@ perf_err(void *arg, err_t err)
 
 /* Callbacks of a connection whose state is linked (ex_conn_add) already. */
 static void
-perf_setup(struct lwvsock_pcb *pcb)
+perf_setup(struct perf_conn *c, struct lwvsock_pcb *pcb)
 {
+  perf_costs(&c->kicks0, &c->syscalls0);
   lwvsock_recv(pcb, perf_recv);
   lwvsock_sent(pcb, perf_sent);
   lwvsock_err(pcb, perf_err);
@@ -345,11 +369,13 @@ perf_setup(struct lwvsock_pcb *pcb)
 static err_t
 perf_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
 {
+  struct perf_conn *c;
   err_t ret;
 
   LWIP_UNUSED_ARG(arg);
-  if (ex_conn_accept(&ctx, pcb, err, sizeof(struct perf_conn), &ret) != NULL) {
-    perf_setup(pcb);
+  c = (struct perf_conn *)ex_conn_accept(&ctx, pcb, err, sizeof(struct perf_conn), &ret);
+  if (c != NULL) {
+    perf_setup(c, pcb);
   }
   return ret;
 }
@@ -399,7 +425,7 @@ perf_start_client(uint32_t cid_)
     c->hello_len = PERF_HELLO_LEN; /* no hello: the -n bytes are all we send */
   }
   ex_conn_add(&ctx, &c->link, pcb);
-  perf_setup(pcb);
+  perf_setup(c, pcb);
   perf_client = c;
   e = lwvsock_connect(pcb, cid_, perf_port, perf_connected);
   if (e != ERR_OK) {

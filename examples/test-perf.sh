@@ -15,7 +15,11 @@ for rev in "" -R; do
     || { cat "$EX_TMP/out" >&2; ex_fail "perf $rev: no summary line"; }
   grep -q "^server: \(sent\|received\) 20971520 bytes" "$EX_TMP/out" || ex_fail "perf $rev: no server line"
   grep -q "counters:" "$EX_TMP/err" || ex_fail "perf $rev: no counters"
-  echo "ok perf loopback $rev: $(grep '^summary' "$EX_TMP/out")"
+  # the in-driver loopback reaches no device: no kicks, and no system call of a backend
+  grep -q "^summary: kicks_per_mib=0\.00 syscalls_per_mib=$NUM\.$NUM (0 kicks, $NUM system calls of backend and loop)$" \
+    "$EX_TMP/out" || { cat "$EX_TMP/out" >&2; ex_fail "perf $rev: no kicks/system calls per MiB line"; }
+  grep -q "^  kicks 0 syscalls 0$" "$EX_TMP/err" || ex_fail "perf $rev: no kicks/syscalls device counters"
+  echo "ok perf loopback $rev: $(grep '^summary' "$EX_TMP/out" | tr '\n' ' ')"
 done
 
 # -n is what arrives, to the byte: the server's connection and the device

@@ -666,6 +666,9 @@ void
 lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st)
 {
   *st = dev->st;
+  /* the backend's own counters: it is the one that knows what a kick costs */
+  st->kicks = dev->be->kicks;
+  st->syscalls = dev->be->syscalls;
 }
 
 void

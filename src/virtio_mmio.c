@@ -259,6 +259,7 @@ mmio_notify(struct lwvsock_backend *be, uint16_t index)
   /* The ring updates must be visible before the device hears of them. */
   atomic_thread_fence(memory_order_seq_cst);
   mmio_wr(mmio_of(be), MMIO_QUEUE_NOTIFY, index);
+  be->kicks++;
 }
 
 static int

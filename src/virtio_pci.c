@@ -359,6 +359,7 @@ vpci_notify(struct lwvsock_backend *be, uint16_t index)
 
   if (index < VPCI_NQUEUES) {
     vp_wr(vp, &vp->win[VPCI_CAP_NOTIFY_CFG], vp->qnotify[index], index, 2);
+    vp->be.kicks++;
   }
 }
 

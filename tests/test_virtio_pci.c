@@ -175,6 +175,8 @@ exchange(uint32_t len)
 
 START_TEST(test_bringup_traffic_close)
 {
+  struct lwvsock_dev_stats st;
+
   ck_assert_int_eq(open_all(), 0);
   ck_assert_uint_eq(fp->status, 0x0f); /* ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK */
   ck_assert(fp->negotiated & VIRTIO_BIT(VIRTIO_F_VERSION_1));
@@ -188,6 +190,10 @@ START_TEST(test_bringup_traffic_close)
   exchange(131072);
   ck_assert_uint_gt(fp->notifies[0], 0);
   ck_assert_uint_gt(fp->notifies[1], 0);
+  /* the device stats count every doorbell write, and no system call */
+  lwvsock_dev_get_stats(dev, &st);
+  ck_assert_uint_eq(st.kicks, fp->notifies[0] + fp->notifies[1] + fp->notifies[2]);
+  ck_assert_uint_eq(st.syscalls, 0);
   ck_assert_uint_eq(fp->bad_access, 0);
   ck_assert_uint_eq(fp->dma_allocs, 1); /* no segment limit: one piece */
   lwvsock_dev_close(dev);

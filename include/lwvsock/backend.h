@@ -97,6 +97,14 @@ struct lwvsock_backend {
    * not in-process): lwvsock_next_timeout() returns at most this many ms.
    */
   uint32_t idle_poll_ms;
+  /**
+   * Counters the backend keeps (the driver only reads them, into
+   * lwvsock_dev_get_stats()): notifications that reached the device (an
+   * eventfd write, a doorbell register write), and system calls the backend
+   * made (0 for a backend that reaches its device through memory only).
+   */
+  uint64_t kicks;
+  uint64_t syscalls;  /**< see kicks */
 };
 
 #ifdef __cplusplus

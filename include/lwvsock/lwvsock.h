@@ -71,6 +71,8 @@ struct lwvsock_dev_stats {
   uint64_t tx_dropped_bytes; /**< written bytes never sent (abort, reset, peer stopped reading, linger) */
   uint64_t linger_timeouts;  /**< closed connections whose unsent data hit the linger bound */
   uint64_t tx_holds;         /**< small packets held back for coalescing (LWVSOCK_TX_COALESCE_MIN) */
+  uint64_t kicks;            /**< notifications to the device (the backend's count) */
+  uint64_t syscalls;         /**< system calls the backend made (0 for memory-mapped devices) */
 };
 
 /** Packet direction for lwvsock_tap_fn. */

@@ -121,6 +121,8 @@ _Static_assert(sizeof(struct vhost_memory) == 8, "vhost_memory layout");
 #define VV_QUEUE_MAX    32768u
 /** Memory regions at once (vhost's default limit is 64; the driver uses one). */
 #define VV_MAX_REGIONS  8u
+/** check() looks at the fds at least every this many calls while the caller never sleeps. */
+#define VV_CHECK_EVERY  64u
 
 /** Feature bits passed on to the driver; everything else vhost offers stays hidden. */
 #define VV_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
@@ -149,6 +151,8 @@ struct vv_backend {
   struct vv_queue q[VV_NQUEUES];
   struct vv_region reg[VV_MAX_REGIONS];
   unsigned nreg;
+  bool fds_out;               /**< wait_fds was asked since the last look at the fds */
+  unsigned unchecked;         /**< check() calls since the last look at the fds */
 };
 
 static const char *const vv_qname[VV_NQUEUES] = { "rx", "tx" };
@@ -176,6 +180,7 @@ vv_of(struct lwvsock_backend *be)
 static int
 vv_ioctl(struct vv_backend *v, unsigned long req, void *arg, const char *name)
 {
+  v->be.syscalls++;
   if (getpid() != v->owner) {
     vv_log("%s from pid %ld, but pid %ld owns /dev/vhost-vsock: vhost serves only its owner; "
            "use the device from the process that opened it", name, (long)getpid(), (long)v->owner);
@@ -191,10 +196,14 @@ vv_ioctl(struct vv_backend *v, unsigned long req, void *arg, const char *name)
 
 /** Read and clear an eventfd; its count, 0 when it was not signalled. */
 static uint64_t
-vv_drain(int fd)
+vv_drain(struct vv_backend *v, int fd)
 {
   uint64_t n;
-  if (fd < 0 || read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+  if (fd < 0) {
+    return 0;
+  }
+  v->be.syscalls++;
+  if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
     return 0;
   }
   return n;
@@ -409,8 +418,8 @@ vv_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
     vv_log("eventfd: %s", strerror(-rc));
     return rc;
   }
-  vv_drain(q->call);
-  vv_drain(q->err);
+  vv_drain(v, q->call);
+  vv_drain(v, q->err);
 
   st.index = vr->index;
   st.num = vr->num;
@@ -482,6 +491,8 @@ vv_notify(struct lwvsock_backend *be, uint16_t index)
     /* can only fail with EAGAIN, when the counter is saturated: a kick is pending anyway */
     n = write(v->q[index].kick, &one, sizeof(one));
     (void)n;
+    v->be.kicks++;
+    v->be.syscalls++;
   }
 }
 
@@ -516,6 +527,7 @@ vv_wait_fds(struct lwvsock_backend *be, int *fds, int max)
 
   /* call fds signal used buffers (when the driver enables interrupts), err fds
    * a broken queue, which check() then reports */
+  v->fds_out = true;
   for (i = 0; i < VV_NQUEUES; i++) {
     if (v->q[i].call >= 0 && n < max) {
       fds[n++] = v->q[i].call;
@@ -539,7 +551,17 @@ vv_check(struct lwvsock_backend *be)
    * instead of four reads. Clearing the call eventfds here (the driver looks at
    * the used rings again before it sleeps) keeps a caller sleeping on wait_fds
    * from waking for work already seen; a poll op would do it too, but would
-   * mark the device as in-process. */
+   * mark the device as in-process.
+   * A caller that keeps busy never sleeps on the fds, and vhost signals a call
+   * fd only while the driver has notifications on (before a sleep): then the
+   * fds are looked at every VV_CHECK_EVERY calls only, which bounds how late
+   * an error is seen, instead of one system call per poll. */
+  if (!v->fds_out && ++v->unchecked < VV_CHECK_EVERY) {
+    return 0;
+  }
+  v->fds_out = false;
+  v->unchecked = 0;
+  v->be.syscalls++;
   for (i = 0; i < VV_NQUEUES; i++) {
     pfd[2 * i].fd = v->q[i].call;
     pfd[2 * i + 1].fd = v->q[i].err;
@@ -552,9 +574,9 @@ vv_check(struct lwvsock_backend *be)
   for (i = 0; i < VV_NQUEUES; i++) {
     uint64_t n;
     if (pfd[2 * i].revents & POLLIN) {
-      vv_drain(v->q[i].call);
+      vv_drain(v, v->q[i].call);
     }
-    if (!(pfd[2 * i + 1].revents & POLLIN) || (n = vv_drain(v->q[i].err)) == 0) {
+    if (!(pfd[2 * i + 1].revents & POLLIN) || (n = vv_drain(v, v->q[i].err)) == 0) {
       continue;
     }
     vv_log("the kernel flagged %" PRIu64 " error(s) on the %s queue and stopped serving it "

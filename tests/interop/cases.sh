@@ -117,8 +117,13 @@ case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes
 
 defcase perf-to-host 60
 case_perf_to_host() {
-  need "$PERF" &&
-    host_then sink 5201 45 --bytes 1048576 -- "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576
+  need "$PERF" || return 1
+  host_then sink 5201 45 --bytes 1048576 -- "$PERF" --device vhost-vsock:cid=3 -c 2 --port 5201 -n 1048576 \
+    > "$LOGS/$CASE.perf" 2>&1 || { cat "$LOGS/$CASE.perf"; return 1; }
+  # the backend counts its kicks (eventfd writes) and system calls; perf reports them per MiB
+  grep -q '^summary: kicks_per_mib=[0-9.]* syscalls_per_mib=[0-9.]* ([1-9][0-9]* kicks, [1-9][0-9]* system calls' \
+    "$LOGS/$CASE.perf" || { cat "$LOGS/$CASE.perf"; echo "lwvsock-perf printed no kicks/system calls per MiB"; return 1; }
+  grep '^summary: kicks' "$LOGS/$CASE.perf"
 }
 
 defcase bulk-32mib-each-way 90
