@@ -68,14 +68,17 @@ sqecho_server() {
   $PEER wait --cid 3 --port "$1" --seqpacket --seconds 15 || { echo "lwvsock-echo --seqpacket did not come up: $(tail -3 "$LOGS/$CASE.sqecho.log" | tr '\n' ' ')"; return 1; }
 }
 # host_then sink|source PORT SECS PEER-OPTS... -- CMD...: a host sink (or source)
-# on PORT, then CMD as its client, bounded by SECS; both must succeed
+# on PORT, listening within 15 s, then CMD as its client, bounded by SECS; both
+# must succeed
 host_then() {
   local kind=$1 port=$2 secs=$3 opts=() host
   shift 3
   while [ "$1" != "--" ]; do opts+=("$1"); shift; done; shift
   bg "$kind" $PEER "$kind" --port "$port" --ready "$LOGS/$CASE.ready" "${opts[@]}"
   host=$(lastpid)
-  for _ in $(seq 50); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  for _ in $(seq 150); do [ -e "$LOGS/$CASE.ready" ] && break; sleep 0.1; done
+  [ -e "$LOGS/$CASE.ready" ] ||
+    { echo "host $kind not listening after 15 s: $(tail -2 "$LOGS/$CASE.$kind.log" | tr '\n' ' ')"; return 1; }
   timeout "$secs" "$@" || { echo "${1##*/} failed"; return 1; }
   wait "$host" || { echo "host $kind: $(tail -2 "$LOGS/$CASE.$kind.log" | tr '\n' ' ')"; return 1; }
 }
