@@ -192,7 +192,7 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
   if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), false) != 0 ||
       virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), false) != 0 ||
       (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), false) != 0) ||
-      txbuf_setup(dev) != 0 || rxbuf_init(dev) != 0) {
+      txbuf_setup(dev, pcb_tx_completed) != 0 || rxbuf_init(dev) != 0) {
     return ERR_MEM;
   }
   dev->has_evq = evn != 0;
@@ -501,7 +501,7 @@ dev_set_notify(struct lwvsock_dev *dev, bool on)
 int
 lwvsock_poll(struct lwvsock_dev *dev, int budget)
 {
-  int work = 0;
+  int work = 0, reclaimed;
   uint32_t now;
 
   if (dev == NULL || !dev->started) {
@@ -517,7 +517,11 @@ lwvsock_poll(struct lwvsock_dev *dev, int budget)
   if (dev->be->ops->poll != NULL) {
     work += dev->be->ops->poll(dev->be);
   }
-  work += txbuf_reclaim(dev);
+  reclaimed = txbuf_reclaim(dev);
+  if (reclaimed > 0) {
+    pcb_tx_room(dev); /* ring space is back: wake the pcbs that waited for it */
+  }
+  work += reclaimed;
   txbuf_flush_replies(dev);
   /* Events first: a REQUEST to a CID a TRANSPORT_RESET just gave us is ours. */
   work += dev_events(dev);

@@ -78,7 +78,7 @@ struct txslot {
   uint8_t *mem;
   uint64_t dma;
   uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE or LWVSOCK_TX_SMALL_SLOT_SIZE */
-  struct lwvsock_pcb *owner; /* NULL once its pcb is gone (orphaned: freed when idle) */
+  struct txbuf_sendq *owner; /* NULL once its queue is gone (orphaned: freed when idle) */
   uint32_t fill;             /* bytes written by the application */
   uint32_t sent;             /* bytes handed to the device */
   uint32_t msg_end;          /* SEQPACKET: offset where a message ends (0: none) */
@@ -94,37 +94,91 @@ struct txpkt {
   uint32_t len;              /* payload bytes */
 };
 
+/**
+ * A connection's send queue: its tx slots in write order. Embedded in the
+ * pcb, but only txbuf.c reads or writes its fields.
+ */
+struct txbuf_sendq {
+  void *owner;               /* passed to the device's tx completion callback */
+  uint16_t head, tail;       /* slot indices, LWVSOCK_NONE16 when empty */
+  uint16_t owned;            /* slots whose owner is this queue (queued or in flight) */
+};
+
+/**
+ * Tx completion callback: @p len bytes of the queue whose owner is @p owner
+ * were consumed by the device (or looped back). The only call from the tx
+ * path up into the connection layer.
+ */
+typedef void (*txbuf_done_fn)(void *owner, uint32_t len);
+
+/** What the head of a send queue offers next (txbuf_sendq_next()). */
+struct txbuf_next {
+  uint32_t avail;            /* bytes written and not yet handed to the device */
+  uint32_t msg_left;         /* SEQPACKET: bytes up to the end of a message (0: none) */
+  bool open;                 /* in the tail slot, which still takes writes */
+};
+
 /** Bytes of device memory for @p npkts header slots and the payload slots. */
 size_t txbuf_mem_size(uint16_t npkts);
-/** Set up dev->npkts header slots and the payload slots, carved with dev_carve(). */
-int txbuf_setup(struct lwvsock_dev *dev);
+/**
+ * Set up dev->npkts header slots and the payload slots, carved with
+ * dev_carve(); @p done is called for every completed payload chunk.
+ */
+int txbuf_setup(struct lwvsock_dev *dev, txbuf_done_fn done);
 void txbuf_fini(struct lwvsock_dev *dev);
-/** Take completed tx buffers back from the device; credits pcbs with sent bytes. */
+/**
+ * Take completed tx buffers back from the device; reports completed bytes
+ * through the done callback. Returns the number of packets returned.
+ */
 int txbuf_reclaim(struct lwvsock_dev *dev);
 /**
  * Send a header-only packet (control). When the ring is full it waits in the
  * bounded reply store if @p may_store (replies to received packets), else
  * ERR_WOULDBLOCK (the sender retries). ERR_MEM when the store is full too.
  */
-err_t dev_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_store);
+err_t txbuf_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_store);
 /** Send queued reply-store packets. */
 void txbuf_flush_replies(struct lwvsock_dev *dev);
-/**
- * Send @p len payload bytes of @p slot from its sent offset with header @p h
- * (len filled in here). Returns ERR_OK, or ERR_WOULDBLOCK when the ring is full.
- */
-err_t dev_send_rw(struct lwvsock_dev *dev, struct vsock_hdr *h, uint16_t slot, uint32_t len);
 /** Kick the tx queue if anything was added and the device wants it. */
 void txbuf_kick(struct lwvsock_dev *dev);
-/**
- * Allocate a free slot for @p owner, a small one when @p want fits it (else a
- * big one), falling back to the other size; LWVSOCK_NONE16 when none is free.
- */
-uint16_t txslot_alloc(struct lwvsock_dev *dev, struct lwvsock_pcb *owner, uint32_t want);
-/** Release a slot that no packet references any more. */
-void txslot_free(struct lwvsock_dev *dev, uint16_t slot);
 /** Bytes all free slots together can take. */
-uint32_t txslot_room(const struct lwvsock_dev *dev);
+uint32_t txbuf_free_room(const struct lwvsock_dev *dev);
+
+/** Make @p q an empty queue whose completions report @p owner. */
+void txbuf_sendq_init(struct txbuf_sendq *q, void *owner);
+/** Whether @p q holds no slot. */
+bool txbuf_sendq_empty(const struct txbuf_sendq *q);
+/** Whether every byte written to @p q was handed to the device. */
+bool txbuf_sendq_all_sent(const struct lwvsock_dev *dev, const struct txbuf_sendq *q);
+/**
+ * Bytes @p q can still take: all free slots, plus the room left in its tail
+ * slot when @p stream (SEQPACKET messages start a slot of their own).
+ */
+uint32_t txbuf_sendq_room(const struct lwvsock_dev *dev, const struct txbuf_sendq *q, bool stream);
+/**
+ * Append @p len bytes (from @p p when not NULL, else from @p data); room was
+ * checked with txbuf_sendq_room(). A @p message starts a fresh slot and its
+ * end is recorded (SEQPACKET).
+ */
+void txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct pbuf *p,
+                        const uint8_t *data, uint32_t len, bool message);
+/**
+ * Describe what the head of @p q offers next in @p nx; fully sent slots leave
+ * the queue on the way. False when nothing is left to send.
+ */
+bool txbuf_sendq_next(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct txbuf_next *nx);
+/**
+ * Send @p len bytes from the head of @p q (at most nx.avail) with header
+ * @p h (len filled in here). ERR_OK, or ERR_WOULDBLOCK when the ring is full.
+ */
+err_t txbuf_sendq_send(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct vsock_hdr *h,
+                       uint32_t len);
+/**
+ * Give up every slot of @p q: idle ones now, ones the device still reads when
+ * it returns them (no completion is reported for those). Bytes never handed
+ * to the device are counted as dropped. @p q is empty afterwards.
+ */
+void txbuf_sendq_release(struct lwvsock_dev *dev, struct txbuf_sendq *q);
 
 /* ---- connections (pcb.c) ---------------------------------------------------- */
 
@@ -188,10 +242,9 @@ struct lwvsock_pcb {
   uint32_t linger_ms;      /* after close: drop unsent data after this long without progress */
   uint32_t hold_since;     /* sys_now() when the held small packet began to wait */
   uint32_t last_credit_req;
-  uint16_t snd_head, snd_tail;              /* slot queue */
+  struct txbuf_sendq sndq; /* written data not yet handed to the device (txbuf.c's) */
   uint16_t flags;
   uint16_t rq_room;        /* bytes the rq tail (a merge buffer) can still take */
-  uint16_t slots_owned;    /* tx slots whose owner is this pcb */
   uint8_t state;           /* enum lwvsock_state */
   uint8_t type;
   uint8_t peer_shut;       /* SHUTDOWN flags received (sticky) */
@@ -232,8 +285,8 @@ void pcb_free_all(struct lwvsock_dev *dev);
 void pcb_abort_all(struct lwvsock_dev *dev, err_t err);
 /** The tx ring has room again: wake the pcbs that waited for it. */
 void pcb_tx_room(struct lwvsock_dev *dev);
-/** The send queue of @p pcb drained and completed bytes to report. */
-void pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len);
+/** Tx completion callback (txbuf_done_fn): @p len bytes of pcb @p arg are out. */
+void pcb_tx_completed(void *arg, uint32_t len);
 
 /* ---- the device (device.c) ---------------------------------------------------- */
 
@@ -270,6 +323,7 @@ struct lwvsock_dev {
   uint8_t *hdrmem;           /* header slots in device memory */
   uint16_t npkts, pkt_free_head;
   bool tx_added;             /* tx buffers added since the last kick */
+  txbuf_done_fn tx_done;     /* tx completion callback (the pcb layer) */
   struct vsock_hdr *replies; /* reply store: control packets waiting for the ring */
   uint16_t nreplies, reply_head;
 

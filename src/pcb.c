@@ -180,7 +180,7 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->buf_alloc = pcb_rcvbuf_clamp(type, LWVSOCK_RCV_BUF);
   pcb->snd_buf = LWVSOCK_SND_BUF;
   pcb->linger_ms = LWVSOCK_LINGER_MS;
-  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
+  txbuf_sendq_init(&pcb->sndq, pcb);
   pcb->all_next = dev->all;
   if (dev->all != NULL) {
     dev->all->all_prev = pcb;
@@ -214,25 +214,7 @@ rq_free(struct lwvsock_pcb *pcb)
 static void
 pcb_release_slots(struct lwvsock_pcb *pcb)
 {
-  struct lwvsock_dev *dev = pcb->dev;
-  uint16_t i;
-
-  for (i = 0; i < dev->nslots && pcb->slots_owned > 0; i++) {
-    struct txslot *s = &dev->slots[i];
-    if (s->owner == pcb) {
-      if (s->queued) {
-        dev->st.tx_dropped_bytes += s->fill - s->sent;
-      }
-      s->queued = 0;
-      if (s->inflight == 0) {
-        txslot_free(dev, i);
-      } else {
-        s->owner = NULL; /* orphan: freed when the device returns it */
-        pcb->slots_owned--;
-      }
-    }
-  }
-  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
+  txbuf_sendq_release(pcb->dev, &pcb->sndq);
   pcb->snd_queued = 0;
   pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
 }
@@ -364,7 +346,7 @@ pcb_send_ctrl_ex(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags, bool may_
   err_t err;
 
   pcb_hdr(pcb, &h, op, flags);
-  err = dev_send_ctrl(pcb->dev, &h, may_store);
+  err = txbuf_send_ctrl(pcb->dev, &h, may_store);
   if (err == ERR_OK) {
     pcb_credit_sent(pcb);
     if (op == VIRTIO_VSOCK_OP_CREDIT_UPDATE) {
@@ -402,7 +384,7 @@ reply_rst(struct lwvsock_dev *dev, const struct vsock_hdr *in)
   h.dst_port = in->src_port;
   h.type = in->type;
   h.op = VIRTIO_VSOCK_OP_RST;
-  (void)dev_send_ctrl(dev, &h, true);
+  (void)txbuf_send_ctrl(dev, &h, true);
 }
 
 /* Largest payload one packet to this peer may carry. */
@@ -431,13 +413,7 @@ pcb_window(const struct lwvsock_pcb *pcb)
 static bool
 pcb_all_sent(const struct lwvsock_pcb *pcb)
 {
-  const struct txslot *s;
-
-  if (pcb->snd_head == LWVSOCK_NONE16) {
-    return true;
-  }
-  s = &pcb->dev->slots[pcb->snd_head];
-  return pcb->snd_head == pcb->snd_tail && s->sent == s->fill;
+  return txbuf_sendq_all_sent(pcb->dev, &pcb->sndq);
 }
 
 static void
@@ -457,14 +433,13 @@ pcb_credit_request(struct lwvsock_pcb *pcb, uint32_t now)
  * drains, a full slot, a SHUTDOWN to send or LWVSOCK_TX_COALESCE_MS release it.
  */
 static bool
-pcb_hold_small(struct lwvsock_pcb *pcb, uint16_t si, uint32_t n)
+pcb_hold_small(struct lwvsock_pcb *pcb, const struct txbuf_next *nx, uint32_t n)
 {
-  const struct txslot *s = &pcb->dev->slots[si];
   uint32_t now;
 
   if (pcb->type != LWVSOCK_STREAM || (pcb->txflags & PCB_TXF_NODELAY) ||
       (pcb->flags & PCB_F_SHUT_PENDING) || n >= LWVSOCK_TX_COALESCE_MIN ||
-      n != s->fill - s->sent || si != pcb->snd_tail || s->fill == s->size ||
+      n != nx->avail || !nx->open ||
       pcb->tx_cnt == pcb->peer_fwd_cnt) {
     return false;
   }
@@ -498,34 +473,16 @@ static void
 pcb_flush(struct lwvsock_pcb *pcb)
 {
   struct lwvsock_dev *dev = pcb->dev;
+  struct txbuf_next nx;
 
   if ((pcb->state != LWVSOCK_ESTABLISHED && pcb->state != LWVSOCK_CLOSING) ||
       (pcb->flags & PCB_F_PEER_DONE)) {
     return; /* the peer is gone: nothing more goes out but RSTs */
   }
-  while (pcb->snd_head != LWVSOCK_NONE16) {
-    uint16_t si = pcb->snd_head;
-    struct txslot *s = &dev->slots[si];
-    uint32_t avail = s->fill - s->sent;
+  while (txbuf_sendq_next(dev, &pcb->sndq, &nx)) {
     uint32_t win, n, flags = 0;
     struct vsock_hdr h;
 
-    if (avail == 0) {
-      /* Fully handed out: leave the queue (an idle connection holds no slot);
-         a slot the device still reads is freed when it comes back. */
-      if (si == pcb->snd_tail && s->inflight != 0) {
-        break;
-      }
-      pcb->snd_head = s->next;
-      if (si == pcb->snd_tail) {
-        pcb->snd_tail = LWVSOCK_NONE16;
-      }
-      s->queued = 0;
-      if (s->inflight == 0) {
-        txslot_free(dev, si);
-      }
-      continue;
-    }
     win = pcb_window(pcb);
     if (win == 0) {
       if (!(pcb->flags & PCB_F_STALLED)) {
@@ -536,15 +493,15 @@ pcb_flush(struct lwvsock_pcb *pcb)
       }
       break;
     }
-    n = LWIP_MIN(LWIP_MIN(avail, win), pcb_max_pkt(pcb));
-    if (pcb_hold_small(pcb, si, n)) {
+    n = LWIP_MIN(LWIP_MIN(nx.avail, win), pcb_max_pkt(pcb));
+    if (pcb_hold_small(pcb, &nx, n)) {
       break;
     }
-    if (pcb->type == LWVSOCK_SEQPACKET && s->msg_end != 0 && s->sent + n == s->msg_end) {
+    if (pcb->type == LWVSOCK_SEQPACKET && nx.msg_left != 0 && n == nx.msg_left) {
       flags = VIRTIO_VSOCK_SEQ_EOM;
     }
     pcb_hdr(pcb, &h, VIRTIO_VSOCK_OP_RW, flags);
-    if (dev_send_rw(dev, &h, si, n) != ERR_OK) {
+    if (txbuf_sendq_send(dev, &pcb->sndq, &h, n) != ERR_OK) {
       pcb_txwait(pcb); /* ring full: retried when the device returns buffers */
       return;
     }
@@ -596,8 +553,10 @@ pcb_tx_room(struct lwvsock_dev *dev)
 }
 
 void
-pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len)
+pcb_tx_completed(void *arg, uint32_t len)
 {
+  struct lwvsock_pcb *pcb = (struct lwvsock_pcb *)arg;
+
   LWIP_ASSERT("completed bytes were queued", len <= pcb->snd_queued);
   pcb->snd_queued -= len;
   pcb->acked += len;
@@ -1076,7 +1035,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
     /* Every packet of a connection updates our view of the peer's credit. */
     pcb->peer_buf_alloc = h->buf_alloc;
     pcb->peer_fwd_cnt = h->fwd_cnt;
-    if (pcb->snd_head != LWVSOCK_NONE16) {
+    if (!txbuf_sendq_empty(&pcb->sndq)) {
       pcb_dirty(pcb);
     }
   }
@@ -1178,7 +1137,7 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
     if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
       continue;
     }
-    if ((pcb->flags & PCB_F_STALLED) && pcb->snd_head != LWVSOCK_NONE16 &&
+    if ((pcb->flags & PCB_F_STALLED) && !txbuf_sendq_empty(&pcb->sndq) &&
         !(pcb->flags & PCB_F_PEER_DONE)) {
       pcb_credit_request(pcb, now);
     }
@@ -1513,14 +1472,7 @@ lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_co
 static uint32_t
 pcb_slot_room(const struct lwvsock_pcb *pcb)
 {
-  const struct lwvsock_dev *dev = pcb->dev;
-  uint32_t room = txslot_room(dev);
-
-  if (pcb->type == LWVSOCK_STREAM && pcb->snd_tail != LWVSOCK_NONE16) {
-    const struct txslot *t = &dev->slots[pcb->snd_tail];
-    room += t->size - t->fill;
-  }
-  return room;
+  return txbuf_sendq_room(pcb->dev, &pcb->sndq, pcb->type == LWVSOCK_STREAM);
 }
 
 static err_t
@@ -1543,46 +1495,6 @@ pcb_write_check(const struct lwvsock_pcb *pcb, uint32_t len)
   return ERR_OK;
 }
 
-/* Append to the slot queue; room was checked. SEQPACKET messages start a slot. */
-static void
-pcb_append(struct lwvsock_pcb *pcb, const struct pbuf *p, const uint8_t *data, uint32_t len)
-{
-  struct lwvsock_dev *dev = pcb->dev;
-  uint32_t done = 0;
-  bool fresh = pcb->type == LWVSOCK_SEQPACKET;
-  struct txslot *s = NULL;
-
-  while (done < len) {
-    uint32_t n;
-    if (fresh || pcb->snd_tail == LWVSOCK_NONE16 ||
-        dev->slots[pcb->snd_tail].fill == dev->slots[pcb->snd_tail].size) {
-      uint16_t si = txslot_alloc(dev, pcb, len - done);
-      LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
-      if (pcb->snd_tail != LWVSOCK_NONE16) {
-        dev->slots[pcb->snd_tail].next = si;
-      } else {
-        pcb->snd_head = si;
-      }
-      pcb->snd_tail = si;
-      dev->slots[si].queued = 1;
-      fresh = false;
-    }
-    s = &dev->slots[pcb->snd_tail];
-    n = LWIP_MIN(len - done, s->size - s->fill);
-    if (p != NULL) {
-      pbuf_copy_partial(p, s->mem + s->fill, (u16_t)n, (u16_t)done);
-    } else {
-      memcpy(s->mem + s->fill, data + done, n);
-    }
-    s->fill += n;
-    done += n;
-  }
-  if (pcb->type == LWVSOCK_SEQPACKET && s != NULL) {
-    s->msg_end = s->fill;
-  }
-  pcb->snd_queued += len;
-}
-
 static err_t
 pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint32_t len, uint8_t apiflags)
 {
@@ -1591,7 +1503,10 @@ pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint3
   if (err != ERR_OK || len == 0) {
     return err;
   }
-  pcb_append(pcb, p, (const uint8_t *)data, len);
+  /* SEQPACKET: each write is one message, in slots of its own. */
+  txbuf_sendq_append(pcb->dev, &pcb->sndq, p, (const uint8_t *)data, len,
+                     pcb->type == LWVSOCK_SEQPACKET);
+  pcb->snd_queued += len;
   if (apiflags & LWVSOCK_WRITE_FLAG_MORE) {
     pcb->flags |= PCB_F_MORE;
   } else {

@@ -375,7 +375,7 @@ START_TEST(test_tx_slots_exhausted)
     }
     run(1);
   }
-  ck_assert_uint_eq(txslot_room(f.dev), 0);
+  ck_assert_uint_eq(txbuf_free_room(f.dev), 0);
   ck_assert_uint_eq(lwvsock_sndbuf(c.pcb), 0);
   ck_assert_int_eq(lwvsock_write(c.pcb, "x", 1, 0), ERR_MEM);
   ck_assert_int_eq(c.err_called, 0);
