@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwvsock_priv.h"
+#include "device.h"
 #include "lwip/sys.h"
 
 static size_t
@@ -56,6 +56,12 @@ dev_timer_at(struct lwvsock_dev *dev, uint32_t when)
   if (time_diff(when, dev->next_timer) < 0) {
     dev->next_timer = when;
   }
+}
+
+void
+dev_timer_reset(struct lwvsock_dev *dev, uint32_t when)
+{
+  dev->next_timer = when;
 }
 
 void
@@ -176,13 +182,15 @@ dev_carve(struct lwvsock_dev *dev, size_t size, size_t align)
 static err_t
 dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t evn)
 {
+  /* More rx buffers than the ring holds, so a lent one is replaced at once. */
+  uint16_t nrx = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
   const struct lwvsock_backend_ops *ops = dev->be->ops;
   uint8_t *rxring, *txring, *evring = NULL;
   uint16_t i;
 
   /* What the layout needs with no segment limit (each piece 64-aligned). */
   dev->mem_left = virtq_ring_size(rxn) + virtq_ring_size(txn) + (evn ? virtq_ring_size(evn) : 0) +
-                  (size_t)evn * 8u + txbuf_mem_size(dev->npkts) + rxbuf_mem_size(dev->nrxbufs) + 6u * 64u;
+                  (size_t)evn * 8u + txbuf_mem_size(txn) + rxbuf_mem_size(nrx) + 6u * 64u;
   if ((rxring = dev_carve(dev, virtq_ring_size(rxn), 64)) == NULL ||
       (txring = dev_carve(dev, virtq_ring_size(txn), 64)) == NULL ||
       (evn && (evring = dev_carve(dev, virtq_ring_size(evn), 64)) == NULL) ||
@@ -192,7 +200,7 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
   if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), false) != 0 ||
       virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), false) != 0 ||
       (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), false) != 0) ||
-      txbuf_setup(dev, pcb_tx_completed) != 0 || rxbuf_init(dev) != 0) {
+      txbuf_setup(dev, txn, pcb_tx_completed) != 0 || rxbuf_init(dev, nrx) != 0) {
     return ERR_MEM;
   }
   dev->has_evq = evn != 0;
@@ -268,9 +276,8 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   }
   dev->be = be;
   *devp = dev;
-  dev->next_tick = sys_now() + LWVSOCK_POLL_TICK_MS;
-  dev->next_timer = dev->next_tick;
-  dev->next_ephemeral = 1024u + (uint32_t)(LWIP_RAND() % 0x3fff0000u);
+  pcb_table_init(&dev->pcbs, sys_now());
+  dev->next_timer = dev->pcbs.next_tick;
 
   err = dev_negotiate(dev);
   if (err != ERR_OK) {
@@ -286,9 +293,6 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
     return ERR_IF;
   }
-  dev->nrxbufs = (uint16_t)(rxn / 2 + LWVSOCK_RX_LOAN_MAX);
-  dev->npkts = txn;
-  dev->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
   err = dev_setup_memory(dev, rxn, txn, evn);
   if (err != ERR_OK) {
     return err;
@@ -367,7 +371,7 @@ dev_rx(struct lwvsock_dev *dev, int budget)
   struct rxbuf *rb;
 
   /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
-  while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
+  while ((budget <= 0 || n < budget) && dev->tx.nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
     bool retry = dev->rx_parked != NULL;
     if (retry) {
       rb = dev->rx_parked;
@@ -551,7 +555,7 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (dev == NULL || !dev->started) {
     return LWVSOCK_TIMEOUT_INFINITE;
   }
-  if (dev->dirty != NULL || dev->nreplies > 0 || virtq_has_used(&dev->txq) ||
+  if (pcb_work_pending(dev) || txbuf_replies_pending(dev) || virtq_has_used(&dev->txq) ||
       (!dev->loop_retry && dev->loop_head != NULL) ||
       (dev->rx_parked == NULL && virtq_has_used(&dev->rxq))) {
     return 0;
@@ -594,7 +598,7 @@ dev_release_if_done(struct lwvsock_dev *dev)
 {
   struct pbuf *p;
 
-  if (!dev->closing || dev->rx_loans > 0) {
+  if (!dev->closing || dev->rx.loans > 0) {
     return;
   }
   while ((p = dev_loop_dequeue(dev)) != NULL) {

@@ -18,7 +18,7 @@
  */
 #include <string.h>
 
-#include "lwvsock_priv.h"
+#include "device.h"
 #include "lwip/memp.h"
 #include "lwip/sys.h"
 
@@ -35,6 +35,20 @@ lwvsock_pcb_pool_init(void)
   }
 }
 
+void
+pcb_table_init(struct pcb_table *t, uint32_t now)
+{
+  memset(t, 0, sizeof(*t));
+  t->next_tick = now + LWVSOCK_POLL_TICK_MS;
+  t->next_ephemeral = 1024u + (uint32_t)(LWIP_RAND() % 0x3fff0000u);
+}
+
+bool
+pcb_work_pending(const struct lwvsock_dev *dev)
+{
+  return dev->pcbs.dirty != NULL;
+}
+
 /* ---- tables ------------------------------------------------------------------ */
 
 static uint32_t
@@ -47,13 +61,13 @@ hash3(uint32_t a, uint32_t b, uint32_t c)
 static struct lwvsock_pcb **
 conn_bucket(struct lwvsock_dev *dev, uint32_t lport, uint32_t rcid, uint32_t rport)
 {
-  return &dev->conn_hash[hash3(lport, rcid, rport)];
+  return &dev->pcbs.conn_hash[hash3(lport, rcid, rport)];
 }
 
 static struct lwvsock_pcb **
 bind_bucket(struct lwvsock_dev *dev, uint32_t port)
 {
-  return &dev->bind_hash[hash3(port, 0, 0)];
+  return &dev->pcbs.bind_hash[hash3(port, 0, 0)];
 }
 
 static struct lwvsock_pcb *
@@ -145,8 +159,8 @@ pcb_dirty(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_DIRTY)) {
     pcb->flags |= PCB_F_DIRTY;
-    pcb->dirty_next = pcb->dev->dirty;
-    pcb->dev->dirty = pcb;
+    pcb->dirty_next = pcb->dev->pcbs.dirty;
+    pcb->dev->pcbs.dirty = pcb;
   }
 }
 
@@ -181,11 +195,11 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->snd_buf = LWVSOCK_SND_BUF;
   pcb->linger_ms = LWVSOCK_LINGER_MS;
   txbuf_sendq_init(&pcb->sndq, pcb);
-  pcb->all_next = dev->all;
-  if (dev->all != NULL) {
-    dev->all->all_prev = pcb;
+  pcb->all_next = dev->pcbs.all;
+  if (dev->pcbs.all != NULL) {
+    dev->pcbs.all->all_prev = pcb;
   }
-  dev->all = pcb;
+  dev->pcbs.all = pcb;
   return pcb;
 }
 
@@ -253,7 +267,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->state == LWVSOCK_LISTEN) {
     struct lwvsock_pcb *c;
-    for (c = dev->all; c != NULL; c = c->all_next) {
+    for (c = dev->pcbs.all; c != NULL; c = c->all_next) {
       if (c->listener == pcb) {
         c->listener = NULL;
         c->flags &= (uint16_t)~PCB_F_BACKLOG;
@@ -269,7 +283,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->flags & PCB_F_TXWAIT) {
     pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-    dev->txwait--;
+    dev->pcbs.txwait--;
   }
   pcb->state = LWVSOCK_CLOSED;
   pcb->flags |= PCB_F_DEAD;
@@ -289,7 +303,7 @@ pcb_free(struct lwvsock_pcb *pcb)
   if (pcb->all_prev != NULL) {
     pcb->all_prev->all_next = pcb->all_next;
   } else {
-    dev->all = pcb->all_next;
+    dev->pcbs.all = pcb->all_next;
   }
   if (pcb->all_next != NULL) {
     pcb->all_next->all_prev = pcb->all_prev;
@@ -464,7 +478,7 @@ pcb_txwait(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_TXWAIT)) {
     pcb->flags |= PCB_F_TXWAIT;
-    pcb->dev->txwait++;
+    pcb->dev->pcbs.txwait++;
   }
 }
 
@@ -543,10 +557,10 @@ pcb_tx_room(struct lwvsock_dev *dev)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->all; pcb != NULL && dev->txwait > 0; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL && dev->pcbs.txwait > 0; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_TXWAIT) {
       pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-      dev->txwait--;
+      dev->pcbs.txwait--;
       pcb_dirty(pcb);
     }
   }
@@ -1097,15 +1111,15 @@ int
 pcb_timers(struct lwvsock_dev *dev, uint32_t now)
 {
   struct lwvsock_pcb *pcb;
-  bool tick = time_diff(now, dev->next_tick) >= 0;
+  bool tick = time_diff(now, dev->pcbs.next_tick) >= 0;
   int work = 0;
 
   if (tick) {
-    dev->next_tick = now + LWVSOCK_POLL_TICK_MS;
+    dev->pcbs.next_tick = now + LWVSOCK_POLL_TICK_MS;
   }
-  dev->next_timer = dev->next_tick;
+  dev_timer_reset(dev, dev->pcbs.next_tick);
   /* Killed pcbs stay on the list until pcb_service, so this walk is safe. */
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1212,9 +1226,9 @@ pcb_service(struct lwvsock_dev *dev)
 
   /* A few passes so work one pcb creates for another (loopback) is done now;
      bounded, so a pcb that re-dirties itself cannot hold the loop. */
-  for (passes = 0; passes < 4 && dev->dirty != NULL; passes++) {
-    struct lwvsock_pcb *list = dev->dirty;
-    dev->dirty = NULL;
+  for (passes = 0; passes < 4 && dev->pcbs.dirty != NULL; passes++) {
+    struct lwvsock_pcb *list = dev->pcbs.dirty;
+    dev->pcbs.dirty = NULL;
     while (list != NULL) {
       struct lwvsock_pcb *pcb = list;
       list = pcb->dirty_next;
@@ -1240,14 +1254,14 @@ pcb_service(struct lwvsock_dev *dev)
 void
 pcb_free_all(struct lwvsock_dev *dev)
 {
-  while (dev->all != NULL) {
-    struct lwvsock_pcb *pcb = dev->all;
+  while (dev->pcbs.all != NULL) {
+    struct lwvsock_pcb *pcb = dev->pcbs.all;
     pcb->flags &= (uint16_t)~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
     pcb_kill(pcb);
     pcb_free(pcb);
   }
-  dev->dirty = NULL;
-  dev->txwait = 0;
+  dev->pcbs.dirty = NULL;
+  dev->pcbs.txwait = 0;
 }
 
 void
@@ -1256,7 +1270,7 @@ pcb_transport_reset(struct lwvsock_dev *dev)
   struct lwvsock_pcb *pcb;
 
   /* Connections to CID 1 never touch the device (Linux: a transport of their own). */
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb) && pcb->remote_cid != LWVSOCK_CID_LOCAL) {
       pcb_fail(pcb, ERR_RST);
     }
@@ -1268,7 +1282,7 @@ pcb_abort_all(struct lwvsock_dev *dev, err_t err)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1369,10 +1383,10 @@ lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port)
   if (port == LWVSOCK_PORT_ANY) {
     /* Linux: a random start above 1023, then sequential, wrapping, bounded tries. */
     for (tries = 0; tries < LWVSOCK_EPHEMERAL_RETRIES; tries++) {
-      uint32_t cand = dev->next_ephemeral++;
+      uint32_t cand = dev->pcbs.next_ephemeral++;
       if (cand <= 1023u || cand == LWVSOCK_PORT_ANY) {
         cand = 1024u;
-        dev->next_ephemeral = 1025u;
+        dev->pcbs.next_ephemeral = 1025u;
       }
       if (bind_lookup(dev, cand) == NULL) {
         port = cand;

@@ -33,6 +33,7 @@ APPLIANCE_HDRS = \
 # after any header change is cheap).
 APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
 	src/lwvsock_priv.h src/virtio_defs.h src/virtq.h src/vsock_hdr.h \
+	src/core.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
 	include/lwvsock/backend.h include/lwvsock/bus.h include/lwvsock/lwvsock.h \
 	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/virtio_mmio.h \
 	include/lwvsock/virtio_pci.h \
