@@ -253,6 +253,15 @@ dev_negotiate(struct lwvsock_dev *dev)
   return ERR_OK;
 }
 
+/* Whether @p ops has every member backend.h does not mark optional. */
+static bool
+dev_ops_complete(const struct lwvsock_backend_ops *ops)
+{
+  return ops != NULL && ops->name != NULL && ops->get_features != NULL && ops->set_features != NULL &&
+         ops->read_config != NULL && ops->max_queue_size != NULL && ops->mem_alloc != NULL &&
+         ops->setup_queue != NULL && ops->start != NULL && ops->notify != NULL && ops->reset != NULL;
+}
+
 err_t
 lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
 {
@@ -264,9 +273,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     return ERR_ARG;
   }
   *devp = NULL;
-  if (be == NULL || be->ops == NULL || be->ops->get_features == NULL || be->ops->mem_alloc == NULL ||
-      be->ops->setup_queue == NULL || be->ops->notify == NULL || be->ops->start == NULL ||
-      be->ops->reset == NULL || be->ops->read_config == NULL || be->ops->max_queue_size == NULL) {
+  if (be == NULL || !dev_ops_complete(be->ops)) {
     return ERR_ARG;
   }
   lwvsock_pcb_pool_init();

@@ -13,8 +13,10 @@
  * u32 counters; a peer that overruns our credit is reset. Credit is the only
  * bound on received data: a packet that finds no memory waits in the ring.
  *
- * Callbacks never run from API calls, only from lwvsock_poll(): write, close,
- * recved and friends only queue work and mark the pcb dirty.
+ * Callbacks run from lwvsock_poll(), and from API calls only where lwIP's do:
+ * lwvsock_abort() calls the pcb's err(ERR_ABRT), lwvsock_dev_close() that of
+ * every pcb. write, close, recved and friends only queue work and mark the
+ * pcb dirty.
  */
 #include <string.h>
 
@@ -1706,7 +1708,7 @@ void
 lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size)
 {
   if (pcb_usable(pcb)) {
-    pcb->snd_buf = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
+    pcb->snd_buf = LWIP_MAX(LWVSOCK_SND_BUF_MIN, LWIP_MIN(size, LWVSOCK_SND_BUF_MAX));
   }
 }
 

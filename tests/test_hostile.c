@@ -925,6 +925,98 @@ START_TEST(test_api_misuse)
 }
 END_TEST
 
+/* The send buffer has bounds of its own, apart from the receive buffer's. */
+START_TEST(test_sndbuf_bounds)
+{
+  static struct app a;
+
+  memset(&a, 0, sizeof(a));
+  (void)fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7122);
+  lwvsock_set_sndbuf(a.pcb, 0);
+  ck_assert_uint_eq(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MIN);
+  ck_assert_uint_lt(LWVSOCK_SND_BUF_MIN, LWVSOCK_RCV_BUF_MIN); /* else this test proves nothing */
+  ck_assert_int_eq(lwvsock_write(a.pcb, "xy", LWVSOCK_SND_BUF_MIN + 1, 0), ERR_MEM);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", LWVSOCK_SND_BUF_MIN, 0), ERR_OK);
+  lwvsock_set_sndbuf(a.pcb, 0xffffffffu);
+  ck_assert_uint_le(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MAX);
+  ck_assert_uint_gt(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MIN);
+  lwvsock_set_rcvbuf(a.pcb, 0);
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(a.pcb), LWVSOCK_RCV_BUF_MIN);
+  run(NULL, 5);
+  ck_assert_int_eq(a.err_called, 0);
+}
+END_TEST
+
+/* A backend that records any call: none may happen when its ops are incomplete. */
+static int stub_calls;
+static int stub_get_features(struct lwvsock_backend *be, uint64_t *features)
+{ (void)be; *features = 0; stub_calls++; return -1; }
+static int stub_set_features(struct lwvsock_backend *be, uint64_t features)
+{ (void)be; (void)features; stub_calls++; return -1; }
+static int stub_read_config(struct lwvsock_backend *be, uint32_t off, void *buf, uint32_t len)
+{ (void)be; (void)off; (void)buf; (void)len; stub_calls++; return -1; }
+static uint16_t stub_max_queue_size(struct lwvsock_backend *be, uint16_t index)
+{ (void)be; (void)index; stub_calls++; return 0; }
+static int stub_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
+{ (void)be; (void)size; (void)mem; stub_calls++; return -1; }
+static int stub_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
+{ (void)be; (void)vr; stub_calls++; return -1; }
+static int stub_be(struct lwvsock_backend *be)
+{ (void)be; stub_calls++; return -1; }
+static void stub_notify(struct lwvsock_backend *be, uint16_t index)
+{ (void)be; (void)index; stub_calls++; }
+
+/* lwvsock_dev_open checks every required op first: ERR_ARG, no call, no device. */
+START_TEST(test_open_missing_op)
+{
+  static const struct lwvsock_backend_ops full = {
+    .name = "stub",
+    .get_features = stub_get_features,
+    .set_features = stub_set_features,
+    .read_config = stub_read_config,
+    .max_queue_size = stub_max_queue_size,
+    .mem_alloc = stub_mem_alloc,
+    .setup_queue = stub_setup_queue,
+    .start = stub_be,
+    .notify = stub_notify,
+    .reset = stub_be,
+  };
+  struct lwvsock_backend_ops ops;
+  struct lwvsock_backend be;
+  struct lwvsock_dev *dev;
+  unsigned i;
+
+  for (i = 0; i < 10; i++) {
+    ops = full;
+    switch (i) {
+      case 0: ops.name = NULL; break;
+      case 1: ops.get_features = NULL; break;
+      case 2: ops.set_features = NULL; break;
+      case 3: ops.read_config = NULL; break;
+      case 4: ops.max_queue_size = NULL; break;
+      case 5: ops.mem_alloc = NULL; break;
+      case 6: ops.setup_queue = NULL; break;
+      case 7: ops.start = NULL; break;
+      case 8: ops.notify = NULL; break;
+      default: ops.reset = NULL; break;
+    }
+    memset(&be, 0, sizeof(be));
+    be.ops = &ops;
+    dev = (struct lwvsock_dev *)1;
+    stub_calls = 0;
+    ck_assert_msg(lwvsock_dev_open(&be, &dev) == ERR_ARG, "op %u missing: not ERR_ARG", i);
+    ck_assert_ptr_null(dev);
+    ck_assert_msg(stub_calls == 0, "op %u missing: %d ops called", i, stub_calls);
+  }
+  /* Complete (the optional ones absent): accepted, and the stub's failure reported. */
+  ops = full;
+  be.ops = &ops;
+  ck_assert_int_ne(lwvsock_dev_open(&be, &dev), ERR_ARG);
+  ck_assert_int_gt(stub_calls, 0);
+  lwvsock_dev_close(dev);
+}
+END_TEST
+
 /* The application's pbufs, kept beyond the device's life. */
 struct keeper {
   struct pbuf *held[1024];
@@ -1050,6 +1142,8 @@ lwvsock_test_suite(void)
     TESTFUNC(test_api_null_pcb),
     TESTFUNC(test_api_null_dev),
     TESTFUNC(test_api_misuse),
+    TESTFUNC(test_sndbuf_bounds),
+    TESTFUNC(test_open_missing_op),
     TESTFUNC(test_close_with_pbufs_held),
   };
   return create_suite("HOSTILE", tests, LWIP_ARRAYSIZE(tests), hostile_setup, hostile_teardown);
