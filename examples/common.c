@@ -587,6 +587,14 @@ ex_fwd_close_all(struct ex_ctx *ctx)
 
 /* ---- device and loop -------------------------------------------------------- */
 
+/* The backends' reports (lwvsock_backend_set_log()), on stderr as always. */
+static void
+ex_backend_log(void *arg, const char *who, const char *msg)
+{
+  (void)arg;
+  fprintf(stderr, "lwvsock %s: %s\n", who, msg);
+}
+
 int
 ex_start(struct ex_ctx *ctx)
 {
@@ -608,6 +616,7 @@ ex_start(struct ex_ctx *ctx)
     }
     return EX_EXIT_FAIL;
   }
+  lwvsock_backend_set_log(be, ex_backend_log, NULL);
   ctx->sim = lwvsock_sim_from_backend(be);
   if (ctx->nfwd > 0 && ctx->sim == NULL) {
     be->ops->destroy(be);

@@ -11,6 +11,7 @@ liblwvsock_la_SOURCES += \
 	src/txbuf.c \
 	src/pcb.c \
 	src/strerror.c \
+	src/log.c \
 	src/virtio_mmio.c \
 	src/virtio_pci.c
 

@@ -1017,6 +1017,50 @@ START_TEST(test_open_missing_op)
 }
 END_TEST
 
+/* Backend reports reach the application's log callback only; never a crash or overrun. */
+struct logrec {
+  int n;
+  char who[32];
+  char msg[512];
+};
+
+static void
+log_record(void *arg, const char *who, const char *msg)
+{
+  struct logrec *l = (struct logrec *)arg;
+
+  l->n++;
+  snprintf(l->who, sizeof(l->who), "%s", who);
+  snprintf(l->msg, sizeof(l->msg), "%s", msg);
+}
+
+START_TEST(test_backend_log)
+{
+  struct lwvsock_backend *be = lwvsock_sim_backend(f.sim);
+  struct logrec l;
+  char big[1024];
+
+  memset(&l, 0, sizeof(l));
+  lwvsock_backend_log(be, "silent %d", 1); /* no callback: dropped */
+  lwvsock_backend_log(NULL, "no backend");
+  lwvsock_backend_set_log(NULL, log_record, &l);
+  lwvsock_backend_set_log(be, log_record, &l);
+  lwvsock_backend_log(be, "queue %u refused: %s", 3u, "why");
+  ck_assert_int_eq(l.n, 1);
+  ck_assert_str_eq(l.who, be->ops->name);
+  ck_assert_str_eq(l.msg, "queue 3 refused: why");
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  lwvsock_backend_log(be, "%s", big); /* cut to the line bound, still terminated */
+  ck_assert_int_eq(l.n, 2);
+  ck_assert_uint_gt(strlen(l.msg), 100);
+  ck_assert_uint_lt(strlen(l.msg), sizeof(big) - 1);
+  lwvsock_backend_set_log(be, NULL, NULL);
+  lwvsock_backend_log(be, "silent again");
+  ck_assert_int_eq(l.n, 2);
+}
+END_TEST
+
 /* The application's pbufs, kept beyond the device's life. */
 struct keeper {
   struct pbuf *held[1024];
@@ -1144,6 +1188,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_api_misuse),
     TESTFUNC(test_sndbuf_bounds),
     TESTFUNC(test_open_missing_op),
+    TESTFUNC(test_backend_log),
     TESTFUNC(test_close_with_pbufs_held),
   };
   return create_suite("HOSTILE", tests, LWIP_ARRAYSIZE(tests), hostile_setup, hostile_teardown);

@@ -103,7 +103,21 @@ struct lwvsock_backend {
    * not in-process): lwvsock_next_timeout() returns at most this many ms.
    */
   uint32_t idle_poll_ms;
+  /** The application's log callback (lwvsock_backend_set_log()); NULL: silent. */
+  void (*log)(void *arg, const char *who, const char *msg);
+  /** Argument of log. */
+  void *log_arg;
 };
+
+/**
+ * Report a problem of backend @p be through the application's log callback
+ * (nothing when none is set). Backends never print by themselves.
+ */
+void lwvsock_backend_log(struct lwvsock_backend *be, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
 
 #ifdef __cplusplus
 }
