@@ -20,6 +20,7 @@ set(lwvsock_SRCS
     ${LWVSOCK_DIR}/src/txbuf.c
     ${LWVSOCK_DIR}/src/pcb.c
     ${LWVSOCK_DIR}/src/strerror.c
+    ${LWVSOCK_DIR}/src/log.c
     ${LWVSOCK_DIR}/src/pcap.c
 )
 

@@ -23,6 +23,7 @@ LWVSOCKFILES=$(LWVSOCKDIR)/src/vsock_hdr.c \
 	$(LWVSOCKDIR)/src/txbuf.c \
 	$(LWVSOCKDIR)/src/pcb.c \
 	$(LWVSOCKDIR)/src/strerror.c \
+	$(LWVSOCKDIR)/src/log.c \
 	$(LWVSOCKDIR)/src/pcap.c
 
 # LWVSOCKTRANSPORTFILES: the generic virtio transports over a platform's bus

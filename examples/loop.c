@@ -63,6 +63,14 @@ ex_stop_requested(void)
   return ex_stop != 0;
 }
 
+/* The backends' reports (lwvsock_backend_set_log()), on stderr as always. */
+static void
+ex_backend_log(void *arg, const char *who, const char *msg)
+{
+  (void)arg;
+  fprintf(stderr, "lwvsock %s: %s\n", who, msg);
+}
+
 /** Open the backend and the device of --device; 0, or an exit code after logging why. */
 static int
 ex_open_device(struct ex_ctx *ctx)
@@ -82,6 +90,7 @@ ex_open_device(struct ex_ctx *ctx)
     }
     return EX_EXIT_FAIL;
   }
+  lwvsock_backend_set_log(be, ex_backend_log, NULL);
   ctx->sim = lwvsock_sim_from_backend(be);
   if (ctx->nfwd > 0 && ctx->sim == NULL) {
     be->ops->destroy(be);

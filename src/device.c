@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwvsock_priv.h"
+#include "device.h"
 #include "lwip/sys.h"
 
 static size_t
@@ -56,6 +56,12 @@ dev_timer_at(struct lwvsock_dev *dev, uint32_t when)
   if (time_diff(when, dev->next_timer) < 0) {
     dev->next_timer = when;
   }
+}
+
+void
+dev_timer_reset(struct lwvsock_dev *dev, uint32_t when)
+{
+  dev->next_timer = when;
 }
 
 void
@@ -176,6 +182,8 @@ dev_carve(struct lwvsock_dev *dev, size_t size, size_t align)
 static err_t
 dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t evn)
 {
+  /* More rx buffers than the ring holds, so a lent one is replaced at once. */
+  uint16_t nrx = (uint16_t)(LWIP_MIN(rxn / 2, LWVSOCK_RX_BUFS) + LWVSOCK_RX_LOAN_MAX);
   const struct lwvsock_backend_ops *ops = dev->be->ops;
   bool ev = (dev->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)) != 0;
   uint8_t *rxring, *txring, *evring = NULL;
@@ -183,7 +191,7 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
 
   /* What the layout needs with no segment limit (each piece 64-aligned). */
   dev->mem_left = virtq_ring_size(rxn) + virtq_ring_size(txn) + (evn ? virtq_ring_size(evn) : 0) +
-                  (size_t)evn * 8u + txbuf_mem_size(dev->npkts) + rxbuf_mem_size(dev->nrxbufs) + 6u * 64u;
+                  (size_t)evn * 8u + txbuf_mem_size(txn) + rxbuf_mem_size(nrx) + 6u * 64u;
   if ((rxring = dev_carve(dev, virtq_ring_size(rxn), 64)) == NULL ||
       (txring = dev_carve(dev, virtq_ring_size(txn), 64)) == NULL ||
       (evn && (evring = dev_carve(dev, virtq_ring_size(evn), 64)) == NULL) ||
@@ -193,7 +201,7 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
   if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), ev) != 0 ||
       virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), ev) != 0 ||
       (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), ev) != 0) ||
-      txbuf_setup(dev) != 0 || rxbuf_init(dev) != 0) {
+      txbuf_setup(dev, txn, pcb_tx_completed) != 0 || rxbuf_init(dev, nrx) != 0) {
     return ERR_MEM;
   }
   dev->has_evq = evn != 0;
@@ -247,6 +255,15 @@ dev_negotiate(struct lwvsock_dev *dev)
   return ERR_OK;
 }
 
+/* Whether @p ops has every member backend.h does not mark optional. */
+static bool
+dev_ops_complete(const struct lwvsock_backend_ops *ops)
+{
+  return ops != NULL && ops->name != NULL && ops->get_features != NULL && ops->set_features != NULL &&
+         ops->read_config != NULL && ops->max_queue_size != NULL && ops->mem_alloc != NULL &&
+         ops->setup_queue != NULL && ops->start != NULL && ops->notify != NULL && ops->reset != NULL;
+}
+
 err_t
 lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
 {
@@ -258,9 +275,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     return ERR_ARG;
   }
   *devp = NULL;
-  if (be == NULL || be->ops == NULL || be->ops->get_features == NULL || be->ops->mem_alloc == NULL ||
-      be->ops->setup_queue == NULL || be->ops->notify == NULL || be->ops->start == NULL ||
-      be->ops->reset == NULL || be->ops->read_config == NULL || be->ops->max_queue_size == NULL) {
+  if (be == NULL || !dev_ops_complete(be->ops)) {
     return ERR_ARG;
   }
   lwvsock_pcb_pool_init();
@@ -270,9 +285,8 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   }
   dev->be = be;
   *devp = dev;
-  dev->next_tick = sys_now() + LWVSOCK_POLL_TICK_MS;
-  dev->next_timer = dev->next_tick;
-  dev->next_ephemeral = 1024u + (uint32_t)(LWIP_RAND() % 0x3fff0000u);
+  pcb_table_init(&dev->pcbs, sys_now());
+  dev->next_timer = dev->pcbs.next_tick;
 
   err = dev_negotiate(dev);
   if (err != ERR_OK) {
@@ -288,9 +302,6 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
     return ERR_IF;
   }
-  dev->nrxbufs = (uint16_t)(LWIP_MIN(rxn / 2, LWVSOCK_RX_BUFS) + LWVSOCK_RX_LOAN_MAX);
-  dev->npkts = txn;
-  dev->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
   err = dev_setup_memory(dev, rxn, txn, evn);
   if (err != ERR_OK) {
     return err;
@@ -369,7 +380,7 @@ dev_rx(struct lwvsock_dev *dev, int budget)
   struct rxbuf *rb;
 
   /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
-  while ((budget <= 0 || n < budget) && dev->nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
+  while ((budget <= 0 || n < budget) && dev->tx.nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
     bool retry = dev->rx_parked != NULL;
     if (retry) {
       rb = dev->rx_parked;
@@ -503,7 +514,7 @@ dev_set_notify(struct lwvsock_dev *dev, bool on)
 int
 lwvsock_poll(struct lwvsock_dev *dev, int budget)
 {
-  int work = 0;
+  int work = 0, reclaimed;
   uint32_t now;
 
   if (dev == NULL || !dev->started) {
@@ -519,7 +530,11 @@ lwvsock_poll(struct lwvsock_dev *dev, int budget)
   if (dev->be->ops->poll != NULL) {
     work += dev->be->ops->poll(dev->be);
   }
-  work += txbuf_reclaim(dev);
+  reclaimed = txbuf_reclaim(dev);
+  if (reclaimed > 0) {
+    pcb_tx_room(dev); /* ring space is back: wake the pcbs that waited for it */
+  }
+  work += reclaimed;
   txbuf_flush_replies(dev);
   /* Events first: a REQUEST to a CID a TRANSPORT_RESET just gave us is ours. */
   work += dev_events(dev);
@@ -549,7 +564,7 @@ lwvsock_next_timeout(struct lwvsock_dev *dev)
   if (dev == NULL || !dev->started) {
     return LWVSOCK_TIMEOUT_INFINITE;
   }
-  if (dev->dirty != NULL || dev->nreplies > 0 || virtq_has_used(&dev->txq) ||
+  if (pcb_work_pending(dev) || txbuf_replies_pending(dev) || virtq_has_used(&dev->txq) ||
       (!dev->loop_retry && dev->loop_head != NULL) ||
       (dev->rx_parked == NULL && virtq_has_used(&dev->rxq))) {
     return 0;
@@ -592,7 +607,7 @@ dev_release_if_done(struct lwvsock_dev *dev)
 {
   struct pbuf *p;
 
-  if (!dev->closing || dev->rx_loans > 0) {
+  if (!dev->closing || dev->rx.loans > 0) {
     return;
   }
   while ((p = dev_loop_dequeue(dev)) != NULL) {

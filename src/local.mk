@@ -5,11 +5,13 @@ liblwvsock_la_SOURCES += \
 	src/vsock_hdr.c src/vsock_hdr.h \
 	src/virtq.c src/virtq.h \
 	src/lwvsock_priv.h \
+	src/core.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
 	src/device.c \
 	src/rxbuf.c \
 	src/txbuf.c \
 	src/pcb.c \
 	src/strerror.c \
+	src/log.c \
 	src/virtio_mmio.c \
 	src/virtio_pci.c
 

@@ -13,12 +13,14 @@
  * u32 counters; a peer that overruns our credit is reset. Credit is the only
  * bound on received data: a packet that finds no memory waits in the ring.
  *
- * Callbacks never run from API calls, only from lwvsock_poll(): write, close,
- * recved and friends only queue work and mark the pcb dirty.
+ * Callbacks run from lwvsock_poll(), and from API calls only where lwIP's do:
+ * lwvsock_abort() calls the pcb's err(ERR_ABRT), lwvsock_dev_close() that of
+ * every pcb. write, close, recved and friends only queue work and mark the
+ * pcb dirty.
  */
 #include <string.h>
 
-#include "lwvsock_priv.h"
+#include "device.h"
 #include "lwip/memp.h"
 #include "lwip/sys.h"
 
@@ -35,6 +37,20 @@ lwvsock_pcb_pool_init(void)
   }
 }
 
+void
+pcb_table_init(struct pcb_table *t, uint32_t now)
+{
+  memset(t, 0, sizeof(*t));
+  t->next_tick = now + LWVSOCK_POLL_TICK_MS;
+  t->next_ephemeral = 1024u + (uint32_t)(LWIP_RAND() % 0x3fff0000u);
+}
+
+bool
+pcb_work_pending(const struct lwvsock_dev *dev)
+{
+  return dev->pcbs.dirty != NULL;
+}
+
 /* ---- tables ------------------------------------------------------------------ */
 
 static uint32_t
@@ -47,13 +63,13 @@ hash3(uint32_t a, uint32_t b, uint32_t c)
 static struct lwvsock_pcb **
 conn_bucket(struct lwvsock_dev *dev, uint32_t lport, uint32_t rcid, uint32_t rport)
 {
-  return &dev->conn_hash[hash3(lport, rcid, rport)];
+  return &dev->pcbs.conn_hash[hash3(lport, rcid, rport)];
 }
 
 static struct lwvsock_pcb **
 bind_bucket(struct lwvsock_dev *dev, uint32_t port)
 {
-  return &dev->bind_hash[hash3(port, 0, 0)];
+  return &dev->pcbs.bind_hash[hash3(port, 0, 0)];
 }
 
 static struct lwvsock_pcb *
@@ -145,8 +161,8 @@ pcb_dirty(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_DIRTY)) {
     pcb->flags |= PCB_F_DIRTY;
-    pcb->dirty_next = pcb->dev->dirty;
-    pcb->dev->dirty = pcb;
+    pcb->dirty_next = pcb->dev->pcbs.dirty;
+    pcb->dev->pcbs.dirty = pcb;
   }
 }
 
@@ -180,12 +196,12 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->buf_alloc = pcb_rcvbuf_clamp(type, LWVSOCK_RCV_BUF);
   pcb->snd_buf = LWVSOCK_SND_BUF;
   pcb->linger_ms = LWVSOCK_LINGER_MS;
-  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
-  pcb->all_next = dev->all;
-  if (dev->all != NULL) {
-    dev->all->all_prev = pcb;
+  txbuf_sendq_init(&pcb->sndq, pcb);
+  pcb->all_next = dev->pcbs.all;
+  if (dev->pcbs.all != NULL) {
+    dev->pcbs.all->all_prev = pcb;
   }
-  dev->all = pcb;
+  dev->pcbs.all = pcb;
   return pcb;
 }
 
@@ -214,25 +230,7 @@ rq_free(struct lwvsock_pcb *pcb)
 static void
 pcb_release_slots(struct lwvsock_pcb *pcb)
 {
-  struct lwvsock_dev *dev = pcb->dev;
-  uint16_t i;
-
-  for (i = 0; i < dev->nslots && pcb->slots_owned > 0; i++) {
-    struct txslot *s = &dev->slots[i];
-    if (s->owner == pcb) {
-      if (s->queued) {
-        dev->st.tx_dropped_bytes += s->fill - s->sent;
-      }
-      s->queued = 0;
-      if (s->inflight == 0) {
-        txslot_free(dev, i);
-      } else {
-        s->owner = NULL; /* orphan: freed when the device returns it */
-        pcb->slots_owned--;
-      }
-    }
-  }
-  pcb->snd_head = pcb->snd_tail = LWVSOCK_NONE16;
+  txbuf_sendq_release(pcb->dev, &pcb->sndq);
   pcb->snd_queued = 0;
   pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
 }
@@ -271,7 +269,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->state == LWVSOCK_LISTEN) {
     struct lwvsock_pcb *c;
-    for (c = dev->all; c != NULL; c = c->all_next) {
+    for (c = dev->pcbs.all; c != NULL; c = c->all_next) {
       if (c->listener == pcb) {
         c->listener = NULL;
         c->flags &= (uint16_t)~PCB_F_BACKLOG;
@@ -287,7 +285,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->flags & PCB_F_TXWAIT) {
     pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-    dev->txwait--;
+    dev->pcbs.txwait--;
   }
   pcb->state = LWVSOCK_CLOSED;
   pcb->flags |= PCB_F_DEAD;
@@ -307,7 +305,7 @@ pcb_free(struct lwvsock_pcb *pcb)
   if (pcb->all_prev != NULL) {
     pcb->all_prev->all_next = pcb->all_next;
   } else {
-    dev->all = pcb->all_next;
+    dev->pcbs.all = pcb->all_next;
   }
   if (pcb->all_next != NULL) {
     pcb->all_next->all_prev = pcb->all_prev;
@@ -364,7 +362,7 @@ pcb_send_ctrl_ex(struct lwvsock_pcb *pcb, uint16_t op, uint32_t flags, bool may_
   err_t err;
 
   pcb_hdr(pcb, &h, op, flags);
-  err = dev_send_ctrl(pcb->dev, &h, may_store);
+  err = txbuf_send_ctrl(pcb->dev, &h, may_store);
   if (err == ERR_OK) {
     pcb_credit_sent(pcb);
     if (op == VIRTIO_VSOCK_OP_CREDIT_UPDATE) {
@@ -402,7 +400,7 @@ reply_rst(struct lwvsock_dev *dev, const struct vsock_hdr *in)
   h.dst_port = in->src_port;
   h.type = in->type;
   h.op = VIRTIO_VSOCK_OP_RST;
-  (void)dev_send_ctrl(dev, &h, true);
+  (void)txbuf_send_ctrl(dev, &h, true);
 }
 
 /* Largest payload one packet to this peer may carry. */
@@ -431,13 +429,7 @@ pcb_window(const struct lwvsock_pcb *pcb)
 static bool
 pcb_all_sent(const struct lwvsock_pcb *pcb)
 {
-  const struct txslot *s;
-
-  if (pcb->snd_head == LWVSOCK_NONE16) {
-    return true;
-  }
-  s = &pcb->dev->slots[pcb->snd_head];
-  return pcb->snd_head == pcb->snd_tail && s->sent == s->fill;
+  return txbuf_sendq_all_sent(pcb->dev, &pcb->sndq);
 }
 
 static void
@@ -457,14 +449,13 @@ pcb_credit_request(struct lwvsock_pcb *pcb, uint32_t now)
  * drains, a full slot, a SHUTDOWN to send or LWVSOCK_TX_COALESCE_MS release it.
  */
 static bool
-pcb_hold_small(struct lwvsock_pcb *pcb, uint16_t si, uint32_t n)
+pcb_hold_small(struct lwvsock_pcb *pcb, const struct txbuf_next *nx, uint32_t n)
 {
-  const struct txslot *s = &pcb->dev->slots[si];
   uint32_t now;
 
   if (pcb->type != LWVSOCK_STREAM || (pcb->txflags & PCB_TXF_NODELAY) ||
       (pcb->flags & PCB_F_SHUT_PENDING) || n >= LWVSOCK_TX_COALESCE_MIN ||
-      n != s->fill - s->sent || si != pcb->snd_tail || s->fill == s->size ||
+      n != nx->avail || !nx->open ||
       pcb->tx_cnt == pcb->peer_fwd_cnt) {
     return false;
   }
@@ -489,7 +480,7 @@ pcb_txwait(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_TXWAIT)) {
     pcb->flags |= PCB_F_TXWAIT;
-    pcb->dev->txwait++;
+    pcb->dev->pcbs.txwait++;
   }
 }
 
@@ -498,34 +489,16 @@ static void
 pcb_flush(struct lwvsock_pcb *pcb)
 {
   struct lwvsock_dev *dev = pcb->dev;
+  struct txbuf_next nx;
 
   if ((pcb->state != LWVSOCK_ESTABLISHED && pcb->state != LWVSOCK_CLOSING) ||
       (pcb->flags & PCB_F_PEER_DONE)) {
     return; /* the peer is gone: nothing more goes out but RSTs */
   }
-  while (pcb->snd_head != LWVSOCK_NONE16) {
-    uint16_t si = pcb->snd_head;
-    struct txslot *s = &dev->slots[si];
-    uint32_t avail = s->fill - s->sent;
+  while (txbuf_sendq_next(dev, &pcb->sndq, &nx)) {
     uint32_t win, n, flags = 0;
     struct vsock_hdr h;
 
-    if (avail == 0) {
-      /* Fully handed out: leave the queue (an idle connection holds no slot);
-         a slot the device still reads is freed when it comes back. */
-      if (si == pcb->snd_tail && s->inflight != 0) {
-        break;
-      }
-      pcb->snd_head = s->next;
-      if (si == pcb->snd_tail) {
-        pcb->snd_tail = LWVSOCK_NONE16;
-      }
-      s->queued = 0;
-      if (s->inflight == 0) {
-        txslot_free(dev, si);
-      }
-      continue;
-    }
     win = pcb_window(pcb);
     if (win == 0) {
       if (!(pcb->flags & PCB_F_STALLED)) {
@@ -536,15 +509,15 @@ pcb_flush(struct lwvsock_pcb *pcb)
       }
       break;
     }
-    n = LWIP_MIN(LWIP_MIN(avail, win), pcb_max_pkt(pcb));
-    if (pcb_hold_small(pcb, si, n)) {
+    n = LWIP_MIN(LWIP_MIN(nx.avail, win), pcb_max_pkt(pcb));
+    if (pcb_hold_small(pcb, &nx, n)) {
       break;
     }
-    if (pcb->type == LWVSOCK_SEQPACKET && s->msg_end != 0 && s->sent + n == s->msg_end) {
+    if (pcb->type == LWVSOCK_SEQPACKET && nx.msg_left != 0 && n == nx.msg_left) {
       flags = VIRTIO_VSOCK_SEQ_EOM;
     }
     pcb_hdr(pcb, &h, VIRTIO_VSOCK_OP_RW, flags);
-    if (dev_send_rw(dev, &h, si, n) != ERR_OK) {
+    if (txbuf_sendq_send(dev, &pcb->sndq, &h, n) != ERR_OK) {
       pcb_txwait(pcb); /* ring full: retried when the device returns buffers */
       return;
     }
@@ -586,18 +559,20 @@ pcb_tx_room(struct lwvsock_dev *dev)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->all; pcb != NULL && dev->txwait > 0; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL && dev->pcbs.txwait > 0; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_TXWAIT) {
       pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-      dev->txwait--;
+      dev->pcbs.txwait--;
       pcb_dirty(pcb);
     }
   }
 }
 
 void
-pcb_tx_completed(struct lwvsock_pcb *pcb, uint32_t len)
+pcb_tx_completed(void *arg, uint32_t len)
 {
+  struct lwvsock_pcb *pcb = (struct lwvsock_pcb *)arg;
+
   LWIP_ASSERT("completed bytes were queued", len <= pcb->snd_queued);
   pcb->snd_queued -= len;
   pcb->acked += len;
@@ -1076,7 +1051,7 @@ pcb_input(struct lwvsock_dev *dev, const struct vsock_hdr *h, struct rxbuf *rb, 
     /* Every packet of a connection updates our view of the peer's credit. */
     pcb->peer_buf_alloc = h->buf_alloc;
     pcb->peer_fwd_cnt = h->fwd_cnt;
-    if (pcb->snd_head != LWVSOCK_NONE16) {
+    if (!txbuf_sendq_empty(&pcb->sndq)) {
       pcb_dirty(pcb);
     }
   }
@@ -1138,15 +1113,15 @@ int
 pcb_timers(struct lwvsock_dev *dev, uint32_t now)
 {
   struct lwvsock_pcb *pcb;
-  bool tick = time_diff(now, dev->next_tick) >= 0;
+  bool tick = time_diff(now, dev->pcbs.next_tick) >= 0;
   int work = 0;
 
   if (tick) {
-    dev->next_tick = now + LWVSOCK_POLL_TICK_MS;
+    dev->pcbs.next_tick = now + LWVSOCK_POLL_TICK_MS;
   }
-  dev->next_timer = dev->next_tick;
+  dev_timer_reset(dev, dev->pcbs.next_tick);
   /* Killed pcbs stay on the list until pcb_service, so this walk is safe. */
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1178,7 +1153,7 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
     if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
       continue;
     }
-    if ((pcb->flags & PCB_F_STALLED) && pcb->snd_head != LWVSOCK_NONE16 &&
+    if ((pcb->flags & PCB_F_STALLED) && !txbuf_sendq_empty(&pcb->sndq) &&
         !(pcb->flags & PCB_F_PEER_DONE)) {
       pcb_credit_request(pcb, now);
     }
@@ -1253,9 +1228,9 @@ pcb_service(struct lwvsock_dev *dev)
 
   /* A few passes so work one pcb creates for another (loopback) is done now;
      bounded, so a pcb that re-dirties itself cannot hold the loop. */
-  for (passes = 0; passes < 4 && dev->dirty != NULL; passes++) {
-    struct lwvsock_pcb *list = dev->dirty;
-    dev->dirty = NULL;
+  for (passes = 0; passes < 4 && dev->pcbs.dirty != NULL; passes++) {
+    struct lwvsock_pcb *list = dev->pcbs.dirty;
+    dev->pcbs.dirty = NULL;
     while (list != NULL) {
       struct lwvsock_pcb *pcb = list;
       list = pcb->dirty_next;
@@ -1281,14 +1256,14 @@ pcb_service(struct lwvsock_dev *dev)
 void
 pcb_free_all(struct lwvsock_dev *dev)
 {
-  while (dev->all != NULL) {
-    struct lwvsock_pcb *pcb = dev->all;
+  while (dev->pcbs.all != NULL) {
+    struct lwvsock_pcb *pcb = dev->pcbs.all;
     pcb->flags &= (uint16_t)~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
     pcb_kill(pcb);
     pcb_free(pcb);
   }
-  dev->dirty = NULL;
-  dev->txwait = 0;
+  dev->pcbs.dirty = NULL;
+  dev->pcbs.txwait = 0;
 }
 
 void
@@ -1297,7 +1272,7 @@ pcb_transport_reset(struct lwvsock_dev *dev)
   struct lwvsock_pcb *pcb;
 
   /* Connections to CID 1 never touch the device (Linux: a transport of their own). */
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb) && pcb->remote_cid != LWVSOCK_CID_LOCAL) {
       pcb_fail(pcb, ERR_RST);
     }
@@ -1309,7 +1284,7 @@ pcb_abort_all(struct lwvsock_dev *dev, err_t err)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1410,10 +1385,10 @@ lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port)
   if (port == LWVSOCK_PORT_ANY) {
     /* Linux: a random start above 1023, then sequential, wrapping, bounded tries. */
     for (tries = 0; tries < LWVSOCK_EPHEMERAL_RETRIES; tries++) {
-      uint32_t cand = dev->next_ephemeral++;
+      uint32_t cand = dev->pcbs.next_ephemeral++;
       if (cand <= 1023u || cand == LWVSOCK_PORT_ANY) {
         cand = 1024u;
-        dev->next_ephemeral = 1025u;
+        dev->pcbs.next_ephemeral = 1025u;
       }
       if (bind_lookup(dev, cand) == NULL) {
         port = cand;
@@ -1513,14 +1488,7 @@ lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_co
 static uint32_t
 pcb_slot_room(const struct lwvsock_pcb *pcb)
 {
-  const struct lwvsock_dev *dev = pcb->dev;
-  uint32_t room = txslot_room(dev);
-
-  if (pcb->type == LWVSOCK_STREAM && pcb->snd_tail != LWVSOCK_NONE16) {
-    const struct txslot *t = &dev->slots[pcb->snd_tail];
-    room += t->size - t->fill;
-  }
-  return room;
+  return txbuf_sendq_room(pcb->dev, &pcb->sndq, pcb->type == LWVSOCK_STREAM);
 }
 
 static err_t
@@ -1543,46 +1511,6 @@ pcb_write_check(const struct lwvsock_pcb *pcb, uint32_t len)
   return ERR_OK;
 }
 
-/* Append to the slot queue; room was checked. SEQPACKET messages start a slot. */
-static void
-pcb_append(struct lwvsock_pcb *pcb, const struct pbuf *p, const uint8_t *data, uint32_t len)
-{
-  struct lwvsock_dev *dev = pcb->dev;
-  uint32_t done = 0;
-  bool fresh = pcb->type == LWVSOCK_SEQPACKET;
-  struct txslot *s = NULL;
-
-  while (done < len) {
-    uint32_t n;
-    if (fresh || pcb->snd_tail == LWVSOCK_NONE16 ||
-        dev->slots[pcb->snd_tail].fill == dev->slots[pcb->snd_tail].size) {
-      uint16_t si = txslot_alloc(dev, pcb, len - done);
-      LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
-      if (pcb->snd_tail != LWVSOCK_NONE16) {
-        dev->slots[pcb->snd_tail].next = si;
-      } else {
-        pcb->snd_head = si;
-      }
-      pcb->snd_tail = si;
-      dev->slots[si].queued = 1;
-      fresh = false;
-    }
-    s = &dev->slots[pcb->snd_tail];
-    n = LWIP_MIN(len - done, s->size - s->fill);
-    if (p != NULL) {
-      pbuf_copy_partial(p, s->mem + s->fill, (u16_t)n, (u16_t)done);
-    } else {
-      memcpy(s->mem + s->fill, data + done, n);
-    }
-    s->fill += n;
-    done += n;
-  }
-  if (pcb->type == LWVSOCK_SEQPACKET && s != NULL) {
-    s->msg_end = s->fill;
-  }
-  pcb->snd_queued += len;
-}
-
 static err_t
 pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint32_t len, uint8_t apiflags)
 {
@@ -1591,7 +1519,10 @@ pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint3
   if (err != ERR_OK || len == 0) {
     return err;
   }
-  pcb_append(pcb, p, (const uint8_t *)data, len);
+  /* SEQPACKET: each write is one message, in slots of its own. */
+  txbuf_sendq_append(pcb->dev, &pcb->sndq, p, (const uint8_t *)data, len,
+                     pcb->type == LWVSOCK_SEQPACKET);
+  pcb->snd_queued += len;
   if (apiflags & LWVSOCK_WRITE_FLAG_MORE) {
     pcb->flags |= PCB_F_MORE;
   } else {
@@ -1777,7 +1708,7 @@ void
 lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size)
 {
   if (pcb_usable(pcb)) {
-    pcb->snd_buf = LWIP_MAX(LWVSOCK_RCV_BUF_MIN, LWIP_MIN(size, LWVSOCK_RCV_BUF_MAX));
+    pcb->snd_buf = LWIP_MAX(LWVSOCK_SND_BUF_MIN, LWIP_MIN(size, LWVSOCK_SND_BUF_MAX));
   }
 }
 

@@ -612,7 +612,7 @@ START_TEST(test_request_flood_backpressure)
   }
   for (i = 0; i < 200; i++) {
     lwvsock_poll(f.dev, 0);
-    ck_assert_uint_le(f.dev->nreplies, LWVSOCK_REPLY_QUEUE_MAX);
+    ck_assert_uint_le(f.dev->tx.nreplies, LWVSOCK_REPLY_QUEUE_MAX);
     ck_assert_uint_eq(lwip_stats.mem.used, heap0);
   }
   st1 = stats();
@@ -761,7 +761,7 @@ START_TEST(test_seqpacket_without_end)
   ck_assert_int_eq(v.msgs, 0);
   ck_assert_uint_eq(stats().bad_pkts, st0.bad_pkts + 1);
   /* Fragments lent in place all came back. */
-  ck_assert_uint_eq(f.dev->rx_loans, 0);
+  ck_assert_uint_eq(f.dev->rx.loans, 0);
   victim_finish(&b, &v, hv, 1);
 }
 END_TEST
@@ -919,6 +919,142 @@ START_TEST(test_api_misuse)
 }
 END_TEST
 
+/* The send buffer has bounds of its own, apart from the receive buffer's. */
+START_TEST(test_sndbuf_bounds)
+{
+  static struct app a;
+
+  memset(&a, 0, sizeof(a));
+  (void)fx_guest_connect(&f, &a, LWVSOCK_STREAM, 7122);
+  lwvsock_set_sndbuf(a.pcb, 0);
+  ck_assert_uint_eq(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MIN);
+  ck_assert_uint_lt(LWVSOCK_SND_BUF_MIN, LWVSOCK_RCV_BUF_MIN); /* else this test proves nothing */
+  ck_assert_int_eq(lwvsock_write(a.pcb, "xy", LWVSOCK_SND_BUF_MIN + 1, 0), ERR_MEM);
+  ck_assert_int_eq(lwvsock_write(a.pcb, "x", LWVSOCK_SND_BUF_MIN, 0), ERR_OK);
+  lwvsock_set_sndbuf(a.pcb, 0xffffffffu);
+  ck_assert_uint_le(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MAX);
+  ck_assert_uint_gt(lwvsock_sndbuf(a.pcb), LWVSOCK_SND_BUF_MIN);
+  lwvsock_set_rcvbuf(a.pcb, 0);
+  ck_assert_uint_eq(lwvsock_get_rcvbuf(a.pcb), LWVSOCK_RCV_BUF_MIN);
+  run(NULL, 5);
+  ck_assert_int_eq(a.err_called, 0);
+}
+END_TEST
+
+/* A backend that records any call: none may happen when its ops are incomplete. */
+static int stub_calls;
+static int stub_get_features(struct lwvsock_backend *be, uint64_t *features)
+{ (void)be; *features = 0; stub_calls++; return -1; }
+static int stub_set_features(struct lwvsock_backend *be, uint64_t features)
+{ (void)be; (void)features; stub_calls++; return -1; }
+static int stub_read_config(struct lwvsock_backend *be, uint32_t off, void *buf, uint32_t len)
+{ (void)be; (void)off; (void)buf; (void)len; stub_calls++; return -1; }
+static uint16_t stub_max_queue_size(struct lwvsock_backend *be, uint16_t index)
+{ (void)be; (void)index; stub_calls++; return 0; }
+static int stub_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
+{ (void)be; (void)size; (void)mem; stub_calls++; return -1; }
+static int stub_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
+{ (void)be; (void)vr; stub_calls++; return -1; }
+static int stub_be(struct lwvsock_backend *be)
+{ (void)be; stub_calls++; return -1; }
+static void stub_notify(struct lwvsock_backend *be, uint16_t index)
+{ (void)be; (void)index; stub_calls++; }
+
+/* lwvsock_dev_open checks every required op first: ERR_ARG, no call, no device. */
+START_TEST(test_open_missing_op)
+{
+  static const struct lwvsock_backend_ops full = {
+    .name = "stub",
+    .get_features = stub_get_features,
+    .set_features = stub_set_features,
+    .read_config = stub_read_config,
+    .max_queue_size = stub_max_queue_size,
+    .mem_alloc = stub_mem_alloc,
+    .setup_queue = stub_setup_queue,
+    .start = stub_be,
+    .notify = stub_notify,
+    .reset = stub_be,
+  };
+  struct lwvsock_backend_ops ops;
+  struct lwvsock_backend be;
+  struct lwvsock_dev *dev;
+  unsigned i;
+
+  for (i = 0; i < 10; i++) {
+    ops = full;
+    switch (i) {
+      case 0: ops.name = NULL; break;
+      case 1: ops.get_features = NULL; break;
+      case 2: ops.set_features = NULL; break;
+      case 3: ops.read_config = NULL; break;
+      case 4: ops.max_queue_size = NULL; break;
+      case 5: ops.mem_alloc = NULL; break;
+      case 6: ops.setup_queue = NULL; break;
+      case 7: ops.start = NULL; break;
+      case 8: ops.notify = NULL; break;
+      default: ops.reset = NULL; break;
+    }
+    memset(&be, 0, sizeof(be));
+    be.ops = &ops;
+    dev = (struct lwvsock_dev *)1;
+    stub_calls = 0;
+    ck_assert_msg(lwvsock_dev_open(&be, &dev) == ERR_ARG, "op %u missing: not ERR_ARG", i);
+    ck_assert_ptr_null(dev);
+    ck_assert_msg(stub_calls == 0, "op %u missing: %d ops called", i, stub_calls);
+  }
+  /* Complete (the optional ones absent): accepted, and the stub's failure reported. */
+  ops = full;
+  be.ops = &ops;
+  ck_assert_int_ne(lwvsock_dev_open(&be, &dev), ERR_ARG);
+  ck_assert_int_gt(stub_calls, 0);
+  lwvsock_dev_close(dev);
+}
+END_TEST
+
+/* Backend reports reach the application's log callback only; never a crash or overrun. */
+struct logrec {
+  int n;
+  char who[32];
+  char msg[512];
+};
+
+static void
+log_record(void *arg, const char *who, const char *msg)
+{
+  struct logrec *l = (struct logrec *)arg;
+
+  l->n++;
+  snprintf(l->who, sizeof(l->who), "%s", who);
+  snprintf(l->msg, sizeof(l->msg), "%s", msg);
+}
+
+START_TEST(test_backend_log)
+{
+  struct lwvsock_backend *be = lwvsock_sim_backend(f.sim);
+  struct logrec l;
+  char big[1024];
+
+  memset(&l, 0, sizeof(l));
+  lwvsock_backend_log(be, "silent %d", 1); /* no callback: dropped */
+  lwvsock_backend_log(NULL, "no backend");
+  lwvsock_backend_set_log(NULL, log_record, &l);
+  lwvsock_backend_set_log(be, log_record, &l);
+  lwvsock_backend_log(be, "queue %u refused: %s", 3u, "why");
+  ck_assert_int_eq(l.n, 1);
+  ck_assert_str_eq(l.who, be->ops->name);
+  ck_assert_str_eq(l.msg, "queue 3 refused: why");
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  lwvsock_backend_log(be, "%s", big); /* cut to the line bound, still terminated */
+  ck_assert_int_eq(l.n, 2);
+  ck_assert_uint_gt(strlen(l.msg), 100);
+  ck_assert_uint_lt(strlen(l.msg), sizeof(big) - 1);
+  lwvsock_backend_set_log(be, NULL, NULL);
+  lwvsock_backend_log(be, "silent again");
+  ck_assert_int_eq(l.n, 2);
+}
+END_TEST
+
 /* The application's pbufs, kept beyond the device's life. */
 struct keeper {
   struct pbuf *held[1024];
@@ -1044,6 +1180,9 @@ lwvsock_test_suite(void)
     TESTFUNC(test_api_null_pcb),
     TESTFUNC(test_api_null_dev),
     TESTFUNC(test_api_misuse),
+    TESTFUNC(test_sndbuf_bounds),
+    TESTFUNC(test_open_missing_op),
+    TESTFUNC(test_backend_log),
     TESTFUNC(test_close_with_pbufs_held),
   };
   return create_suite("HOSTILE", tests, LWIP_ARRAYSIZE(tests), hostile_setup, hostile_teardown);

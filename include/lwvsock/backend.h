@@ -50,7 +50,10 @@ struct lwvsock_vring_info {
 
 struct lwvsock_backend;
 
-/** Operations of a backend. Required unless marked optional. */
+/**
+ * Operations of a backend. Required unless marked optional:
+ * lwvsock_dev_open() returns ERR_ARG, calling none of them, when one is NULL.
+ */
 struct lwvsock_backend_ops {
   /** Short name for logs ("sim", "vhost-vsock"). */
   const char *name;
@@ -64,7 +67,10 @@ struct lwvsock_backend_ops {
   uint16_t (*max_queue_size)(struct lwvsock_backend *be, uint16_t index);
   /** Allocate @p size bytes of zeroed device-reachable memory, page aligned. */
   int (*mem_alloc)(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem);
-  /** Release memory from mem_alloc (only after reset or before start). */
+  /**
+   * Optional: release memory from mem_alloc (only after reset or before
+   * start). Without it the memory stays the backend's until destroy.
+   */
   void (*mem_free)(struct lwvsock_backend *be, struct lwvsock_mem *mem);
   /** Tell the device where queue vr->index lives. */
   int (*setup_queue)(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr);
@@ -83,7 +89,7 @@ struct lwvsock_backend_ops {
    * the last call: -ENODEV when it is gone, else (e.g. -EIO) it needs a reset.
    */
   int (*check)(struct lwvsock_backend *be);
-  /** Release the backend and everything it owns. */
+  /** Optional: release the backend and everything it owns (lwvsock_dev_close()). */
   void (*destroy)(struct lwvsock_backend *be);
 };
 
@@ -105,7 +111,21 @@ struct lwvsock_backend {
    */
   uint64_t kicks;
   uint64_t syscalls;  /**< see kicks */
+  /** The application's log callback (lwvsock_backend_set_log()); NULL: silent. */
+  void (*log)(void *arg, const char *who, const char *msg);
+  /** Argument of log. */
+  void *log_arg;
 };
+
+/**
+ * Report a problem of backend @p be through the application's log callback
+ * (nothing when none is set). Backends never print by themselves.
+ */
+void lwvsock_backend_log(struct lwvsock_backend *be, const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 2, 3)))
+#endif
+  ;
 
 #ifdef __cplusplus
 }

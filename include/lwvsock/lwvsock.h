@@ -87,6 +87,22 @@ typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *h
                                const void *payload2, uint32_t len2);
 
 /**
+ * Log callback: @p who (the backend's name) reports @p msg, one sentence
+ * without a trailing newline. Called from inside library calls; it must not
+ * call back into lwvsock.
+ */
+typedef void (*lwvsock_log_fn)(void *arg, const char *who, const char *msg);
+
+/**
+ * Where backend @p be reports what went wrong inside it (refused requests,
+ * failed system calls, device errors). Set it before lwvsock_dev_open() to
+ * see problems of the bring-up. The default (@p fn NULL) is silent: the
+ * library never prints by itself. Errors are returned as well; the log only
+ * tells why.
+ */
+void lwvsock_backend_set_log(struct lwvsock_backend *be, lwvsock_log_fn fn, void *arg);
+
+/**
  * Bring up the device behind @p be: negotiate features, read the CID, set up
  * the queues, fill rx and event buffers and start it. On success the device
  * owns the backend (lwvsock_dev_close() destroys it).

@@ -87,7 +87,7 @@
 #if !defined LWVSOCK_RCV_BUF_MIN || defined __DOXYGEN__
 #define LWVSOCK_RCV_BUF_MIN           128
 #endif
-/** Largest receive (and send) buffer a connection can be given. */
+/** Largest receive buffer a connection can be given. */
 #if !defined LWVSOCK_RCV_BUF_MAX || defined __DOXYGEN__
 #define LWVSOCK_RCV_BUF_MAX           (4 * 1024 * 1024)
 #endif
@@ -95,6 +95,15 @@
 /** Default send buffer of a connection (bytes queued before write says ERR_MEM). */
 #if !defined LWVSOCK_SND_BUF || defined __DOXYGEN__
 #define LWVSOCK_SND_BUF               (256 * 1024)
+#endif
+/** Smallest send buffer lwvsock_set_sndbuf() sets. It only bounds what waits
+    in the driver (the peer never sees it), so any size from 1 byte works. */
+#if !defined LWVSOCK_SND_BUF_MIN || defined __DOXYGEN__
+#define LWVSOCK_SND_BUF_MIN           1
+#endif
+/** Largest send buffer lwvsock_set_sndbuf() sets. */
+#if !defined LWVSOCK_SND_BUF_MAX || defined __DOXYGEN__
+#define LWVSOCK_SND_BUF_MAX           (4 * 1024 * 1024)
 #endif
 
 /** Send a CREDIT_UPDATE once the free space the peer sees falls below this

@@ -12,6 +12,10 @@
  * - err: the pcb is already freed when it is called (ERR_RST: peer reset;
  *   ERR_ABRT: aborted or timed out; ERR_TIMEOUT: connect timed out).
  * - Return ERR_ABRT from a callback only after calling lwvsock_abort() on the pcb.
+ * - Callbacks run from lwvsock_poll(). Two API calls run one before they
+ *   return, as lwIP's tcp_abort() does: lwvsock_abort() calls the pcb's err
+ *   (ERR_ABRT), and lwvsock_dev_close() calls err(ERR_ABRT) of every pcb still
+ *   open. Every other call (write, close, recved, ...) only queues work.
  * - SEQPACKET: each recv delivers one whole message; each write sends one message.
  *
  * Data written is always copied into device-reachable memory; sent(len) fires
@@ -178,7 +182,12 @@ err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
  */
 err_t lwvsock_close(struct lwvsock_pcb *pcb);
 
-/** Send RST, call err(ERR_ABRT) and free the pcb. */
+/**
+ * Send RST (when connected), then call the err callback, if set, with
+ * ERR_ABRT before returning, as lwIP's tcp_abort() does: do not touch the pcb
+ * or anything the err callback frees afterwards. The pcb's memory is freed at
+ * the end of the next lwvsock_poll().
+ */
 void lwvsock_abort(struct lwvsock_pcb *pcb);
 
 /**
@@ -190,7 +199,10 @@ void lwvsock_abort(struct lwvsock_pcb *pcb);
 void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
 /** The receive buffer size we advertise. */
 uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
-/** Send buffer size (bytes queued before write returns ERR_MEM), clamped like the rcvbuf. */
+/**
+ * Send buffer size (bytes queued before write returns ERR_MEM), clamped to
+ * [LWVSOCK_SND_BUF_MIN, LWVSOCK_SND_BUF_MAX].
+ */
 void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
 /**
  * Bound on how long data written before lwvsock_close() may wait for peer

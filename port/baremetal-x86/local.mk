@@ -9,7 +9,7 @@
 # division). A firmware author adds the same lwvsock files to their build:
 APPLIANCE_LWVSOCK_SRCS = \
 	src/device.c src/pcb.c src/rxbuf.c src/txbuf.c src/virtq.c src/vsock_hdr.c \
-	src/strerror.c src/virtio_mmio.c src/virtio_pci.c
+	src/strerror.c src/log.c src/virtio_mmio.c src/virtio_pci.c
 # ... the lwIP core files lwvsock uses (no IP, TCP or netif traffic):
 APPLIANCE_LWIP_SRCS = \
 	core/init.c core/def.c core/mem.c core/memp.c core/pbuf.c core/timeouts.c \
@@ -33,6 +33,7 @@ APPLIANCE_HDRS = \
 # after any header change is cheap).
 APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
 	src/lwvsock_priv.h src/virtio_defs.h src/virtq.h src/vsock_hdr.h \
+	src/core.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
 	include/lwvsock/backend.h include/lwvsock/bus.h include/lwvsock/lwvsock.h \
 	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/virtio_mmio.h \
 	include/lwvsock/virtio_pci.h \

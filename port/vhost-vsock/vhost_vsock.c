@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,19 +156,6 @@ struct vv_backend {
 
 static const char *const vv_qname[VV_NQUEUES] = { "rx", "tx" };
 
-static void vv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-vv_log(const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("lwvsock vhost-vsock: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
 static struct vv_backend *
 vv_of(struct lwvsock_backend *be)
 {
@@ -182,13 +168,13 @@ vv_ioctl(struct vv_backend *v, unsigned long req, void *arg, const char *name)
 {
   v->be.syscalls++;
   if (getpid() != v->owner) {
-    vv_log("%s from pid %ld, but pid %ld owns /dev/vhost-vsock: vhost serves only its owner; "
+    lwvsock_backend_log(&v->be, "%s from pid %ld, but pid %ld owns /dev/vhost-vsock: vhost serves only its owner; "
            "use the device from the process that opened it", name, (long)getpid(), (long)v->owner);
     return -EPERM;
   }
   if (ioctl(v->fd, req, arg) < 0) {
     int rc = -errno;
-    vv_log("%s failed: %s", name, strerror(-rc));
+    lwvsock_backend_log(&v->be, "%s failed: %s", name, strerror(-rc));
     return rc;
   }
   return 0;
@@ -262,13 +248,13 @@ vv_set_features(struct lwvsock_backend *be, uint64_t features)
   struct vv_backend *v = vv_of(be);
 
   if (features & ~v->features) {
-    vv_log("the driver accepted features 0x%" PRIx64 " that were not offered (offer 0x%" PRIx64 ")",
+    lwvsock_backend_log(be, "the driver accepted features 0x%" PRIx64 " that were not offered (offer 0x%" PRIx64 ")",
            features & ~v->features, v->features);
     return -EINVAL;
   }
   if (!(features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
     /* legacy vhost uses the host's byte order for the rings; the driver writes little-endian */
-    vv_log("the driver must accept VIRTIO_F_VERSION_1 (little-endian rings)");
+    lwvsock_backend_log(be, "the driver must accept VIRTIO_F_VERSION_1 (little-endian rings)");
     return -ENOTSUP;
   }
   return vv_ioctl(v, VHOST_SET_FEATURES, &features, "VHOST_SET_FEATURES");
@@ -308,7 +294,7 @@ vv_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
     return -EINVAL;
   }
   if (v->nreg == VV_MAX_REGIONS) {
-    vv_log("more than %u memory regions requested", VV_MAX_REGIONS);
+    lwvsock_backend_log(be, "more than %u memory regions requested", VV_MAX_REGIONS);
     return -ENOSPC;
   }
   mapped = (size + page - 1) & ~(page - 1);
@@ -317,12 +303,12 @@ vv_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
   fd = memfd_create("lwvsock-vhost-vsock", MFD_CLOEXEC);
   if (fd < 0) {
     rc = -errno;
-    vv_log("memfd_create: %s", strerror(-rc));
+    lwvsock_backend_log(be, "memfd_create: %s", strerror(-rc));
     return rc;
   }
   if (ftruncate(fd, (off_t)mapped) < 0) {
     rc = -errno;
-    vv_log("cannot size the %zu-byte memory region: %s", mapped, strerror(-rc));
+    lwvsock_backend_log(be, "cannot size the %zu-byte memory region: %s", mapped, strerror(-rc));
     close(fd);
     return rc;
   }
@@ -330,7 +316,7 @@ vv_mem_alloc(struct lwvsock_backend *be, size_t size, struct lwvsock_mem *mem)
   rc = -errno;
   close(fd); /* the mapping keeps the memory */
   if (va == MAP_FAILED) {
-    vv_log("cannot map the %zu-byte memory region: %s", mapped, strerror(-rc));
+    lwvsock_backend_log(be, "cannot map the %zu-byte memory region: %s", mapped, strerror(-rc));
     return rc;
   }
   v->reg[v->nreg].va = va;
@@ -360,11 +346,11 @@ vv_mem_free(struct lwvsock_backend *be, struct lwvsock_mem *mem)
     }
   }
   if (i == v->nreg) {
-    vv_log("mem_free of a region this backend did not allocate (%p): ignored", mem->va);
+    lwvsock_backend_log(be, "mem_free of a region this backend did not allocate (%p): ignored", mem->va);
     return;
   }
   if (v->running) {
-    vv_log("mem_free while the device runs: reset it first; region kept");
+    lwvsock_backend_log(be, "mem_free while the device runs: reset it first; region kept");
     return;
   }
   munmap(v->reg[i].va, v->reg[i].size);
@@ -386,16 +372,16 @@ vv_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
   int rc;
 
   if (vr->index >= VV_NQUEUES) {
-    vv_log("queue %u does not exist: vhost-vsock has only rx (0) and tx (1)", vr->index);
+    lwvsock_backend_log(be, "queue %u does not exist: vhost-vsock has only rx (0) and tx (1)", vr->index);
     return -EINVAL;
   }
   num = vr->num;
   if (num == 0 || num > VV_QUEUE_MAX || (num & (num - 1)) != 0) {
-    vv_log("%s queue size %zu is not a power of two up to %u", vv_qname[vr->index], num, VV_QUEUE_MAX);
+    lwvsock_backend_log(be, "%s queue size %zu is not a power of two up to %u", vv_qname[vr->index], num, VV_QUEUE_MAX);
     return -EINVAL;
   }
   if (v->running) {
-    vv_log("setup_queue while the device runs: reset it first");
+    lwvsock_backend_log(be, "setup_queue while the device runs: reset it first");
     return -EBUSY;
   }
   /* vhost reads the rings at their virtual addresses, and descriptors through the
@@ -404,7 +390,7 @@ vv_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
       vr->used_dma != (uint64_t)(uintptr_t)vr->used ||
       !vv_in_region(v, vr->desc, 16 * num) || !vv_in_region(v, vr->avail, 6 + 2 * num) ||
       !vv_in_region(v, vr->used, 6 + 8 * num)) {
-    vv_log("%s queue rings are not in memory from mem_alloc", vv_qname[vr->index]);
+    lwvsock_backend_log(be, "%s queue rings are not in memory from mem_alloc", vv_qname[vr->index]);
     return -EINVAL;
   }
 
@@ -415,7 +401,7 @@ vv_setup_queue(struct lwvsock_backend *be, const struct lwvsock_vring_info *vr)
       (q->call < 0 && (q->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) ||
       (q->err < 0 && (q->err = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)) {
     rc = -errno;
-    vv_log("eventfd: %s", strerror(-rc));
+    lwvsock_backend_log(be, "eventfd: %s", strerror(-rc));
     return rc;
   }
   vv_drain(v, q->call);
@@ -464,7 +450,7 @@ vv_start(struct lwvsock_backend *be)
   for (i = 0; i < VV_NQUEUES; i++) {
     if (!v->q[i].ready) {
       /* the kernel would answer EFAULT */
-      vv_log("start before the %s queue was set up", vv_qname[i]);
+      lwvsock_backend_log(be, "start before the %s queue was set up", vv_qname[i]);
       return -EINVAL;
     }
   }
@@ -579,7 +565,7 @@ vv_check(struct lwvsock_backend *be)
     if (!(pfd[2 * i + 1].revents & POLLIN) || (n = vv_drain(v, v->q[i].err)) == 0) {
       continue;
     }
-    vv_log("the kernel flagged %" PRIu64 " error(s) on the %s queue and stopped serving it "
+    lwvsock_backend_log(be, "the kernel flagged %" PRIu64 " error(s) on the %s queue and stopped serving it "
            "(a descriptor outside the memory table or a malformed ring); for the kernel's "
            "reason: echo 'module vhost +p' > /sys/kernel/debug/dynamic_debug/control",
            n, vv_qname[i]);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lwvsock/lwvsock.h"
 #include "lwvsock/vhost_vsock.h"
 #include "virtq.h"
 #include "vsock_hdr.h"
@@ -42,6 +43,14 @@ struct rig {
 };
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The backend's reports (lwvsock_backend_set_log()), next to the checks' own. */
+static void
+backend_log(void *arg, const char *who, const char *msg)
+{
+  (void)arg;
+  fprintf(stderr, "%s %s: lwvsock %s: %s\n", prog, check_name, who, msg);
+}
 
 static int
 fail(const char *fmt, ...)
@@ -111,6 +120,7 @@ rig_setup(struct rig *r, uint32_t cid)
   if (rc != 0) {
     return fail("open cid %" PRIu32 ": %s", cid, err);
   }
+  lwvsock_backend_set_log(r->be, backend_log, NULL);
   ops = r->be->ops;
   if (ops->get_features(r->be, &feat) != 0 || ops->set_features(r->be, VIRTIO_BIT(VIRTIO_F_VERSION_1)) != 0) {
     return fail("feature negotiation failed");
