@@ -46,11 +46,11 @@ set(lwvsockaltcp_SRCS
 # parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
 set(lwvsocksim_SRCS
-    ${LWVSOCK_DIR}/port/devspec.c
-    ${LWVSOCK_DIR}/port/sim/sim.c
-    ${LWVSOCK_DIR}/port/sim/sim_vring.c
-    ${LWVSOCK_DIR}/port/sim/sim_bq.c
-    ${LWVSOCK_DIR}/port/sim/sim_conn.c
+    ${LWVSOCK_DIR}/port/unix/devspec.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_vring.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_bq.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_conn.c
 )
 
 # LWVSOCK_INCLUDE_DIRS: the include path the files above need.

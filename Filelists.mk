@@ -41,11 +41,11 @@ LWVSOCKALTCPFILES=$(LWVSOCKDIR)/src/altcp_vsock.c
 # LWVSOCKSIMFILES: the simulated host device (lwvsock/sim.h) and the device-spec
 # parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
-LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/devspec.c \
-	$(LWVSOCKDIR)/port/sim/sim.c \
-	$(LWVSOCKDIR)/port/sim/sim_vring.c \
-	$(LWVSOCKDIR)/port/sim/sim_bq.c \
-	$(LWVSOCKDIR)/port/sim/sim_conn.c
+LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/unix/devspec.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_vring.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_bq.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_conn.c
 
 # LWVSOCKINCLUDES: the include path the files above need.
 LWVSOCKINCLUDES=-I$(LWVSOCKDIR)/include -I$(LWVSOCKDIR)/src

@@ -24,6 +24,11 @@ examples_lwvsock_echo_LDADD = $(EXAMPLES_LDADD)
 examples_lwvsock_perf_SOURCES = examples/perf.c $(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_perf_LDADD = $(EXAMPLES_LDADD)
 
+# DHCP, an HTTP fetch, an HTTP server and UDP echo over the vsock netif.
+noinst_PROGRAMS += examples/lwvsock-netif
+examples_lwvsock_netif_SOURCES = examples/netif.c $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_netif_LDADD = $(EXAMPLES_LDADD)
+
 # Loopback-only, bounded in time; each starts its own server and ends it by PID.
 # examples/lib.sh is sourced by them; examples/excheck.py is their client.
 EXAMPLE_TESTS = \

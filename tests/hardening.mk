@@ -7,7 +7,7 @@
 #                     FUZZ_SECONDS (default 60) through scripts/fuzz.sh
 #   make soak         builds tests/soak and runs it for SOAK_SECONDS (default 600)
 HARDENING_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
-HARDENING_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
+HARDENING_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/unix/sim -I$(top_srcdir)/tests
 
 check_PROGRAMS += tests/test_hostile
 TESTS += tests/test_hostile

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/proto.mk: protocol suites against the simulated host (the lead's).
 PROTO_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
-PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
+PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/unix/sim -I$(top_srcdir)/tests
 
 check_PROGRAMS += tests/test_proto
 TESTS += tests/test_proto

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Unit tests of the device-spec parser (port/devspec.c): good specs open the
+ * Unit tests of the device-spec parser (port/unix/devspec.c): good specs open the
  * right backend, bad ones fail with an errno and a sentence that quotes them.
  *
  * Never touches vhost or PCI: setup() removes LWVSOCK_ALLOW_VHOST_VSOCK and

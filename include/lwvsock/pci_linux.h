@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Linux userspace access to a virtio-vsock PCI function (port/pci-linux):
+ * Linux userspace access to a virtio-vsock PCI function (port/unix/pci-linux):
  * the bus behind device spec `pci:BDF`, driven by the virtio-pci transport.
  *
  * Access: the sysfs resource files (BARs, mmap'd) and config file (bus

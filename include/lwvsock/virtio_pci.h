@@ -5,7 +5,7 @@
  * (bus.h) into a backend (backend.h) for lwvsock_dev_open().
  *
  * Written only against struct lwvsock_bus, so the same code runs in a Linux
- * process (port/pci-linux), on bare metal and over a test double. The device
+ * process (port/unix/pci-linux), on bare metal and over a test double. The device
  * is untrusted: capabilities, BAR offsets, queue sizes, notify offsets and
  * config values are checked before use, every wait on the device is bounded,
  * and a device that reports DEVICE_NEEDS_RESET or vanishes (reads all ones)
