@@ -24,7 +24,7 @@ set(lwvsock_SRCS
 )
 
 # lwvsocktransport_SRCS: the generic virtio transports over a platform's bus
-# (lwvsock/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
+# (lwvsock/port/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
 set(lwvsocktransport_SRCS
     ${LWVSOCK_DIR}/src/virtio_pci.c
     ${LWVSOCK_DIR}/src/virtio_mmio.c

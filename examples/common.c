@@ -610,7 +610,7 @@ ex_start(struct ex_ctx *ctx)
   }
   ctx->sim = lwvsock_sim_from_backend(be);
   if (ctx->nfwd > 0 && ctx->sim == NULL) {
-    be->ops->destroy(be);
+    lwvsock_backend_destroy(be);
     ex_log(ctx, "--forward works only with --device sim (a real device's host is the hypervisor;"
            " use socat there)");
     ex_try_help(ctx);
@@ -624,7 +624,7 @@ ex_start(struct ex_ctx *ctx)
       lwvsock_dev_close(ctx->dev);
     } else {
       ex_log(ctx, "--device %s: cannot open the device: %s", ex_shown(ctx->device_spec), lwvsock_strerror(e));
-      be->ops->destroy(be);
+      lwvsock_backend_destroy(be);
     }
     ctx->dev = NULL;
     ctx->sim = NULL;

@@ -117,6 +117,22 @@ else
 fi
 done_step
 
+step "layering: applications see only the application API"
+# src/*.h are the core's private headers and include/lwvsock/port/ is the
+# porting API (README: "How the code is laid out"). Programs built as an
+# application would be (examples/, bench/, tests/interop/) include no private
+# header, and no application header (include/lwvsock/*.h) includes a porting one.
+priv_re=$(cd src && ls *.h | sed 's/[.]/[.]/g' | paste -sd'|' -)
+bad=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<](\.\./)*(src/)?($priv_re)[\">]" \
+        examples bench tests/interop || :)
+[ -z "$bad" ] || die "a src/ private header is included outside the core:
+$bad"
+bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]lwvsock/port/' include/lwvsock/*.h || :)
+[ -z "$bad" ] || die "an application header includes a porting header (include/lwvsock/port/):
+$bad"
+echo "no src/ header is included by examples/, bench/ or tests/interop/; no application header includes a porting header"
+done_step
+
 step "autoreconf"
 autoreconf -fi || die "autoreconf failed"
 done_step

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/sim.h"
 
 /** The BAR holding every capability window. */

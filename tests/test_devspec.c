@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lwvsock/port.h"
+#include "lwvsock/port/backend.h"
 #include "lwvsock/sim.h"
 #include "virtio_defs.h"
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK

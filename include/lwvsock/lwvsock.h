@@ -4,7 +4,8 @@
  * lwvsock: a polled virtio-vsock driver for lwIP. Device API.
  *
  * A device (struct lwvsock_dev) drives one virtio-vsock device reached through
- * a backend (see backend.h; the ports give sim, vhost-vsock, ...). There are no
+ * a backend (a platform gives them: sim.h, port.h's device specs, ...; how to
+ * write one is the porting API, lwvsock/port/backend.h). There are no
  * globals: open as many devices as you like. Nothing blocks: call
  * lwvsock_poll() from your main loop together with lwIP's sys_check_timeouts(),
  * and sleep on lwvsock_dev_wait_fds() for at most lwvsock_next_timeout() ms
@@ -35,11 +36,13 @@
 
 #include "lwvsock/lwvsock_opts.h"
 #include "lwip/err.h"
-#include "lwvsock/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 struct lwvsock_dev;
 struct pbuf;
@@ -78,11 +81,39 @@ enum lwvsock_dir { LWVSOCK_DIR_RX = 0, LWVSOCK_DIR_TX = 1 };
 
 /**
  * Packet tap: called for every packet the driver sends or receives, with the
- * 44-byte wire header and the payload (which may be split in two parts).
+ * LWVSOCK_PKT_HDR_LEN-byte wire header (lwvsock_pkt_hdr_decode() reads it) and
+ * the payload (which may be split in two parts).
  */
 typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
                                const void *payload, uint32_t len,
                                const void *payload2, uint32_t len2);
+
+/** Bytes of a virtio-vsock packet header on the wire (struct virtio_vsock_hdr). */
+#define LWVSOCK_PKT_HDR_LEN 44u
+
+/** A virtio-vsock packet header, decoded into host byte order. */
+struct lwvsock_pkt_hdr {
+  uint64_t src_cid;    /**< source CID */
+  uint64_t dst_cid;    /**< destination CID */
+  uint32_t src_port;   /**< source port */
+  uint32_t dst_port;   /**< destination port */
+  uint32_t len;        /**< payload bytes that follow the header */
+  uint16_t type;       /**< socket type: LWVSOCK_STREAM or LWVSOCK_SEQPACKET (vsock.h) */
+  uint16_t op;         /**< operation (REQUEST, RW, ...: lwvsock_pkt_op_name()) */
+  uint32_t flags;      /**< op-specific flags (SHUTDOWN's, SEQPACKET's EOM/EOR) */
+  uint32_t buf_alloc;  /**< the sender's receive buffer size */
+  uint32_t fwd_cnt;    /**< bytes the sender has consumed */
+};
+
+/**
+ * Decode the wire header @p raw (e.g. a tap's @p hdr) into @p hdr.
+ * @return ERR_OK; ERR_ARG when @p raw or @p hdr is NULL or @p rawlen is less
+ *         than LWVSOCK_PKT_HDR_LEN (*hdr is then left alone).
+ */
+err_t lwvsock_pkt_hdr_decode(const uint8_t *raw, uint32_t rawlen, struct lwvsock_pkt_hdr *hdr);
+
+/** Name of a packet header's op ("REQUEST", "RW", ...), or "?" for an unknown op. */
+const char *lwvsock_pkt_op_name(uint16_t op);
 
 /**
  * Bring up the device behind @p be: negotiate features, read the CID, set up
@@ -95,6 +126,13 @@ typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *h
  *         lwvsock_dev_close(), which also destroys the backend.
  */
 err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
+
+/**
+ * Release a backend the application did not hand to lwvsock_dev_open() (or
+ * got back from it with ERR_ARG): e.g. one from lwvsock_port_open() it decided
+ * not to use. NULL is ignored.
+ */
+void lwvsock_backend_destroy(struct lwvsock_backend *be);
 
 /**
  * Abort every connection (RST, err callback with ERR_ABRT), reset the device and

@@ -28,11 +28,13 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The interlock: lwvsock_pci_linux_open() refuses unless this is "1". */
 #define LWVSOCK_PCI_ALLOW_ENV "LWVSOCK_ALLOW_PCI"

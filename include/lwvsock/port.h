@@ -25,11 +25,13 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The spec used when none is given. */
 #define LWVSOCK_PORT_DEFAULT_SPEC "sim"

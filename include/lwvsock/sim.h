@@ -26,12 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
 #include "lwvsock/vsock.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 struct lwvsock_sim;
 

@@ -25,11 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The device node. */
 #define LWVSOCK_VHOST_VSOCK_PATH       "/dev/vhost-vsock"

@@ -227,6 +227,21 @@ struct lwvsock_dev *lwvsock_pcb_dev(const struct lwvsock_pcb *pcb);
 /** Copy the connection's counters into @p st. */
 void lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st);
 
+/** The memory of the pcb pool (MEMP_NUM_LWVSOCK_PCB pcbs, shared by every device). */
+struct lwvsock_pcb_pool_stats {
+  uint32_t used;   /**< pcbs allocated now (listeners and connections) */
+  uint32_t max;    /**< most pcbs allocated at once so far */
+  uint32_t avail;  /**< pcbs in the pool (MEMP_NUM_LWVSOCK_PCB) */
+  uint32_t size;   /**< bytes of one pcb's state (sizeof(struct lwvsock_pcb)) */
+  uint32_t elem_size; /**< bytes one pcb takes in the pool (size, aligned) */
+};
+/**
+ * Copy the pcb pool's figures into @p st.
+ * @return ERR_OK; ERR_VAL when lwIP keeps no pool statistics (MEMP_STATS 0):
+ *         only avail, size and elem_size are filled in, used and max are 0.
+ */
+err_t lwvsock_pcb_pool_get_stats(struct lwvsock_pcb_pool_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

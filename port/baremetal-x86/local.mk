@@ -33,9 +33,9 @@ APPLIANCE_HDRS = \
 # after any header change is cheap).
 APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
 	src/lwvsock_priv.h src/virtio_defs.h src/virtq.h src/vsock_hdr.h \
-	include/lwvsock/backend.h include/lwvsock/bus.h include/lwvsock/lwvsock.h \
-	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/virtio_mmio.h \
-	include/lwvsock/virtio_pci.h \
+	include/lwvsock/port/backend.h include/lwvsock/port/bus.h include/lwvsock/lwvsock.h \
+	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/port/virtio_mmio.h \
+	include/lwvsock/port/virtio_pci.h \
 	examples/conn.h examples/echo_server.h examples/http_server.h
 APPLIANCE_LDSCRIPT = port/baremetal-x86/link.ld
 

@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
-#include "lwvsock/bus.h"
+#include "lwvsock/port/backend.h"
+#include "lwvsock/port/bus.h"
 
 #ifdef __cplusplus
 extern "C" {

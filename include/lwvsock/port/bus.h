@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
+#include "lwvsock/port/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
