@@ -37,6 +37,8 @@
 #include "lwvsock/lwvsock_opts.h"
 #include "lwip/err.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -110,10 +112,10 @@ struct lwvsock_pkt_hdr {
  * @return ERR_OK; ERR_ARG when @p raw or @p hdr is NULL or @p rawlen is less
  *         than LWVSOCK_PKT_HDR_LEN (*hdr is then left alone).
  */
-err_t lwvsock_pkt_hdr_decode(const uint8_t *raw, uint32_t rawlen, struct lwvsock_pkt_hdr *hdr);
+LWVSOCK_API err_t lwvsock_pkt_hdr_decode(const uint8_t *raw, uint32_t rawlen, struct lwvsock_pkt_hdr *hdr);
 
 /** Name of a packet header's op ("REQUEST", "RW", ...), or "?" for an unknown op. */
-const char *lwvsock_pkt_op_name(uint16_t op);
+LWVSOCK_API const char *lwvsock_pkt_op_name(uint16_t op);
 
 /**
  * Bring up the device behind @p be: negotiate features, read the CID, set up
@@ -125,28 +127,28 @@ const char *lwvsock_pkt_op_name(uint16_t op);
  *         half-opened device (lwvsock_dev_error() says why): close it with
  *         lwvsock_dev_close(), which also destroys the backend.
  */
-err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
+LWVSOCK_API err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
 
 /**
  * Release a backend the application did not hand to lwvsock_dev_open() (or
  * got back from it with ERR_ARG): e.g. one from lwvsock_port_open() it decided
  * not to use. NULL is ignored.
  */
-void lwvsock_backend_destroy(struct lwvsock_backend *be);
+LWVSOCK_API void lwvsock_backend_destroy(struct lwvsock_backend *be);
 
 /**
  * Abort every connection (RST, err callback with ERR_ABRT), reset the device and
  * free it. Received pbufs the application still holds stay valid; their memory
  * is released when the last one is freed.
  */
-void lwvsock_dev_close(struct lwvsock_dev *dev);
+LWVSOCK_API void lwvsock_dev_close(struct lwvsock_dev *dev);
 
 /**
  * Do pending work: run timers, take used buffers, deliver received packets,
  * send what is queued. At most @p budget received packets are processed
  * (<= 0: no limit). Returns the units of work done (0 when idle).
  */
-int lwvsock_poll(struct lwvsock_dev *dev, int budget);
+LWVSOCK_API int lwvsock_poll(struct lwvsock_dev *dev, int budget);
 
 /**
  * Milliseconds until the next lwvsock timer is due; 0 when work is pending.
@@ -154,31 +156,31 @@ int lwvsock_poll(struct lwvsock_dev *dev, int budget);
  * to signal those fds (the driver otherwise polls with notifications off), and
  * the next lwvsock_poll() turns them off again.
  */
-uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
+LWVSOCK_API uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
 
 /** File descriptors to wait on (readable = device has work); returns how many (may be 0). */
-int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);
+LWVSOCK_API int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);
 
 /** Our CID, as read from the device (updated on TRANSPORT_RESET). */
-uint32_t lwvsock_dev_cid(const struct lwvsock_dev *dev);
+LWVSOCK_API uint32_t lwvsock_dev_cid(const struct lwvsock_dev *dev);
 
 /** Whether SEQPACKET was negotiated. */
-int lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev);
+LWVSOCK_API int lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev);
 
 /** ERR_OK while the device works; ERR_IF once it is broken. */
-err_t lwvsock_dev_status(const struct lwvsock_dev *dev);
+LWVSOCK_API err_t lwvsock_dev_status(const struct lwvsock_dev *dev);
 
 /** Why the device is broken (a sentence), or "" when it is not. */
-const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
+LWVSOCK_API const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
 
 /** Copy the device's counters into @p st. */
-void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
+LWVSOCK_API void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
 
 /** Install (or, with NULL, remove) a packet tap. */
-void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
+LWVSOCK_API void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
 
 /** A sentence for an lwIP err_t (lwip_strerr exists only with LWIP_DEBUG). */
-const char *lwvsock_strerror(err_t err);
+LWVSOCK_API const char *lwvsock_strerror(err_t err);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,8 @@
 #include <stddef.h>
 
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,7 +52,7 @@ struct lwvsock_backend;
  *         or uio_pci_generic, or an IOMMU translating for the device),
  *         -ENOMEM (no free hugepages), or the transport's error.
  */
-int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,8 @@
 #include <stddef.h>
 
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,7 +63,7 @@ struct lwvsock_backend;
  *         unknown device, bad or reserved CID), -ENOTSUP (a reserved device
  *         type, or one this build lacks), or the backend's own error.
  */
-int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

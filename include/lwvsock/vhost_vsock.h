@@ -26,6 +26,8 @@
 #include <stdint.h>
 
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,7 +50,7 @@ struct lwvsock_backend;
  *         permission), -EACCES, -ENOENT (module not loaded), -EINVAL (reserved
  *         CID), -EADDRINUSE (CID taken by another VM or process), -ENOMEM, ...
  */
-int lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,8 @@
 #include "lwvsock/port/backend.h"
 #include "lwvsock/port/bus.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -47,7 +49,7 @@ extern "C" {
  *         names the device id), -ENOTSUP (unknown version, or legacy on a
  *         big-endian CPU), -EIO (the device does not reset), -ENOMEM.
  */
-int lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

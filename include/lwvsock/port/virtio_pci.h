@@ -25,6 +25,8 @@
 #include "lwvsock/port/backend.h"
 #include "lwvsock/port/bus.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,7 +42,7 @@ extern "C" {
  *         reads all ones), -EPROTO (broken capabilities or queue sizes),
  *         -EIO (the device does not reset), or the bus's own error.
  */
-int lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
