@@ -25,7 +25,7 @@ set(lwvsock_SRCS
 )
 
 # lwvsocktransport_SRCS: the generic virtio transports over a platform's bus
-# (lwvsock/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
+# (lwvsock/port/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
 set(lwvsocktransport_SRCS
     ${LWVSOCK_DIR}/src/virtio_pci.c
     ${LWVSOCK_DIR}/src/virtio_mmio.c
@@ -47,11 +47,11 @@ set(lwvsockaltcp_SRCS
 # parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
 set(lwvsocksim_SRCS
-    ${LWVSOCK_DIR}/port/devspec.c
-    ${LWVSOCK_DIR}/port/sim/sim.c
-    ${LWVSOCK_DIR}/port/sim/sim_vring.c
-    ${LWVSOCK_DIR}/port/sim/sim_bq.c
-    ${LWVSOCK_DIR}/port/sim/sim_conn.c
+    ${LWVSOCK_DIR}/port/unix/devspec.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_vring.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_bq.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_conn.c
 )
 
 # LWVSOCK_INCLUDE_DIRS: the include path the files above need.

@@ -13,7 +13,7 @@
 # LWIP_TCP 1 and LWIP_IPV4 1; the sources stop with an #error naming the option
 # otherwise. lwvsock's own options (lwvsock/lwvsock_opts.h) go there as well.
 # The application supplies sys_now() (lwIP's NO_SYS contract) and a backend
-# (lwvsock/backend.h) that reaches its device.
+# (lwvsock/port/backend.h) that reaches its device.
 
 # LWVSOCKFILES: the driver (virtqueues, connections, credit): no OS calls.
 LWVSOCKFILES=$(LWVSOCKDIR)/src/vsock_hdr.c \
@@ -27,7 +27,7 @@ LWVSOCKFILES=$(LWVSOCKDIR)/src/vsock_hdr.c \
 	$(LWVSOCKDIR)/src/pcap.c
 
 # LWVSOCKTRANSPORTFILES: the generic virtio transports over a platform's bus
-# (lwvsock/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
+# (lwvsock/port/bus.h): virtio-pci modern and virtio-mmio. No OS calls.
 LWVSOCKTRANSPORTFILES=$(LWVSOCKDIR)/src/virtio_pci.c \
 	$(LWVSOCKDIR)/src/virtio_mmio.c
 
@@ -42,11 +42,11 @@ LWVSOCKALTCPFILES=$(LWVSOCKDIR)/src/altcp_vsock.c
 # LWVSOCKSIMFILES: the simulated host device (lwvsock/sim.h) and the device-spec
 # parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
-LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/devspec.c \
-	$(LWVSOCKDIR)/port/sim/sim.c \
-	$(LWVSOCKDIR)/port/sim/sim_vring.c \
-	$(LWVSOCKDIR)/port/sim/sim_bq.c \
-	$(LWVSOCKDIR)/port/sim/sim_conn.c
+LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/unix/devspec.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_vring.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_bq.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_conn.c
 
 # LWVSOCKINCLUDES: the include path the files above need.
 LWVSOCKINCLUDES=-I$(LWVSOCKDIR)/include -I$(LWVSOCKDIR)/src

@@ -20,7 +20,6 @@
 #include "bench_util.h"
 #include "lwvsock/sim.h"
 #include "lwvsock/vsock.h"
-#include "lwvsock_priv.h"
 #include "lwip/memp.h"
 #include "lwip/netif.h"
 #include "lwip/priv/memp_priv.h"
@@ -46,12 +45,14 @@ static uint64_t
 lwip_bytes(void)
 {
   uint64_t sum = (uint64_t)lwip_stats.mem.used;
+  struct lwvsock_pcb_pool_stats pool;
   int i;
 
   for (i = 0; i < MEMP_MAX; i++) {
     sum += (uint64_t)memp_pools[i]->stats->used * memp_pools[i]->size;
   }
-  sum += (uint64_t)memp_LWVSOCK_PCB.stats->used * memp_LWVSOCK_PCB.size;
+  bench_pcb_pool(&pool);
+  sum += (uint64_t)pool.used * pool.elem_size;
   return sum;
 }
 
@@ -195,6 +196,7 @@ main(int argc, char **argv)
   struct bench_opts o;
   struct vsock_conns v;
   uint64_t lw0, rss0, mal0, heap0;
+  struct lwvsock_pcb_pool_stats pool0;
   double tcp_ep;
   size_t i;
   int n_idle;
@@ -219,15 +221,18 @@ main(int argc, char **argv)
   rss0 = rss_bytes();
   mal0 = malloc_bytes();
 
-  bench_row("sizeof(struct lwvsock_pcb)", (double)sizeof(struct lwvsock_pcb), "B",
+  bench_pcb_pool(&pool0);
+  bench_row("sizeof(struct lwvsock_pcb)", (double)pool0.size, "B",
             "sizeof(struct tcp_pcb)", (double)sizeof(struct tcp_pcb), BENCH_GOAL_NONE, 0);
   n_idle = o.quick ? 100 : 1000;
   for (i = 0; i < LWIP_ARRAYSIZE(counts); i++) {
     int n = o.quick ? counts[i] / 10 : counts[i];
     char metric[96];
     uint64_t lw, rss, mal;
+    struct lwvsock_pcb_pool_stats pool;
 
     vm_open_until(&v, n);
+    bench_pcb_pool(&pool);
     lw = lwip_bytes() - lw0;
     rss = rss_bytes() - rss0;
     mal = malloc_bytes() - mal0;
@@ -235,7 +240,7 @@ main(int argc, char **argv)
       bench_row("state per idle connection (lwIP memory / N)", (double)lw / n, "B",
                 "lwIP TCP, per endpoint", tcp_ep, BENCH_GOAL_MAX_ABS, 256);
       bench_note("lwvsock per idle connection: pcb pool element %u B, lwIP heap %.1f B "
-                 "(measured over %d connections)", (unsigned)memp_LWVSOCK_PCB.size,
+                 "(measured over %d connections)", (unsigned)pool.elem_size,
                  (double)((uint64_t)lwip_stats.mem.used - heap0) / n, n);
     }
     snprintf(metric, sizeof(metric), "lwIP memory, %d connections open", n);
@@ -245,8 +250,7 @@ main(int argc, char **argv)
     bench_row(metric, (double)rss / 1024.0, "KiB", NULL, 0, BENCH_GOAL_NONE, 0);
     bench_note("%d connections: malloc in use grew %llu KiB (the sim host's sockets: %.0f B each); "
                "pcb pool %u of %u in use", n, (unsigned long long)(mal >> 10),
-               (double)mal / n, (unsigned)memp_LWVSOCK_PCB.stats->used,
-               (unsigned)MEMP_NUM_LWVSOCK_PCB);
+               (double)mal / n, (unsigned)pool.used, (unsigned)pool.avail);
   }
   bench_note("memory: lwIP TCP per endpoint measured over %d idle loopback connections "
              "(MEMP_NUM_TCP_PCB %d allows no more); the x N rows extrapolate it",

@@ -19,7 +19,6 @@
 #include "bench_util.h"
 #include "lwvsock/sim.h"
 #include "lwvsock/vsock.h"
-#include "lwvsock_priv.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/netif.h"
@@ -138,6 +137,15 @@ vc_step(struct vsock_cycle *c)
   sys_check_timeouts();
 }
 
+static uint32_t
+pcbs_used(void)
+{
+  struct lwvsock_pcb_pool_stats st;
+
+  bench_pcb_pool(&st);
+  return st.used;
+}
+
 /* Connect to the host, host accepts, guest closes, host closes; until all is freed. */
 static void
 vc_cycle(struct vsock_cycle *c)
@@ -146,8 +154,7 @@ vc_cycle(struct vsock_cycle *c)
   int h = -EAGAIN, i;
 
   if (pcb == NULL) {
-    bench_die("vsock connection cycle: lwvsock_new failed (%u pcbs in use)",
-              (unsigned)memp_LWVSOCK_PCB.stats->used);
+    bench_die("vsock connection cycle: lwvsock_new failed (%u pcbs in use)", (unsigned)pcbs_used());
   }
   c->connected = 0;
   lwvsock_arg(pcb, c);
@@ -170,10 +177,10 @@ vc_cycle(struct vsock_cycle *c)
     vc_step(c);
   }
   lwvsock_sim_close(c->sim, h);
-  for (i = 0; i < CYCLE_STEPS && memp_LWVSOCK_PCB.stats->used != 0; i++) {
+  for (i = 0; i < CYCLE_STEPS && pcbs_used() != 0; i++) {
     vc_step(c);
   }
-  if (memp_LWVSOCK_PCB.stats->used != 0) {
+  if (pcbs_used() != 0) {
     bench_die("vsock connection cycle: the closed pcb was not freed after %d steps", CYCLE_STEPS);
   }
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lwvsock/vsock.h"
+
 uint64_t
 bench_now_ns(void)
 {
@@ -164,5 +166,13 @@ bench_parse_opts(int argc, char **argv, const char *usage, struct bench_opts *o,
       }
       i += used - 1;
     }
+  }
+}
+
+void
+bench_pcb_pool(struct lwvsock_pcb_pool_stats *st)
+{
+  if (lwvsock_pcb_pool_get_stats(st) != ERR_OK) {
+    bench_die("the pcb pool keeps no statistics: build with MEMP_STATS 1");
   }
 }

@@ -76,4 +76,8 @@ void bench_parse_opts(int argc, char **argv, const char *usage, struct bench_opt
 /** Parse a decimal unsigned number with an optional k/K (1024) or m/M suffix; exits on error. */
 uint64_t bench_parse_size(const char *opt, const char *s);
 
+struct lwvsock_pcb_pool_stats;
+/** The lwvsock pcb pool's figures; exits when the build keeps no pool statistics. */
+void bench_pcb_pool(struct lwvsock_pcb_pool_stats *st);
+
 #endif /* LWVSOCK_BENCH_UTIL_H */

@@ -220,7 +220,7 @@ text_of() { # compiler size-tool extra-flags files... -> .text bytes (sum)
   for f in "$@"; do
     o=$tmp/$(basename "$f" .c).o
     # shellcheck disable=SC2086
-    $tcc -Os -std=gnu11 $tflags -I"$srcdir/include" -I"$srcdir/src" -I"$srcdir/port/lwipopts" -I"$srcdir/port/include" \
+    $tcc -Os -std=gnu11 $tflags -I"$srcdir/include" -I"$srcdir/src" -I"$srcdir/port/unix/lwipopts" -I"$srcdir/port/unix/include" \
       -I"$lwip/src/include" -I"$lwip/src" -c "$f" -o "$o" 2>"$tmp/cc.err" ||
       { echo "bench/run.sh: $tcc failed on $f:" >&2; head -n 5 "$tmp/cc.err" >&2; return 1; }
     objs="$objs $o"

@@ -7,8 +7,8 @@
 # conn.c (the platform-neutral connection helpers). The HTTP and echo servers
 # themselves (http_server.c, echo_server.c) are shared with the appliance
 # (port/baremetal-x86). They are installed as tools ($(bindir)); each documents
-# itself with --help. lwvsock-netif (src/netif.mk) and tests/interop/tx_writer
-# link the hosted part too, so it is defined whether or not examples are built.
+# itself with --help. tests/interop/tx_writer links the hosted part too, so
+# it is defined whether or not examples are built.
 EXAMPLES_COMMON_SOURCES = examples/options.c examples/options.h examples/loop.c examples/loop.h \
 	examples/pcap_file.c examples/pcap_file.h examples/forward.c examples/forward.h \
 	examples/conn.c examples/conn.h $(UNIX_PORT_SRCS)
@@ -28,6 +28,11 @@ examples_lwvsock_echo_LDADD = $(EXAMPLES_LDADD)
 
 examples_lwvsock_perf_SOURCES = examples/perf.c $(EXAMPLES_COMMON_SOURCES)
 examples_lwvsock_perf_LDADD = $(EXAMPLES_LDADD)
+
+# DHCP, an HTTP fetch, an HTTP server and UDP echo over the vsock netif.
+noinst_PROGRAMS += examples/lwvsock-netif
+examples_lwvsock_netif_SOURCES = examples/netif.c examples/netif_apps.c examples/netif_apps.h $(EXAMPLES_COMMON_SOURCES)
+examples_lwvsock_netif_LDADD = $(EXAMPLES_LDADD)
 
 # Loopback-only, bounded in time; each starts its own server and ends it by PID.
 # examples/lib.sh is sourced by them; examples/excheck.py is their client.

@@ -93,7 +93,7 @@ ex_open_device(struct ex_ctx *ctx)
   lwvsock_backend_set_log(be, ex_backend_log, NULL);
   ctx->sim = lwvsock_sim_from_backend(be);
   if (ctx->nfwd > 0 && ctx->sim == NULL) {
-    be->ops->destroy(be);
+    lwvsock_backend_destroy(be);
     ex_log(ctx, "--forward works only with --device sim (a real device's host is the hypervisor;"
            " use socat there)");
     ex_try_help(ctx);
@@ -107,7 +107,7 @@ ex_open_device(struct ex_ctx *ctx)
       lwvsock_dev_close(ctx->dev);
     } else {
       ex_log(ctx, "--device %s: cannot open the device: %s", ex_shown(ctx->device_spec), lwvsock_strerror(e));
-      be->ops->destroy(be);
+      lwvsock_backend_destroy(be);
     }
     ctx->dev = NULL;
     ctx->sim = NULL;

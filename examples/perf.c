@@ -28,7 +28,6 @@
 #include "options.h"
 #include "lwip/def.h"
 #include "lwip/pbuf.h"
-#include "virtio_defs.h"
 
 #define PERF_DEFAULT_PORT   5201u
 #define PERF_DEFAULT_BYTES  (100ull * 1024 * 1024)
@@ -227,6 +226,28 @@ perf_count(struct perf_conn *c, const uint8_t *d, size_t n)
  * that turn out not to be one are data: they are counted, and the rest of the
  * connection with them.
  */
+/* The hello's numbers are little-endian, @p n bytes wide. */
+static uint64_t
+perf_get_le(const uint8_t *p, unsigned n)
+{
+  uint64_t v = 0;
+
+  while (n-- > 0) {
+    v = v << 8 | p[n];
+  }
+  return v;
+}
+
+static void
+perf_put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+  unsigned i;
+
+  for (i = 0; i < n; i++, v >>= 8) {
+    p[i] = (uint8_t)v;
+  }
+}
+
 static size_t
 perf_take_hello(struct perf_conn *c, const uint8_t *d, size_t n)
 {
@@ -242,12 +263,12 @@ perf_take_hello(struct perf_conn *c, const uint8_t *d, size_t n)
   memcpy(c->hello + c->hello_len, d, take);
   c->hello_len += take;
   if (c->hello_len == PERF_HELLO_LEN) {
-    if ((le32_load(c->hello + 16) & PERF_FLAG_REVERSE) == 0) {
+    if ((perf_get_le(c->hello + 16, 4) & PERF_FLAG_REVERSE) == 0) {
       c->mode = PERF_SINK;   /* data that starts like a hello */
       c->done = PERF_HELLO_LEN;
       return take;
     }
-    c->total = le64_load(c->hello + 8);
+    c->total = perf_get_le(c->hello + 8, 8);
     c->t0 = perf_now();
     c->mode = PERF_SEND;
     if (!ctx.quiet) {
@@ -418,9 +439,9 @@ perf_start_client(uint32_t cid_)
   c->mode = perf_reverse ? PERF_SINK : PERF_SEND;
   if (perf_reverse) {
     memcpy(c->hello, PERF_MAGIC, 8);
-    le64_store(c->hello + 8, perf_bytes);
-    le32_store(c->hello + 16, PERF_FLAG_REVERSE);
-    le32_store(c->hello + 20, 0);
+    perf_put_le(c->hello + 8, perf_bytes, 8);
+    perf_put_le(c->hello + 16, PERF_FLAG_REVERSE, 4);
+    perf_put_le(c->hello + 20, 0, 4);
   } else {
     c->hello_len = PERF_HELLO_LEN; /* no hello: the -n bytes are all we send */
   }

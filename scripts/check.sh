@@ -8,6 +8,7 @@
 # make, make check (unit suites, examples, and the interop suite against Linux
 # in the QEMU test VM), the ways in (scripts/embed.sh: make install and the
 # README's example with pkg-config, --with-lwipopts, the firmware file lists),
+# the installed library's exports,
 # make doc, the Cortex-M4 footprint row of the benchmarks, then the hardening passes: the unit programs under
 # valgrind, an ASan+UBSan build and check in build-asan/, the soak for
 # SOAK_SECONDS, each libFuzzer target for FUZZ_SECONDS; then make distcheck.
@@ -117,6 +118,22 @@ else
 fi
 done_step
 
+step "layering: applications see only the application API"
+# src/*.h are the core's private headers and include/lwvsock/port/ is the
+# porting API (README: "How the code is laid out"). Programs built as an
+# application would be (examples/, bench/, tests/interop/) include no private
+# header, and no application header (include/lwvsock/*.h) includes a porting one.
+priv_re=$(cd src && ls *.h | sed 's/[.]/[.]/g' | paste -sd'|' -)
+bad=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[\"<](\.\./)*(src/)?($priv_re)[\">]" \
+        examples bench tests/interop || :)
+[ -z "$bad" ] || die "a src/ private header is included outside the core:
+$bad"
+bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]lwvsock/port/' include/lwvsock/*.h || :)
+[ -z "$bad" ] || die "an application header includes a porting header (include/lwvsock/port/):
+$bad"
+echo "no src/ header is included by examples/, bench/ or tests/interop/; no application header includes a porting header"
+done_step
+
 step "autoreconf"
 autoreconf -fi || die "autoreconf failed"
 done_step
@@ -173,6 +190,24 @@ fi
 
 step "the ways in: make install + README example via pkg-config, --with-lwipopts, Filelists.mk/.cmake"
 bash "$top/scripts/embed.sh" --build "$top/build" --lwip "$lwip_dir" --jobs "$jobs" || die "scripts/embed.sh failed (see above)"
+done_step
+
+step "exports: the installed liblwvsock.so exports lwvsock_* and lwIP's API, nothing else"
+# lwIP's API is what lwIP's own objects (liblwipcore, which the library
+# carries) define globally; anything else exported is an internal name that
+# lacks -fvisibility=hidden or wrongly carries LWVSOCK_API.
+exp_dest=$(mktemp -d "${TMPDIR:-/tmp}/lwvsock-exports.XXXXXX")
+make -s -C "$top/build" install DESTDIR="$exp_dest" >/dev/null || { rm -rf "$exp_dest"; die "make install failed"; }
+exp_so=$(find "$exp_dest" -name 'liblwvsock.so.*.*.*' | head -n 1)
+[ -n "$exp_so" ] || { rm -rf "$exp_dest"; die "make install put no liblwvsock.so.X.Y.Z in $exp_dest"; }
+exp_lwip=$(nm -g --defined-only "$top/build/.libs/liblwipcore.a" | awk 'NF == 3 { print $3 }' | LC_ALL=C sort -u)
+exp_all=$(nm -D --defined-only "$exp_so" | awk 'NF == 3 { print $3 }' | LC_ALL=C sort -u)
+rm -rf "$exp_dest"
+[ -n "$exp_lwip" ] && [ -n "$exp_all" ] || die "nm found no symbols (liblwipcore.a: ${#exp_lwip} bytes of names, the .so: ${#exp_all})"
+exp_bad=$(echo "$exp_all" | grep -v '^lwvsock_' | LC_ALL=C comm -23 - <(echo "$exp_lwip") || :)
+[ -z "$exp_bad" ] || die "liblwvsock.so exports names that are neither lwvsock_* nor lwIP's API:
+$(echo $exp_bad)"
+echo "liblwvsock.so exports $(echo "$exp_all" | grep -c '^lwvsock_') lwvsock_* and $(echo "$exp_all" | grep -vc '^lwvsock_') lwIP names, nothing else"
 done_step
 
 step "make doc (Doxygen; an undocumented public symbol fails it)"

@@ -13,7 +13,7 @@
 #  2. firmware: lwIP's sources plus Filelists.mk built with plain make and the
 #     small tests/embed/lwipopts.h, and the same with Filelists.cmake and
 #     cmake; the example runs on the sim in both. Filelists.mk and
-#     Filelists.cmake must list every source of src/, port/sim/ and port/devspec.c.
+#     Filelists.cmake must list every source of src/, port/unix/sim/ and port/unix/devspec.c.
 set -euo pipefail
 
 usage() {
@@ -73,7 +73,7 @@ nm -D -S --size-sort "$so" | awk '$3 ~ /^[BbDd]$/' | tail -n 3
 inc=$(pkg-config --variable=includedir lwvsock)   # the sysroot ($dest) included
 [ -f "$inc/lwvsock/lwip/lwip/init.h" ] || fail "make install put no lwIP headers in $inc/lwvsock/lwip"
 [ ! -e "$inc/lwvsock/lwip/lwip/apps" ] || fail "make install put lwIP's apps headers in $inc/lwvsock/lwip/lwip/apps"
-cmp "$inc/lwvsock/lwip/lwipopts.h" "$top/port/lwipopts/lwipopts.h" || fail "the installed lwipopts.h is not the hosted one"
+cmp "$inc/lwvsock/lwip/lwipopts.h" "$top/port/unix/lwipopts/lwipopts.h" || fail "the installed lwipopts.h is not the hosted one"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
 
 echo "== hosted: configure --with-lwipopts=tests/embed/lwipopts.h (libcheck hidden), make install, README example"
@@ -99,8 +99,8 @@ fi
 grep -q 'LWIP_SUPPORT_CUSTOM_PBUF' "$tmp/bad.out" || { cat "$tmp/bad.out" >&2; fail "configure's refusal does not name the option"; }
 tail -n 1 "$tmp/bad.out"
 
-echo "== firmware: Filelists.mk and Filelists.cmake list every source of src/, port/sim/, port/devspec.c"
-want=$(cd "$top" && ls src/*.c port/sim/*.c port/devspec.c | LC_ALL=C sort)
+echo "== firmware: Filelists.mk and Filelists.cmake list every source of src/, port/unix/sim/, port/unix/devspec.c"
+want=$(cd "$top" && ls src/*.c port/unix/sim/*.c port/unix/devspec.c | LC_ALL=C sort)
 got_mk=$(grep -v '^#' "$top/Filelists.mk" | grep -o '$(LWVSOCKDIR)/[^ ]*\.c' | sed 's|^$(LWVSOCKDIR)/||' | LC_ALL=C sort)
 got_cmake=$(sed -n 's|^ *${LWVSOCK_DIR}/\(.*\.c\)$|\1|p' "$top/Filelists.cmake" | LC_ALL=C sort)
 [ "$want" = "$got_mk" ] || { diff <(echo "$want") <(echo "$got_mk") >&2 || :; fail "Filelists.mk is out of date"; }

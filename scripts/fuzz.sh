@@ -64,7 +64,7 @@ werror=-Werror
 # Small rings and slot pools: cheap per-input device bring-up (millions of
 # executions, not megabytes of memset), and ring wrap and exhaustion within reach.
 sizes="-DLWVSOCK_QUEUE_SIZE=64 -DLWVSOCK_TX_SLOTS=4 -DLWVSOCK_TX_SMALL_SLOTS=32"
-cppflags="$sizes -I$top/include -I$top/src -I$top/tests/lwipopts -I$top/port/include -I$top/port/sim -I$top/tests/fuzz -I$top/tests -I$lwip/src/include -I$lwip/src"
+cppflags="$sizes -I$top/include -I$top/src -I$top/tests/lwipopts -I$top/port/unix/include -I$top/port/unix/sim -I$top/tests/fuzz -I$top/tests -I$lwip/src/include -I$lwip/src"
 
 mkdir -p "$build/obj" "$build/artifacts"
 # Objects built with other flags are rebuilt.
@@ -76,14 +76,14 @@ fi
 
 # The library (core, sim, lwIP through its wrappers) once, as fuzzer-instrumented objects.
 lib_srcs="src/vsock_hdr.c src/virtq.c src/device.c src/rxbuf.c src/txbuf.c src/pcb.c src/strerror.c
-  src/virtio_pci.c port/sim/sim.c port/sim/sim_vring.c port/sim/sim_bq.c port/sim/sim_conn.c
+  src/virtio_pci.c port/unix/sim/sim.c port/unix/sim/sim_vring.c port/unix/sim/sim_bq.c port/unix/sim/sim_conn.c
   tests/fuzz/fuzz_common.c tests/fuzz/fuzzdev.c tests/fakepci.c"
-lwip_srcs=$(cd "$top" && ls port/lwip/*.c)
+lwip_srcs=$(cd "$top" && ls port/unix/lwip/*.c)
 objs=
 compile() { # src flags...
   src=$1; shift
   obj="$build/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-  if [ ! -f "$obj" ] || [ "$top/$src" -nt "$obj" ] || [ -n "$(find "$top/src" "$top/include" "$top/port/include" "$top/tests/lwipopts" "$top/port/lwipopts" "$top/port/sim" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
+  if [ ! -f "$obj" ] || [ "$top/$src" -nt "$obj" ] || [ -n "$(find "$top/src" "$top/include" "$top/port/unix/include" "$top/tests/lwipopts" "$top/port/unix/lwipopts" "$top/port/unix/sim" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
     echo "  CC  $src"
     "$cc" "$@" $cppflags -c "$top/$src" -o "$obj"
   fi

@@ -692,3 +692,12 @@ lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg)
   dev->tap = fn;
   dev->tap_arg = arg;
 }
+
+void
+lwvsock_backend_destroy(struct lwvsock_backend *be)
+{
+  if (be != NULL) {
+    LWIP_ASSERT("a backend has a destroy op", be->ops != NULL && be->ops->destroy != NULL);
+    be->ops->destroy(be);
+  }
+}

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# src/local.mk: the protocol core (maintained by the lead).
+# src/local.mk: the portable core (maintained by the lead): no OS calls.
 liblwvsock_la_SOURCES += \
 	src/virtio_defs.h \
 	src/vsock_hdr.c src/vsock_hdr.h \
@@ -18,9 +18,12 @@ liblwvsock_la_SOURCES += \
 # The pcap writer (LINKTYPE_VSOCK) applications install as the device's tap.
 liblwvsock_la_SOURCES += src/pcap.c
 pkginclude_HEADERS += include/lwvsock/pcap.h
-check_PROGRAMS += tests/test_pcap
-TESTS += tests/test_pcap
-tests_test_pcap_SOURCES = tests/test_pcap.c $(TEST_COMMON_SOURCES)
-tests_test_pcap_CFLAGS = $(TEST_CFLAGS)
-tests_test_pcap_LDFLAGS = $(TEST_LINK_FLAGS)
-tests_test_pcap_LDADD = $(TEST_LDADD)
+
+# The altcp provider (the altcp owner's).
+liblwvsock_la_SOURCES += src/altcp_vsock.c
+pkginclude_HEADERS += include/lwvsock/altcp_vsock.h
+
+# The vsock netif (issue 13): lwIP Ethernet frames over a vsock stream to a
+# host-side network daemon. Its lwIP parts come with the platform (port/unix/).
+liblwvsock_la_SOURCES += src/netif_vsock.c
+pkginclude_HEADERS += include/lwvsock/netif_vsock.h include/lwvsock/netif_vsock_opts.h

@@ -51,6 +51,23 @@ pcb_work_pending(const struct lwvsock_dev *dev)
   return dev->pcbs.dirty != NULL;
 }
 
+err_t
+lwvsock_pcb_pool_get_stats(struct lwvsock_pcb_pool_stats *st)
+{
+  LWIP_ASSERT("st != NULL", st != NULL);
+  st->avail = MEMP_NUM_LWVSOCK_PCB;
+  st->size = sizeof(struct lwvsock_pcb);
+  st->elem_size = memp_LWVSOCK_PCB.size;
+#if MEMP_STATS
+  st->used = memp_LWVSOCK_PCB.stats->used;
+  st->max = memp_LWVSOCK_PCB.stats->max;
+  return ERR_OK;
+#else
+  st->used = st->max = 0;
+  return ERR_VAL;
+#endif
+}
+
 /* ---- tables ------------------------------------------------------------------ */
 
 static uint32_t

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The virtio-mmio transport (see lwvsock/virtio_mmio.h). Register offsets and
+ * The virtio-mmio transport (see lwvsock/port/virtio_mmio.h). Register offsets and
  * the initialisation order are from virtio 1.x, 4.2.2 (modern) and 4.2.4
  * (legacy); every register access is a naturally aligned volatile 32-bit load
  * or store (config space: 8-bit), as the bus rules require.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "lwip/arch.h"
-#include "lwvsock/virtio_mmio.h"
+#include "lwvsock/port/virtio_mmio.h"
 #include "virtio_defs.h"
 
 #define MMIO_MAGIC_VALUE        0x000u

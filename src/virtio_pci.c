@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The virtio-pci modern transport (see lwvsock/virtio_pci.h).
+ * The virtio-pci modern transport (see lwvsock/port/virtio_pci.h).
  *
  * Modelled on the virtio 1.x spec (4.1) and the shape of SPDK's and Linux's
  * modern drivers: find the vendor capabilities, check each against its BAR,
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwvsock/virtio_pci.h"
+#include "lwvsock/port/virtio_pci.h"
 #include "lwvsock/lwvsock_opts.h"
 #include "lwip/arch.h"
 #include "virtio_defs.h"

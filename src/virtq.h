@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "virtio_defs.h"
-#include "lwvsock/backend.h"
+#include "lwvsock/port/backend.h"
 
 /** One buffer of a chain, by device address. */
 struct virtq_buf {

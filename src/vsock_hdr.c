@@ -4,6 +4,9 @@
  * virtio-vsock header codec (see vsock_hdr.h).
  */
 #include "vsock_hdr.h"
+#include "lwvsock/lwvsock.h"
+
+_Static_assert(LWVSOCK_PKT_HDR_LEN == VIRTIO_VSOCK_HDR_LEN, "the public header length is the wire's");
 
 size_t
 vsock_hdr_encode(const struct vsock_hdr *h, void *buf, size_t buflen)
@@ -59,4 +62,31 @@ vsock_op_name(uint16_t op)
     [VIRTIO_VSOCK_OP_CREDIT_REQUEST] = "CREDIT_REQUEST",
   };
   return op <= VIRTIO_VSOCK_OP_MAX ? names[op] : "?";
+}
+
+err_t
+lwvsock_pkt_hdr_decode(const uint8_t *raw, uint32_t rawlen, struct lwvsock_pkt_hdr *hdr)
+{
+  struct vsock_hdr h;
+
+  if (raw == NULL || hdr == NULL || vsock_hdr_decode(&h, raw, rawlen) == 0) {
+    return ERR_ARG;
+  }
+  hdr->src_cid = h.src_cid;
+  hdr->dst_cid = h.dst_cid;
+  hdr->src_port = h.src_port;
+  hdr->dst_port = h.dst_port;
+  hdr->len = h.len;
+  hdr->type = h.type;
+  hdr->op = h.op;
+  hdr->flags = h.flags;
+  hdr->buf_alloc = h.buf_alloc;
+  hdr->fwd_cnt = h.fwd_cnt;
+  return ERR_OK;
+}
+
+const char *
+lwvsock_pkt_op_name(uint16_t op)
+{
+  return vsock_op_name(op);
 }

@@ -1,7 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# tests/altcp.mk: the altcp provider, its header and its tests (the altcp owner's).
-liblwvsock_la_SOURCES += src/altcp_vsock.c
-pkginclude_HEADERS += include/lwvsock/altcp_vsock.h
+# tests/altcp.mk: the altcp provider's tests (the altcp owner's).
 
 # test_altcp also runs lwIP's stock httpd, compiled unchanged from $(LWIP_DIR)
 # through tests/altcp_httpd.c: the -D redirects its altcp_tcp_new_ip_type() to

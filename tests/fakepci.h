@@ -4,7 +4,7 @@
  * A fake PCI bus for the virtio-pci transport's tests: config space with the
  * modern vendor capabilities, and a BAR whose registers follow the virtio 1.x
  * common-config semantics (trapped through reg_read/reg_write), bridged to a
- * simulated host (port/sim) so real traffic flows through the transport.
+ * simulated host (port/unix/sim) so real traffic flows through the transport.
  * Knobs make it hostile.
  */
 #ifndef LWVSOCK_TESTS_FAKEPCI_H
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/sim.h"
 
 /** The BAR holding every capability window. */

@@ -3,7 +3,7 @@
 # Every suite on the sim through tests/proto_fixture.c builds from these two
 # (the hardening, netif and virtio-pci suites too).
 PROTO_TEST_SOURCES = tests/proto_fixture.c tests/proto_fixture.h $(TEST_COMMON_SOURCES)
-PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/sim -I$(top_srcdir)/tests
+PROTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/port/unix/sim -I$(top_srcdir)/tests
 
 check_PROGRAMS += tests/test_proto
 TESTS += tests/test_proto

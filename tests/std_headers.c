@@ -2,7 +2,7 @@
 /**
  * @file
  * Every public header with lwIP's, in strict ISO C (built twice, with -std=c99
- * and -std=c11, by port/sim/local.mk): lwvsock/sim.h first, so a system
+ * and -std=c11, by tests/sim.mk): lwvsock/sim.h first, so a system
  * ssize_t would meet lwIP's own (arch.h defines one when the C library's
  * limits.h is strict). Then a short host-to-guest exchange on the sim, using
  * the sim's long-returning send/recv. Prints TAP.
@@ -15,8 +15,8 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "lwvsock/altcp_vsock.h"
-#include "lwvsock/backend.h"
-#include "lwvsock/bus.h"
+#include "lwvsock/port/backend.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/lwvsock.h"
 #include "lwvsock/pcap.h"
 #include "lwvsock/vsock.h"

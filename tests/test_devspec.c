@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Unit tests of the device-spec parser (port/devspec.c): good specs open the
+ * Unit tests of the device-spec parser (port/unix/devspec.c): good specs open the
  * right backend, bad ones fail with an errno and a sentence that quotes them.
  *
  * Never touches vhost or PCI: setup() removes LWVSOCK_ALLOW_VHOST_VSOCK and
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lwvsock/port.h"
+#include "lwvsock/port/backend.h"
 #include "lwvsock/sim.h"
 #include "virtio_defs.h"
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "lwvsock/lwvsock.h"
 #include "vsock_hdr.h"
 
 /* Headers covering zero, typical and all-ones values, and CIDs above 32 bits. */
@@ -196,6 +197,51 @@ START_TEST(test_hdr_op_names)
 }
 END_TEST
 
+/* The public decoder (lwvsock_pkt_hdr_decode) reads what the codec writes. */
+START_TEST(test_hdr_public_decode)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+    const struct vsock_hdr *h = &samples[i];
+    uint8_t wire[VIRTIO_VSOCK_HDR_LEN];
+    struct lwvsock_pkt_hdr d;
+
+    ck_assert_uint_eq(vsock_hdr_encode(h, wire, sizeof(wire)), VIRTIO_VSOCK_HDR_LEN);
+    memset(&d, 0xa5, sizeof(d));
+    ck_assert_int_eq(lwvsock_pkt_hdr_decode(wire, sizeof(wire), &d), ERR_OK);
+    ck_assert_uint_eq(d.src_cid, h->src_cid);
+    ck_assert_uint_eq(d.dst_cid, h->dst_cid);
+    ck_assert_uint_eq(d.src_port, h->src_port);
+    ck_assert_uint_eq(d.dst_port, h->dst_port);
+    ck_assert_uint_eq(d.len, h->len);
+    ck_assert_uint_eq(d.type, h->type);
+    ck_assert_uint_eq(d.op, h->op);
+    ck_assert_uint_eq(d.flags, h->flags);
+    ck_assert_uint_eq(d.buf_alloc, h->buf_alloc);
+    ck_assert_uint_eq(d.fwd_cnt, h->fwd_cnt);
+    ck_assert_str_eq(lwvsock_pkt_op_name(d.op), vsock_op_name(h->op));
+  }
+}
+END_TEST
+
+/* Short or missing input is refused and the output left alone. */
+START_TEST(test_hdr_public_decode_refuses)
+{
+  uint8_t wire[VIRTIO_VSOCK_HDR_LEN] = { 1 };
+  struct lwvsock_pkt_hdr d, before;
+
+  memset(&d, 0x5a, sizeof(d));
+  before = d;
+  ck_assert_int_eq(lwvsock_pkt_hdr_decode(wire, LWVSOCK_PKT_HDR_LEN - 1, &d), ERR_ARG);
+  ck_assert_int_eq(lwvsock_pkt_hdr_decode(NULL, sizeof(wire), &d), ERR_ARG);
+  ck_assert_int_eq(memcmp(&d, &before, sizeof(d)), 0);
+  ck_assert_int_eq(lwvsock_pkt_hdr_decode(wire, sizeof(wire), NULL), ERR_ARG);
+  ck_assert_str_eq(lwvsock_pkt_op_name(VIRTIO_VSOCK_OP_CREDIT_REQUEST), "CREDIT_REQUEST");
+  ck_assert_str_eq(lwvsock_pkt_op_name(UINT16_MAX), "?");
+}
+END_TEST
+
 Suite *
 lwvsock_test_suite(void)
 {
@@ -206,6 +252,8 @@ lwvsock_test_suite(void)
     TESTFUNC(test_hdr_encode_stays_in_bounds),
     TESTFUNC(test_hdr_short_buffers),
     TESTFUNC(test_hdr_op_names),
+    TESTFUNC(test_hdr_public_decode),
+    TESTFUNC(test_hdr_public_decode_refuses),
   };
   return create_suite("hdr", tests, sizeof(tests) / sizeof(tests[0]), setup, teardown);
 }

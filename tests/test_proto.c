@@ -88,6 +88,32 @@ host_read_all(int h, uint8_t *buf, size_t cap)
   return (ssize_t)got;
 }
 
+/* lwvsock_pcb_pool_get_stats() reports the pool as lwIP keeps it. */
+START_TEST(test_pcb_pool_stats)
+{
+  struct lwvsock_pcb_pool_stats st;
+  struct lwvsock_pcb *pcb;
+  uint32_t before;
+
+  ck_assert_int_eq(lwvsock_pcb_pool_get_stats(&st), ERR_OK);
+  ck_assert_uint_eq(st.avail, MEMP_NUM_LWVSOCK_PCB);
+  ck_assert_uint_eq(st.size, sizeof(struct lwvsock_pcb));
+  ck_assert_uint_eq(st.elem_size, memp_LWVSOCK_PCB.size);
+  ck_assert_uint_ge(st.elem_size, st.size);
+  ck_assert_uint_eq(st.used, fx_pcbs_in_use());
+  before = st.used;
+  pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  ck_assert_ptr_nonnull(pcb);
+  ck_assert_int_eq(lwvsock_pcb_pool_get_stats(&st), ERR_OK);
+  ck_assert_uint_eq(st.used, before + 1);
+  ck_assert_uint_ge(st.max, st.used);
+  ck_assert_int_eq(lwvsock_close(pcb), ERR_OK);
+  fx_run(&f, 5);
+  ck_assert_int_eq(lwvsock_pcb_pool_get_stats(&st), ERR_OK);
+  ck_assert_uint_eq(st.used, before);
+}
+END_TEST
+
 START_TEST(test_handshake_guest_to_host)
 {
   struct app a = {0};
@@ -1320,6 +1346,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_stray_handshake_dropped),
     TESTFUNC(test_peer_shutdown_rcv_stops_sending),
     TESTFUNC(test_forged_local_source_dropped),
+    TESTFUNC(test_pcb_pool_stats),
   };
   return create_suite("PROTO", tests, LWIP_ARRAYSIZE(tests), proto_setup, proto_teardown);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Unit tests of the simulated host device (port/sim/).
+ * Unit tests of the simulated host device (port/unix/sim/).
  *
  * The test is a minimal guest driver built on src/virtq.c: it lays out the
  * three queues in sim memory, writes raw packets into tx chains (header and

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "lwvsock/lwvsock.h"
-#include "lwvsock/virtio_mmio.h"
+#include "lwvsock/port/virtio_mmio.h"
 #include "virtio_defs.h"
 
 #define NQ 3

@@ -15,7 +15,7 @@
 
 #include "fakepci.h"
 #include "proto_fixture.h"
-#include "lwvsock/virtio_pci.h"
+#include "lwvsock/port/virtio_pci.h"
 #include "lwvsock/lwvsock.h"
 #include "lwvsock_priv.h"
 #include "virtio_defs.h"

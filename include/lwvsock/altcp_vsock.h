@@ -56,12 +56,14 @@
 #include "lwip/altcp.h"
 #include "lwvsock/vsock.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /** The provider's function table (for conn->fns checks and layered providers). */
-extern const struct altcp_functions lwvsock_altcp_functions;
+LWVSOCK_API extern const struct altcp_functions lwvsock_altcp_functions;
 
 /**
  * An altcp_new_fn: a new vsock stream conn on the device @p arg
@@ -74,7 +76,7 @@ extern const struct altcp_functions lwvsock_altcp_functions;
  *   httpc_connection_t settings = { .altcp_allocator = &a, ... };
  * @endcode
  */
-struct altcp_pcb *lwvsock_altcp_alloc(void *arg, u8_t ip_type);
+LWVSOCK_API struct altcp_pcb *lwvsock_altcp_alloc(void *arg, u8_t ip_type);
 
 /**
  * Set the device lwvsock_altcp_new_ip_type() allocates on (NULL: none).
@@ -85,38 +87,38 @@ struct altcp_pcb *lwvsock_altcp_alloc(void *arg, u8_t ip_type);
  * -Daltcp_tcp_new_ip_type=lwvsock_altcp_new_ip_type and they end up here.
  * Clear it before closing the device.
  */
-void lwvsock_altcp_set_default_dev(struct lwvsock_dev *dev);
+LWVSOCK_API void lwvsock_altcp_set_default_dev(struct lwvsock_dev *dev);
 
 /**
  * A drop-in for altcp_tcp_new_ip_type(): lwvsock_altcp_alloc() on the default
  * device. NULL when no default device is set.
  */
-struct altcp_pcb *lwvsock_altcp_new_ip_type(u8_t ip_type);
+LWVSOCK_API struct altcp_pcb *lwvsock_altcp_new_ip_type(u8_t ip_type);
 
 /** Bind to a 32-bit @p cid and @p port (LWVSOCK_CID_ANY, LWVSOCK_PORT_ANY allowed). */
-err_t lwvsock_altcp_bind32(struct altcp_pcb *conn, u32_t cid, u32_t port);
+LWVSOCK_API err_t lwvsock_altcp_bind32(struct altcp_pcb *conn, u32_t cid, u32_t port);
 
 /** Connect to a 32-bit @p cid and @p port; @p connected runs as with altcp_connect(). */
-err_t lwvsock_altcp_connect32(struct altcp_pcb *conn, u32_t cid, u32_t port,
+LWVSOCK_API err_t lwvsock_altcp_connect32(struct altcp_pcb *conn, u32_t cid, u32_t port,
                               altcp_connected_fn connected);
 
 /**
  * The whole 32-bit local (@p local != 0) or remote port of @p conn;
  * LWVSOCK_PORT_ANY when @p conn is not a live vsock conn.
  */
-u32_t lwvsock_altcp_port32(struct altcp_pcb *conn, int local);
+LWVSOCK_API u32_t lwvsock_altcp_port32(struct altcp_pcb *conn, int local);
 
 /** The vsock pcb under @p conn, or NULL when it is not a live vsock conn. */
-struct lwvsock_pcb *lwvsock_altcp_pcb(struct altcp_pcb *conn);
+LWVSOCK_API struct lwvsock_pcb *lwvsock_altcp_pcb(struct altcp_pcb *conn);
 
 /** Write @p cid into @p addr in the CID-as-IPv4 form described above. */
-void lwvsock_altcp_cid_to_ip(u32_t cid, ip_addr_t *addr);
+LWVSOCK_API void lwvsock_altcp_cid_to_ip(u32_t cid, ip_addr_t *addr);
 
 /**
  * The CID in @p addr: LWVSOCK_CID_ANY for NULL or an any address. Returns
  * ERR_OK, or ERR_VAL for an IPv6 address.
  */
-err_t lwvsock_altcp_ip_to_cid(const ip_addr_t *addr, u32_t *cid);
+LWVSOCK_API err_t lwvsock_altcp_ip_to_cid(const ip_addr_t *addr, u32_t *cid);
 
 #ifdef __cplusplus
 }

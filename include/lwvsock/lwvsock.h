@@ -4,7 +4,8 @@
  * lwvsock: a polled virtio-vsock driver for lwIP. Device API.
  *
  * A device (struct lwvsock_dev) drives one virtio-vsock device reached through
- * a backend (see backend.h; the ports give sim, vhost-vsock, ...). There are no
+ * a backend (a platform gives them: sim.h, port.h's device specs, ...; how to
+ * write one is the porting API, lwvsock/port/backend.h). There are no
  * globals: open as many devices as you like. Nothing blocks: call
  * lwvsock_poll() from your main loop together with lwIP's sys_check_timeouts(),
  * and sleep on lwvsock_dev_wait_fds() for at most lwvsock_next_timeout() ms
@@ -35,11 +36,15 @@
 
 #include "lwvsock/lwvsock_opts.h"
 #include "lwip/err.h"
-#include "lwvsock/backend.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 struct lwvsock_dev;
 struct pbuf;
@@ -80,11 +85,39 @@ enum lwvsock_dir { LWVSOCK_DIR_RX = 0, LWVSOCK_DIR_TX = 1 };
 
 /**
  * Packet tap: called for every packet the driver sends or receives, with the
- * 44-byte wire header and the payload (which may be split in two parts).
+ * LWVSOCK_PKT_HDR_LEN-byte wire header (lwvsock_pkt_hdr_decode() reads it) and
+ * the payload (which may be split in two parts).
  */
 typedef void (*lwvsock_tap_fn)(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
                                const void *payload, uint32_t len,
                                const void *payload2, uint32_t len2);
+
+/** Bytes of a virtio-vsock packet header on the wire (struct virtio_vsock_hdr). */
+#define LWVSOCK_PKT_HDR_LEN 44u
+
+/** A virtio-vsock packet header, decoded into host byte order. */
+struct lwvsock_pkt_hdr {
+  uint64_t src_cid;    /**< source CID */
+  uint64_t dst_cid;    /**< destination CID */
+  uint32_t src_port;   /**< source port */
+  uint32_t dst_port;   /**< destination port */
+  uint32_t len;        /**< payload bytes that follow the header */
+  uint16_t type;       /**< socket type: LWVSOCK_STREAM or LWVSOCK_SEQPACKET (vsock.h) */
+  uint16_t op;         /**< operation (REQUEST, RW, ...: lwvsock_pkt_op_name()) */
+  uint32_t flags;      /**< op-specific flags (SHUTDOWN's, SEQPACKET's EOM/EOR) */
+  uint32_t buf_alloc;  /**< the sender's receive buffer size */
+  uint32_t fwd_cnt;    /**< bytes the sender has consumed */
+};
+
+/**
+ * Decode the wire header @p raw (e.g. a tap's @p hdr) into @p hdr.
+ * @return ERR_OK; ERR_ARG when @p raw or @p hdr is NULL or @p rawlen is less
+ *         than LWVSOCK_PKT_HDR_LEN (*hdr is then left alone).
+ */
+LWVSOCK_API err_t lwvsock_pkt_hdr_decode(const uint8_t *raw, uint32_t rawlen, struct lwvsock_pkt_hdr *hdr);
+
+/** Name of a packet header's op ("REQUEST", "RW", ...), or "?" for an unknown op. */
+LWVSOCK_API const char *lwvsock_pkt_op_name(uint16_t op);
 
 /**
  * Log callback: @p who (the backend's name) reports @p msg, one sentence
@@ -112,21 +145,28 @@ void lwvsock_backend_set_log(struct lwvsock_backend *be, lwvsock_log_fn fn, void
  *         half-opened device (lwvsock_dev_error() says why): close it with
  *         lwvsock_dev_close(), which also destroys the backend.
  */
-err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
+LWVSOCK_API err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp);
+
+/**
+ * Release a backend the application did not hand to lwvsock_dev_open() (or
+ * got back from it with ERR_ARG): e.g. one from lwvsock_port_open() it decided
+ * not to use. NULL is ignored.
+ */
+LWVSOCK_API void lwvsock_backend_destroy(struct lwvsock_backend *be);
 
 /**
  * Abort every connection (RST, err callback with ERR_ABRT), reset the device and
  * free it. Received pbufs the application still holds stay valid; their memory
  * is released when the last one is freed.
  */
-void lwvsock_dev_close(struct lwvsock_dev *dev);
+LWVSOCK_API void lwvsock_dev_close(struct lwvsock_dev *dev);
 
 /**
  * Do pending work: run timers, take used buffers, deliver received packets,
  * send what is queued. At most @p budget received packets are processed
  * (<= 0: no limit). Returns the units of work done (0 when idle).
  */
-int lwvsock_poll(struct lwvsock_dev *dev, int budget);
+LWVSOCK_API int lwvsock_poll(struct lwvsock_dev *dev, int budget);
 
 /**
  * Milliseconds until the next lwvsock timer is due; 0 when work is pending.
@@ -134,31 +174,31 @@ int lwvsock_poll(struct lwvsock_dev *dev, int budget);
  * to signal those fds (the driver otherwise polls with notifications off), and
  * the next lwvsock_poll() turns them off again.
  */
-uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
+LWVSOCK_API uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
 
 /** File descriptors to wait on (readable = device has work); returns how many (may be 0). */
-int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);
+LWVSOCK_API int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);
 
 /** Our CID, as read from the device (updated on TRANSPORT_RESET). */
-uint32_t lwvsock_dev_cid(const struct lwvsock_dev *dev);
+LWVSOCK_API uint32_t lwvsock_dev_cid(const struct lwvsock_dev *dev);
 
 /** Whether SEQPACKET was negotiated. */
-int lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev);
+LWVSOCK_API int lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev);
 
 /** ERR_OK while the device works; ERR_IF once it is broken. */
-err_t lwvsock_dev_status(const struct lwvsock_dev *dev);
+LWVSOCK_API err_t lwvsock_dev_status(const struct lwvsock_dev *dev);
 
 /** Why the device is broken (a sentence), or "" when it is not. */
-const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
+LWVSOCK_API const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
 
 /** Copy the device's counters into @p st. */
-void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
+LWVSOCK_API void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
 
 /** Install (or, with NULL, remove) a packet tap. */
-void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
+LWVSOCK_API void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
 
 /** A sentence for an lwIP err_t (lwip_strerr exists only with LWIP_DEBUG). */
-const char *lwvsock_strerror(err_t err);
+LWVSOCK_API const char *lwvsock_strerror(err_t err);
 
 #ifdef __cplusplus
 }

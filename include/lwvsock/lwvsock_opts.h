@@ -181,7 +181,7 @@
 
 /**
  * virtio-pci: how long (ms) a caller may sleep when the bus has no interrupt
- * fd to wake it (Linux sysfs access, port/pci-linux): the device is polled at
+ * fd to wake it (Linux sysfs access, port/unix/pci-linux): the device is polled at
  * this interval while idle.
  */
 #if !defined LWVSOCK_PCI_IDLE_POLL_MS || defined __DOXYGEN__

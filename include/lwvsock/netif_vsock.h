@@ -55,6 +55,8 @@
 #include "lwvsock/vsock.h"
 #include "lwip/netif.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -120,7 +122,7 @@ struct lwvsock_netif {
 };
 
 /** Fill @p cfg with the defaults (dev NULL: set it). */
-void lwvsock_netif_config_init(struct lwvsock_netif_config *cfg);
+LWVSOCK_API void lwvsock_netif_config_init(struct lwvsock_netif_config *cfg);
 
 /**
  * Add the netif to lwIP (netif_add() with no address: use DHCP or
@@ -130,23 +132,23 @@ void lwvsock_netif_config_init(struct lwvsock_netif_config *cfg);
  *         ERR_MEM/ERR_USE when the listening pcb cannot be made; ERR_IF when
  *         lwIP refuses the netif.
  */
-err_t lwvsock_netif_add(struct lwvsock_netif *vn, const struct lwvsock_netif_config *cfg);
+LWVSOCK_API err_t lwvsock_netif_add(struct lwvsock_netif *vn, const struct lwvsock_netif_config *cfg);
 
 /** Drop the link connection (RST), stop reconnecting, stop DHCP on the netif and remove it from lwIP. */
-void lwvsock_netif_remove(struct lwvsock_netif *vn);
+LWVSOCK_API void lwvsock_netif_remove(struct lwvsock_netif *vn);
 
 /** The lwIP netif of @p vn. */
-struct netif *lwvsock_netif_netif(struct lwvsock_netif *vn);
+LWVSOCK_API struct netif *lwvsock_netif_netif(struct lwvsock_netif *vn);
 
 /** Copy the counters of @p vn into @p st. */
-void lwvsock_netif_get_stats(const struct lwvsock_netif *vn, struct lwvsock_netif_stats *st);
+LWVSOCK_API void lwvsock_netif_get_stats(const struct lwvsock_netif *vn, struct lwvsock_netif_stats *st);
 
 /**
  * Drop the link now (RST), as if the daemon had gone away; the netif
  * reconnects after its backoff. For tests and for applications that detect a
  * dead daemon themselves.
  */
-void lwvsock_netif_reset_link(struct lwvsock_netif *vn);
+LWVSOCK_API void lwvsock_netif_reset_link(struct lwvsock_netif *vn);
 
 #ifdef __cplusplus
 }

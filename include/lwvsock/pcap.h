@@ -29,6 +29,8 @@
 
 #include "lwvsock/lwvsock.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -67,7 +69,7 @@ struct lwvsock_pcap {
  * @return ERR_OK; ERR_ARG when @p cap or @p write is NULL; ERR_IF when the
  *         header could not be written (the capture is then failed).
  */
-err_t lwvsock_pcap_start(struct lwvsock_pcap *cap, lwvsock_pcap_write_fn write,
+LWVSOCK_API err_t lwvsock_pcap_start(struct lwvsock_pcap *cap, lwvsock_pcap_write_fn write,
                          lwvsock_pcap_clock_fn clock, void *arg);
 
 /**
@@ -75,11 +77,11 @@ err_t lwvsock_pcap_start(struct lwvsock_pcap *cap, lwvsock_pcap_write_fn write,
  * lwvsock_dev_set_tap(dev, lwvsock_pcap_tap, cap) after lwvsock_pcap_start().
  * Does nothing once the capture has failed.
  */
-void lwvsock_pcap_tap(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
+LWVSOCK_API void lwvsock_pcap_tap(void *arg, enum lwvsock_dir dir, const uint8_t *hdr,
                       const void *payload, uint32_t len, const void *payload2, uint32_t len2);
 
 /** Whether a write failed (no records are written after that). */
-int lwvsock_pcap_failed(const struct lwvsock_pcap *cap);
+LWVSOCK_API int lwvsock_pcap_failed(const struct lwvsock_pcap *cap);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Linux userspace access to a virtio-vsock PCI function (port/pci-linux):
+ * Linux userspace access to a virtio-vsock PCI function (port/unix/pci-linux):
  * the bus behind device spec `pci:BDF`, driven by the virtio-pci transport.
  *
  * Access: the sysfs resource files (BARs, mmap'd) and config file (bus
@@ -28,11 +28,15 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The interlock: lwvsock_pci_linux_open() refuses unless this is "1". */
 #define LWVSOCK_PCI_ALLOW_ENV "LWVSOCK_ALLOW_PCI"
@@ -48,7 +52,7 @@ extern "C" {
  *         or uio_pci_generic, or an IOMMU translating for the device),
  *         -ENOMEM (no free hugepages), or the transport's error.
  */
-int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_pci_linux_open(const char *bdf, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

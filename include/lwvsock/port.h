@@ -25,11 +25,15 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The spec used when none is given. */
 #define LWVSOCK_PORT_DEFAULT_SPEC "sim"
@@ -59,7 +63,7 @@ extern "C" {
  *         unknown device, bad or reserved CID), -ENOTSUP (a reserved device
  *         type, or one this build lacks), or the backend's own error.
  */
-int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

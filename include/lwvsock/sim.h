@@ -26,12 +26,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
 #include "lwvsock/vsock.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 struct lwvsock_sim;
 
@@ -57,19 +61,19 @@ struct lwvsock_sim_config {
 };
 
 /** Fill @p cfg with the defaults. */
-void lwvsock_sim_config_init(struct lwvsock_sim_config *cfg);
+LWVSOCK_API void lwvsock_sim_config_init(struct lwvsock_sim_config *cfg);
 
 /**
  * Create a simulated device (cfg NULL: defaults). Hand lwvsock_sim_backend() to
  * lwvsock_dev_open(); closing the device destroys the sim. Returns 0 or -ENOMEM/-EINVAL.
  */
-int lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp);
+LWVSOCK_API int lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp);
 
 /** The backend to open with lwvsock_dev_open(). */
-struct lwvsock_backend *lwvsock_sim_backend(struct lwvsock_sim *sim);
+LWVSOCK_API struct lwvsock_backend *lwvsock_sim_backend(struct lwvsock_sim *sim);
 
 /** The sim behind @p be, or NULL when @p be is not a sim backend. */
-struct lwvsock_sim *lwvsock_sim_from_backend(struct lwvsock_backend *be);
+LWVSOCK_API struct lwvsock_sim *lwvsock_sim_from_backend(struct lwvsock_backend *be);
 
 /* ---- host sockets ----------------------------------------------------------- */
 
@@ -84,65 +88,65 @@ enum lwvsock_sim_state {
 };
 
 /** Listen on host port @p port (CID 2) for guest connections of @p type (LWVSOCK_STREAM or LWVSOCK_SEQPACKET). */
-int lwvsock_sim_listen(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
+LWVSOCK_API int lwvsock_sim_listen(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** Take an established connection from a listener; -EAGAIN when none. */
-int lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock);
+LWVSOCK_API int lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock);
 /**
  * Connect from the host to the guest's @p port with @p type (LWVSOCK_STREAM or
  * LWVSOCK_SEQPACKET), from the next free host port of the configured range
  * (-EADDRNOTAVAIL when every one is connected to @p port). Completes in poll.
  */
-int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
+LWVSOCK_API int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** As lwvsock_sim_connect, to @p dst_cid (normally the guest's CID; anything else is dropped as vhost does). */
-int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
+LWVSOCK_API int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
 
 /** The state of host socket @p s. */
-enum lwvsock_sim_state lwvsock_sim_state(struct lwvsock_sim *sim, int s);
+LWVSOCK_API enum lwvsock_sim_state lwvsock_sim_state(struct lwvsock_sim *sim, int s);
 /** Why a socket closed: 0 (orderly), -ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ENOBUFS. */
-int lwvsock_sim_error(struct lwvsock_sim *sim, int s);
+LWVSOCK_API int lwvsock_sim_error(struct lwvsock_sim *sim, int s);
 /** SHUTDOWN flags the guest has sent on this connection (sticky). */
-uint32_t lwvsock_sim_peer_shutdown(struct lwvsock_sim *sim, int s);
+LWVSOCK_API uint32_t lwvsock_sim_peer_shutdown(struct lwvsock_sim *sim, int s);
 /** The host's port of connection @p s. */
-uint32_t lwvsock_sim_local_port(struct lwvsock_sim *sim, int s);
+LWVSOCK_API uint32_t lwvsock_sim_local_port(struct lwvsock_sim *sim, int s);
 /** The guest's port of connection @p s. */
-uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
+LWVSOCK_API uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
 
 /**
  * Queue @p len bytes to the guest (stream), or one message (seqpacket). Returns
  * the bytes accepted (at most the host send buffer's free space), -EAGAIN when
  * full, -EPIPE after shutdown, -ENOTCONN.
  */
-long lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
+LWVSOCK_API long lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
 /**
  * Read received bytes (stream) or one message, truncated to @p len (seqpacket).
  * Returns bytes, 0 at end of stream, -EAGAIN when nothing is there yet.
  * Reading returns credit to the guest as Linux does.
  */
-long lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
+LWVSOCK_API long lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
 /** Bytes received and not yet read. */
-size_t lwvsock_sim_rx_pending(struct lwvsock_sim *sim, int s);
+LWVSOCK_API size_t lwvsock_sim_rx_pending(struct lwvsock_sim *sim, int s);
 /** Bytes queued to the guest and not yet sent (waiting for credit or buffers). */
-size_t lwvsock_sim_tx_pending(struct lwvsock_sim *sim, int s);
+LWVSOCK_API size_t lwvsock_sim_tx_pending(struct lwvsock_sim *sim, int s);
 /** Half-close: @p how is a mask of 1 (no more receive) and 2 (no more send). */
-int lwvsock_sim_shutdown(struct lwvsock_sim *sim, int s, uint32_t how);
+LWVSOCK_API int lwvsock_sim_shutdown(struct lwvsock_sim *sim, int s, uint32_t how);
 /** Orderly close as Linux close(): SHUTDOWN both, RST on the guest's answer or after 8 s. The id is freed. */
-int lwvsock_sim_close(struct lwvsock_sim *sim, int s);
+LWVSOCK_API int lwvsock_sim_close(struct lwvsock_sim *sim, int s);
 /** Abort with RST. The id is freed. */
-int lwvsock_sim_reset(struct lwvsock_sim *sim, int s);
+LWVSOCK_API int lwvsock_sim_reset(struct lwvsock_sim *sim, int s);
 /** Change the host socket's receive buffer (a credit update follows). */
-int lwvsock_sim_set_rcvbuf(struct lwvsock_sim *sim, int s, uint32_t size);
+LWVSOCK_API int lwvsock_sim_set_rcvbuf(struct lwvsock_sim *sim, int s, uint32_t size);
 
 /* ---- device-level controls ------------------------------------------------- */
 
 /** Raise VIRTIO_VSOCK_EVENT_TRANSPORT_RESET with a new CID (0: keep it); resets host connections. */
-int lwvsock_sim_transport_reset(struct lwvsock_sim *sim, uint32_t new_cid);
+LWVSOCK_API int lwvsock_sim_transport_reset(struct lwvsock_sim *sim, uint32_t new_cid);
 /** Deliver a raw packet (44-byte header as given, then @p len payload bytes) to the guest. */
-int lwvsock_sim_inject(struct lwvsock_sim *sim, const void *hdr, const void *payload, uint32_t len);
+LWVSOCK_API int lwvsock_sim_inject(struct lwvsock_sim *sim, const void *hdr, const void *payload, uint32_t len);
 
 /** Called for every packet the guest sends, with the 44 header bytes and the payload. */
 typedef void (*lwvsock_sim_tap_fn)(void *arg, const uint8_t *hdr, const uint8_t *payload, uint32_t len);
 /** Call @p fn for every packet the guest sends (NULL: stop). */
-void lwvsock_sim_set_tap(struct lwvsock_sim *sim, lwvsock_sim_tap_fn fn, void *arg);
+LWVSOCK_API void lwvsock_sim_set_tap(struct lwvsock_sim *sim, lwvsock_sim_tap_fn fn, void *arg);
 
 /** Misbehaviours the device can be told to show (for hardening tests). */
 struct lwvsock_sim_faults {
@@ -157,7 +161,7 @@ struct lwvsock_sim_faults {
   uint32_t huge_buf_alloc; /**< nonzero: host advertises this buf_alloc */
 };
 /** Show the misbehaviours in @p f from now on (all zero: behave). */
-void lwvsock_sim_set_faults(struct lwvsock_sim *sim, const struct lwvsock_sim_faults *f);
+LWVSOCK_API void lwvsock_sim_set_faults(struct lwvsock_sim *sim, const struct lwvsock_sim_faults *f);
 
 /** Host-side counters. */
 struct lwvsock_sim_stats {
@@ -178,7 +182,7 @@ struct lwvsock_sim_stats {
                                         counted only: the sim raises no interrupt */
 };
 /** Copy the host-side counters into @p st. */
-void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);
+LWVSOCK_API void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);
 
 #ifdef __cplusplus
 }

@@ -25,11 +25,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The backend a device is opened on (porting API: lwvsock/port/backend.h). */
+struct lwvsock_backend;
 
 /** The device node. */
 #define LWVSOCK_VHOST_VSOCK_PATH       "/dev/vhost-vsock"
@@ -46,7 +50,7 @@ extern "C" {
  *         permission), -EACCES, -ENOENT (module not loaded), -EINVAL (reserved
  *         CID), -EADDRINUSE (CID taken by another VM or process), -ENOMEM, ...
  */
-int lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_vhost_vsock_open(uint32_t cid, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,8 @@
 
 #include "lwvsock/lwvsock.h"
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -89,34 +91,34 @@ struct lwvsock_pcb_stats {
 };
 
 /** A new pcb of @p type on @p dev, or NULL (pool empty, bad type, device broken). */
-struct lwvsock_pcb *lwvsock_new(struct lwvsock_dev *dev, uint8_t type);
+LWVSOCK_API struct lwvsock_pcb *lwvsock_new(struct lwvsock_dev *dev, uint8_t type);
 
 /** The argument passed to every callback of @p pcb. */
-void lwvsock_arg(struct lwvsock_pcb *pcb, void *arg);
+LWVSOCK_API void lwvsock_arg(struct lwvsock_pcb *pcb, void *arg);
 /** Set the accept callback of a listener. */
-void lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept);
+LWVSOCK_API void lwvsock_accept(struct lwvsock_pcb *pcb, lwvsock_accept_fn accept);
 /** Set the receive callback. */
-void lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv);
+LWVSOCK_API void lwvsock_recv(struct lwvsock_pcb *pcb, lwvsock_recv_fn recv);
 /** Set the sent callback. */
-void lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent);
+LWVSOCK_API void lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent);
 /** Set the error callback. */
-void lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err);
+LWVSOCK_API void lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err);
 /** Call @p poll every @p interval * 500 ms (0 disables). */
-void lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
+LWVSOCK_API void lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
 
 /**
  * Bind to @p cid (our CID or LWVSOCK_CID_ANY) and @p port (LWVSOCK_PORT_ANY:
  * pick an ephemeral port above 1023). ERR_USE when taken, ERR_VAL for a CID
  * that is not ours, ERR_ISCONN when already bound.
  */
-err_t lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port);
+LWVSOCK_API err_t lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port);
 
 /**
  * Listen with a backlog of not-yet-accepted connections (REQUESTs beyond it get
  * RST). Returns @p pcb itself (unlike lwIP TCP, no new pcb is allocated), or NULL
  * with @p err set. The pcb must be bound.
  */
-struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t backlog, err_t *err);
+LWVSOCK_API struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t backlog, err_t *err);
 /** lwvsock_listen_with_backlog() with LWVSOCK_DEFAULT_BACKLOG. */
 #define lwvsock_listen(pcb) lwvsock_listen_with_backlog((pcb), LWVSOCK_DEFAULT_BACKLOG, NULL)
 
@@ -126,9 +128,9 @@ struct lwvsock_pcb *lwvsock_listen_with_backlog(struct lwvsock_pcb *pcb, uint8_t
  * unless the callback calls lwvsock_backlog_delayed(newpcb); it then counts
  * until lwvsock_backlog_accepted(newpcb).
  */
-void lwvsock_backlog_delayed(struct lwvsock_pcb *pcb);
+LWVSOCK_API void lwvsock_backlog_delayed(struct lwvsock_pcb *pcb);
 /** End the delay lwvsock_backlog_delayed() started (see there). */
-void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
+LWVSOCK_API void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
 
 /**
  * Connect to @p cid : @p port. Binds to an ephemeral port when unbound.
@@ -139,7 +141,7 @@ void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
  * full, or no memory for a loopback packet): the pcb stays unconnected and
  * the call may be retried.
  */
-err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
+LWVSOCK_API err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
 
 /**
  * Queue @p len bytes for sending (copied). ERR_MEM when the send buffer or the
@@ -147,28 +149,28 @@ err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvs
  * or after shutdown of the send side, ERR_VAL for a SEQPACKET message larger
  * than the window.
  */
-err_t lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint32_t len, uint8_t apiflags);
+LWVSOCK_API err_t lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint32_t len, uint8_t apiflags);
 
 /** Send a pbuf chain's bytes (copied; the caller keeps its reference). */
-err_t lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags);
+LWVSOCK_API err_t lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags);
 
 /** Push queued data to the device now (lwvsock_poll() also does). */
-err_t lwvsock_output(struct lwvsock_pcb *pcb);
+LWVSOCK_API err_t lwvsock_output(struct lwvsock_pcb *pcb);
 
 /** The application consumed @p len received bytes: return them as credit. */
-void lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len);
+LWVSOCK_API void lwvsock_recved(struct lwvsock_pcb *pcb, uint32_t len);
 
 /** Bytes that can be written now without ERR_MEM. */
-uint32_t lwvsock_sndbuf(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_sndbuf(const struct lwvsock_pcb *pcb);
 
 /** Packets queued and not yet taken by the device. */
-uint32_t lwvsock_sndqueuelen(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_sndqueuelen(const struct lwvsock_pcb *pcb);
 
 /** Largest payload of one packet (for lwIP's "mss"). */
-uint32_t lwvsock_mss(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_mss(const struct lwvsock_pcb *pcb);
 
 /** Half-close: stop receiving (@p shut_rx) and/or sending (@p shut_tx). */
-err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
+LWVSOCK_API err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
 
 /**
  * Orderly close: SHUTDOWN both ways after all queued data, then the pcb is
@@ -180,7 +182,7 @@ err_t lwvsock_shutdown(struct lwvsock_pcb *pcb, int shut_rx, int shut_tx);
  * the driver waits for the peer's RST up to the close timeout, then sends RST.
  * Returns ERR_OK (always, once the pcb is valid).
  */
-err_t lwvsock_close(struct lwvsock_pcb *pcb);
+LWVSOCK_API err_t lwvsock_close(struct lwvsock_pcb *pcb);
 
 /**
  * Send RST (when connected), then call the err callback, if set, with
@@ -188,7 +190,7 @@ err_t lwvsock_close(struct lwvsock_pcb *pcb);
  * or anything the err callback frees afterwards. The pcb's memory is freed at
  * the end of the next lwvsock_poll().
  */
-void lwvsock_abort(struct lwvsock_pcb *pcb);
+LWVSOCK_API void lwvsock_abort(struct lwvsock_pcb *pcb);
 
 /**
  * Receive buffer size we advertise (buf_alloc), clamped to
@@ -196,48 +198,63 @@ void lwvsock_abort(struct lwvsock_pcb *pcb);
  * SEQPACKET pcbs advertise at most 65535 (a message is one pbuf): a Linux
  * sender refuses larger messages with EMSGSIZE.
  */
-void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
+LWVSOCK_API void lwvsock_set_rcvbuf(struct lwvsock_pcb *pcb, uint32_t size);
 /** The receive buffer size we advertise. */
-uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_get_rcvbuf(const struct lwvsock_pcb *pcb);
 /**
  * Send buffer size (bytes queued before write returns ERR_MEM), clamped to
  * [LWVSOCK_SND_BUF_MIN, LWVSOCK_SND_BUF_MAX].
  */
-void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
+LWVSOCK_API void lwvsock_set_sndbuf(struct lwvsock_pcb *pcb, uint32_t size);
 /**
  * Bound on how long data written before lwvsock_close() may wait for peer
  * credit, in ms from the close or the last packet sent (default
  * LWVSOCK_LINGER_MS; 0: what cannot go out at once is dropped).
  */
-void lwvsock_set_linger(struct lwvsock_pcb *pcb, uint32_t ms);
+LWVSOCK_API void lwvsock_set_linger(struct lwvsock_pcb *pcb, uint32_t ms);
 /**
  * Send small packets at once (as tcp_nagle_disable()): for latency-bound
  * applications that write little and wait for an answer. By default a packet
  * smaller than LWVSOCK_TX_COALESCE_MIN waits (at most LWVSOCK_TX_COALESCE_MS)
  * while earlier bytes are unread by the peer. Accepted pcbs inherit the setting.
  */
-void lwvsock_nagle_disable(struct lwvsock_pcb *pcb);
+LWVSOCK_API void lwvsock_nagle_disable(struct lwvsock_pcb *pcb);
 /** Coalesce small packets again (the default). */
-void lwvsock_nagle_enable(struct lwvsock_pcb *pcb);
+LWVSOCK_API void lwvsock_nagle_enable(struct lwvsock_pcb *pcb);
 /** Whether lwvsock_nagle_disable() is in effect. */
-int lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb);
+LWVSOCK_API int lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb);
 
 /** Our CID. */
-uint32_t lwvsock_local_cid(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_local_cid(const struct lwvsock_pcb *pcb);
 /** Our port. */
-uint32_t lwvsock_local_port(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_local_port(const struct lwvsock_pcb *pcb);
 /** The peer's CID. */
-uint32_t lwvsock_remote_cid(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_remote_cid(const struct lwvsock_pcb *pcb);
 /** The peer's port. */
-uint32_t lwvsock_remote_port(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint32_t lwvsock_remote_port(const struct lwvsock_pcb *pcb);
 /** The connection state. */
-enum lwvsock_state lwvsock_state(const struct lwvsock_pcb *pcb);
+LWVSOCK_API enum lwvsock_state lwvsock_state(const struct lwvsock_pcb *pcb);
 /** LWVSOCK_STREAM or LWVSOCK_SEQPACKET. */
-uint8_t lwvsock_type(const struct lwvsock_pcb *pcb);
+LWVSOCK_API uint8_t lwvsock_type(const struct lwvsock_pcb *pcb);
 /** The device the pcb lives on. */
-struct lwvsock_dev *lwvsock_pcb_dev(const struct lwvsock_pcb *pcb);
+LWVSOCK_API struct lwvsock_dev *lwvsock_pcb_dev(const struct lwvsock_pcb *pcb);
 /** Copy the connection's counters into @p st. */
-void lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st);
+LWVSOCK_API void lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *st);
+
+/** The memory of the pcb pool (MEMP_NUM_LWVSOCK_PCB pcbs, shared by every device). */
+struct lwvsock_pcb_pool_stats {
+  uint32_t used;   /**< pcbs allocated now (listeners and connections) */
+  uint32_t max;    /**< most pcbs allocated at once so far */
+  uint32_t avail;  /**< pcbs in the pool (MEMP_NUM_LWVSOCK_PCB) */
+  uint32_t size;   /**< bytes of one pcb's state (sizeof(struct lwvsock_pcb)) */
+  uint32_t elem_size; /**< bytes one pcb takes in the pool (size, aligned) */
+};
+/**
+ * Copy the pcb pool's figures into @p st.
+ * @return ERR_OK; ERR_VAL when lwIP keeps no pool statistics (MEMP_STATS 0):
+ *         only avail, size and elem_size are filled in, used and max are 0.
+ */
+LWVSOCK_API err_t lwvsock_pcb_pool_get_stats(struct lwvsock_pcb_pool_stats *st);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 
 /* ---- port I/O and time stamps (inline: one instruction each) -------------------- */
 static inline void

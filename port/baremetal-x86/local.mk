@@ -31,12 +31,12 @@ APPLIANCE_HDRS = \
 	port/baremetal-x86/include/string.h port/baremetal-x86/include/strings.h
 # Everything the objects include from this tree (no dependency files: a rebuild
 # after any header change is cheap).
-APPLIANCE_DEPS = $(APPLIANCE_HDRS) \
+APPLIANCE_DEPS = $(APPLIANCE_HDRS) include/lwvsock/lwvsock_export.h \
 	src/lwvsock_priv.h src/virtio_defs.h src/virtq.h src/vsock_hdr.h \
 	src/core.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
-	include/lwvsock/backend.h include/lwvsock/bus.h include/lwvsock/lwvsock.h \
-	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/virtio_mmio.h \
-	include/lwvsock/virtio_pci.h \
+	include/lwvsock/port/backend.h include/lwvsock/port/bus.h include/lwvsock/lwvsock.h \
+	include/lwvsock/lwvsock_opts.h include/lwvsock/vsock.h include/lwvsock/port/virtio_mmio.h \
+	include/lwvsock/port/virtio_pci.h \
 	examples/conn.h examples/echo_server.h examples/http_server.h
 APPLIANCE_LDSCRIPT = port/baremetal-x86/link.ld
 

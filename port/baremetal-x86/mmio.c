@@ -2,7 +2,7 @@
 /**
  * @file
  * virtio-mmio devices on bare-metal x86: where they are, and the bus
- * (lwvsock/bus.h) the portable transport (src/virtio_mmio.c) drives them
+ * (lwvsock/port/bus.h) the portable transport (src/virtio_mmio.c) drives them
  * through. Paging is off, so a register window is its physical address and
  * DMA memory is heap memory with dma == va.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bm.h"
-#include "lwvsock/virtio_mmio.h"
+#include "lwvsock/port/virtio_mmio.h"
 
 /** Most virtio_mmio.device= entries looked at. */
 #define MMIO_MAX_CMDLINE_DEVS 16

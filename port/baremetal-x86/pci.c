@@ -2,7 +2,7 @@
 /**
  * @file
  * PCI on bare-metal x86 (q35): configuration mechanism #1 (ports 0xcf8/0xcfc),
- * a scan for the virtio-vsock function, and the bus (lwvsock/bus.h) the
+ * a scan for the virtio-vsock function, and the bus (lwvsock/port/bus.h) the
  * portable virtio-pci transport (src/virtio_pci.c) drives it through. The
  * firmware (SeaBIOS, before the PVH entry) has assigned the BARs; paging is
  * off, so a memory BAR below 4 GiB is its own pointer.
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bm.h"
-#include "lwvsock/virtio_pci.h"
+#include "lwvsock/port/virtio_pci.h"
 
 #define PCI_CFG_ADDR        0xcf8u
 #define PCI_CFG_DATA        0xcfcu

@@ -9,7 +9,7 @@ include $(LWVSOCKDIR)/Filelists.mk
 
 CC ?= cc
 CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror
-CPPFLAGS = -I$(LWVSOCKDIR)/tests/embed -I$(LWVSOCKDIR)/port/include -I$(LWIPDIR)/include $(LWVSOCKINCLUDES)
+CPPFLAGS = -I$(LWVSOCKDIR)/tests/embed -I$(LWVSOCKDIR)/port/unix/include -I$(LWIPDIR)/include $(LWVSOCKINCLUDES)
 SRCS = $(COREFILES) $(CORE4FILES) $(LWVSOCKFILES) $(LWVSOCKALTCPFILES) $(LWVSOCKSIMFILES) $(APP)
 OBJS = $(patsubst %.c,$(OUT)/obj/%.o,$(notdir $(SRCS)))
 

@@ -11,7 +11,7 @@
 
 #include "fakepci.h"
 #include "lwvsock/lwvsock.h"
-#include "lwvsock/virtio_pci.h"
+#include "lwvsock/port/virtio_pci.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

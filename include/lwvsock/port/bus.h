@@ -34,7 +34,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lwvsock/backend.h"
+#include "lwvsock/port/backend.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,7 +106,7 @@ struct lwvsock_bus {
  * Porting helper for open functions: write the sentence @p fmt into @p err
  * (when not NULL and @p errlen > 0) and return @p rc.
  */
-int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+LWVSOCK_API int lwvsock_bus_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 #ifdef __GNUC__
   __attribute__((format(printf, 4, 5)))
 #endif

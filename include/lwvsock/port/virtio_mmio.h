@@ -3,7 +3,7 @@
  * @file
  * The virtio-mmio transport (virtio 1.x section 4.2): a virtio-vsock device
  * behind a virtio-mmio register window, modern (version 2) or legacy
- * (version 1), reached through a bus (lwvsock/bus.h, kind LWVSOCK_BUS_MMIO).
+ * (version 1), reached through a bus (lwvsock/port/bus.h, kind LWVSOCK_BUS_MMIO).
  * Portable: no OS calls, so it compiles into a firmware build as is.
  *
  * Legacy devices: the rings are laid out as the core lays them out and
@@ -25,8 +25,10 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
-#include "lwvsock/bus.h"
+#include "lwvsock/port/backend.h"
+#include "lwvsock/port/bus.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,7 +49,7 @@ extern "C" {
  *         names the device id), -ENOTSUP (unknown version, or legacy on a
  *         big-endian CPU), -EIO (the device does not reset), -ENOMEM.
  */
-int lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_virtio_mmio_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -22,9 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/pci_linux.h"
-#include "lwvsock/virtio_pci.h"
+#include "lwvsock/port/virtio_pci.h"
 
 #define SYSFS_PCI "/sys/bus/pci/devices"
 #define PCI_NBARS 6u

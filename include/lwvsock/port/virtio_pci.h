@@ -5,7 +5,7 @@
  * (bus.h) into a backend (backend.h) for lwvsock_dev_open().
  *
  * Written only against struct lwvsock_bus, so the same code runs in a Linux
- * process (port/pci-linux), on bare metal and over a test double. The device
+ * process (port/unix/pci-linux), on bare metal and over a test double. The device
  * is untrusted: capabilities, BAR offsets, queue sizes, notify offsets and
  * config values are checked before use, every wait on the device is bounded,
  * and a device that reports DEVICE_NEEDS_RESET or vanishes (reads all ones)
@@ -22,8 +22,10 @@
 
 #include <stddef.h>
 
-#include "lwvsock/backend.h"
-#include "lwvsock/bus.h"
+#include "lwvsock/port/backend.h"
+#include "lwvsock/port/bus.h"
+
+#include "lwvsock/lwvsock_export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +42,7 @@ extern "C" {
  *         reads all ones), -EPROTO (broken capabilities or queue sizes),
  *         -EIO (the device does not reset), or the bus's own error.
  */
-int lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_virtio_pci_open(struct lwvsock_bus *bus, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# port/sim/local.mk: the simulated host device (owned by sim).
-liblwvsock_la_SOURCES += \
-	port/sim/sim_priv.h \
-	port/sim/sim.c \
-	port/sim/sim_vring.c \
-	port/sim/sim_bq.c \
-	port/sim/sim_conn.c
+# tests/sim.mk: the tests of the simulated host device (port/unix/sim/) and of
+# the public headers.
 
 # tests/test_sim.c: the sim driven by a minimal guest built on src/virtq.c.
 check_PROGRAMS += tests/test_sim

@@ -2,9 +2,9 @@
 /**
  * @file
  * vhost_bringup: checks of the vhost-vsock backend on its own (no protocol
- * core), run inside the test VM by tests/interop/cases.sh. It drives the
- * backend ops and two split virtqueues (src/virtq.c) by hand and talks raw
- * virtio-vsock packets to the kernel.
+ * core), built as tests/interop/vhost_bringup and run inside the test VM by
+ * tests/interop/cases.sh. It drives the backend ops and two split virtqueues
+ * (src/virtq.c) by hand and talks raw virtio-vsock packets to the kernel.
  *
  * It opens /dev/vhost-vsock, so it runs only where the backend's interlock
  * allows it (LWVSOCK_ALLOW_VHOST_VSOCK=1, which tests/interop/guard.sh sets

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lwvsock/port/backend.h"
 #include "lwvsock/sim.h"
 #include "vsock_hdr.h"
 

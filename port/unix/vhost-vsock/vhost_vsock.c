@@ -33,7 +33,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/vhost_vsock.h"
 #include "virtio_defs.h"
 

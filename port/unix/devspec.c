@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwvsock/bus.h"
+#include "lwvsock/port/bus.h"
 #include "lwvsock/port.h"
 #include "lwvsock/sim.h"
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK

@@ -1,15 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# src/netif.mk: the vsock netif (issue 13): lwIP Ethernet frames over a vsock
-# stream to a host-side network daemon, its lwIP parts, tests and example.
-liblwvsock_la_SOURCES += src/netif_vsock.c
-pkginclude_HEADERS += include/lwvsock/netif_vsock.h include/lwvsock/netif_vsock_opts.h
-
-# The lwIP sources the netif needs (LWIP_ETHERNET, LWIP_ARP, LWIP_UDP, LWIP_DHCP).
-liblwipcore_la_SOURCES += \
-	port/lwip/core_udp.c \
-	port/lwip/ipv4_dhcp.c \
-	port/lwip/ipv4_etharp.c \
-	port/lwip/netif_ethernet.c
+# tests/netif/local.mk: the vsock netif's tests (src/netif_vsock.c).
 
 # Unit suite on the sim: the test plays the daemon's end of the stream.
 check_PROGRAMS += tests/test_netif
@@ -29,13 +19,6 @@ tests_test_netif_apps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests -I$(top_sr
 tests_test_netif_apps_CFLAGS = $(TEST_CFLAGS)
 tests_test_netif_apps_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_netif_apps_LDADD = $(TEST_LDADD)
-
-# The example: DHCP, an HTTP fetch, an HTTP server and UDP echo over the netif.
-if ENABLE_EXAMPLES
-noinst_PROGRAMS += examples/lwvsock-netif
-examples_lwvsock_netif_SOURCES = examples/netif.c examples/netif_apps.c examples/netif_apps.h $(EXAMPLES_COMMON_SOURCES)
-examples_lwvsock_netif_LDADD = $(EXAMPLES_LDADD)
-endif
 
 # The netif against a real daemon (QEMU's slirp on a vsock stream netdev) in
 # the QEMU test VM; skipped without QEMU or with LWVSOCK_SKIP_VM_TESTS=1.
