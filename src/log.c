@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lwvsock/lwvsock.h"
+#include "lwvsock/port/backend.h"
 
 /* Long enough for every report; a longer one is cut, never overrun. */
 #define LOG_LINE_MAX 256

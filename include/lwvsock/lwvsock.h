@@ -133,7 +133,7 @@ typedef void (*lwvsock_log_fn)(void *arg, const char *who, const char *msg);
  * library never prints by itself. Errors are returned as well; the log only
  * tells why.
  */
-void lwvsock_backend_set_log(struct lwvsock_backend *be, lwvsock_log_fn fn, void *arg);
+LWVSOCK_API void lwvsock_backend_set_log(struct lwvsock_backend *be, lwvsock_log_fn fn, void *arg);
 
 /**
  * Bring up the device behind @p be: negotiate features, read the CID, set up

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lwvsock/lwvsock_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -121,7 +123,7 @@ struct lwvsock_backend {
  * Report a problem of backend @p be through the application's log callback
  * (nothing when none is set). Backends never print by themselves.
  */
-void lwvsock_backend_log(struct lwvsock_backend *be, const char *fmt, ...)
+LWVSOCK_API void lwvsock_backend_log(struct lwvsock_backend *be, const char *fmt, ...)
 #ifdef __GNUC__
   __attribute__((format(printf, 2, 3)))
 #endif
