@@ -62,7 +62,7 @@ die() { printf '\ncheck.sh: FAILED: %s\n' "$*" >&2; exit 1; }
 # dumps, helper scripts). The VM harness fetches its kernel and busybox itself
 # with apt-get download. Extras are best effort: their suites skip without them.
 pkgs_build="build-essential gcc-multilib autoconf automake libtool pkg-config check dpkg-dev xz-utils"
-pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3 curl"
+pkgs_extra="qemu-system-x86 kmod cpio socat valgrind clang libclang-rt-14-dev tshark python3 curl passt iproute2"
 # For the packaging steps: the API reference, the CMake file list, the Cortex-M4 row.
 pkgs_extra="$pkgs_extra doxygen cmake gcc-arm-none-eabi libnewlib-arm-none-eabi"
 

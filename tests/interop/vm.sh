@@ -3,8 +3,11 @@
 # vm.sh - run ONE command inside a throwaway QEMU/TCG test VM and exit with its
 # status. The VM boots Debian's stock kernel (PVH entry of the extracted
 # vmlinux), its root is this machine's / shared READ-ONLY over virtio-9p, it has
-# vhost_vsock and vsock_loopback loaded and NO network device. It is the only
-# place where lwvsock may touch AF_VSOCK or /dev/vhost-vsock (see guard.sh).
+# vhost_vsock and vsock_loopback loaded and NO network device (only dummy0 of
+# the dummy module, down and unaddressed). It is the only place where lwvsock
+# may touch AF_VSOCK or /dev/vhost-vsock (see guard.sh). The command runs
+# switch_root'ed into that root, not chrooted, so it may create user
+# namespaces (passt's sandbox does).
 #
 # Usage: vm.sh [options] [--] COMMAND [ARGS...]
 #        vm.sh [options] --prepare     fetch and build the cache only, no boot
@@ -161,7 +164,9 @@ if [ ! -x "$BB/bin/busybox" ]; then
 fi
 
 # virtio_console serves -f's virtio-serial port; without that device it stays idle.
-MODS="virtio_pci 9pnet_virtio 9p vhost_vsock vsock_loopback virtio_console"
+# dummy gives a peer such as passt, which wants a routable interface, one to
+# configure (dummy0 stays down and unaddressed unless a test sets it up).
+MODS="virtio_pci 9pnet_virtio 9p vhost_vsock vsock_loopback virtio_console dummy"
 # The init of the initramfs; the cached image is keyed by its text and MODS.
 INIT=$(cat <<'EOF'
 #!/bin/busybox sh
@@ -192,12 +197,11 @@ hostname lwvsock-testvm
 ip link set lo up  # loopback only: the VM has no network device
 echo "booted $(cut -d' ' -f1 /proc/uptime)" > $N/run/lwvsock-testvm
 echo "lwvsock-vm: kernel $(uname -r -v), up $(cut -d' ' -f1 /proc/uptime)s"
-chroot $N /bin/bash /run/lwvsock-vm/cmd.sh
-rc=$?
-echo $rc > /ctl/status
-echo "lwvsock-vm: exit status $rc"
-sync
-poweroff -f
+# switch_root, not chroot: a chrooted process may not create a user namespace
+# (EPERM), which passt's sandbox needs. The 9p root's own bash ends the run.
+exec switch_root $N /bin/bash -c 'bash /run/lwvsock-vm/cmd.sh; rc=$?
+echo $rc > /run/lwvsock-vm/status; echo "lwvsock-vm: exit status $rc"
+sync; echo o > /proc/sysrq-trigger; sleep 30'
 EOF
 )
 INITRD=$K/initrd-$(printf '%s\n' "$MODS" "$INIT" | md5sum | cut -c1-8).cpio.gz

@@ -41,6 +41,11 @@
 #define LWIP_NETIF_LOOPBACK         1
 
 #define TCP_MSS                     1460
+/* Honour the peer's window scale (we scale ours by 0): passt (2023-03) keeps
+ * scaling the windows it advertises even when our SYN-ACK had no WS option,
+ * and without this lwIP would read its 64 KiB window as 1 KiB. */
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               0
 #define TCP_WND                     (32 * TCP_MSS)
 #define TCP_SND_BUF                 (32 * TCP_MSS)
 #define TCP_SND_QUEUELEN            (4 * TCP_SND_BUF / TCP_MSS)
