@@ -44,7 +44,7 @@ set(lwvsockaltcp_SRCS
 )
 
 # lwvsocksim_SRCS: the simulated host device (lwvsock/sim.h) and the device-spec
-# parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
+# parser (lwvsock/devspec.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
 set(lwvsocksim_SRCS
     ${LWVSOCK_DIR}/port/unix/devspec.c

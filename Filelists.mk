@@ -40,7 +40,7 @@ LWVSOCKNETIFFILES=$(LWVSOCKDIR)/src/netif_vsock.c
 LWVSOCKALTCPFILES=$(LWVSOCKDIR)/src/altcp_vsock.c
 
 # LWVSOCKSIMFILES: the simulated host device (lwvsock/sim.h) and the device-spec
-# parser (lwvsock/port.h: "sim"), for tests on a host build; they use the C
+# parser (lwvsock/devspec.h: "sim"), for tests on a host build; they use the C
 # library (malloc, snprintf).
 LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/unix/devspec.c \
 	$(LWVSOCKDIR)/port/unix/sim/sim.c \

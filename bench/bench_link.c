@@ -388,7 +388,7 @@ void
 bench_link_step(struct bench_link *l)
 {
   if (l->kind == BENCH_LINK_VSOCK) {
-    lwvsock_poll(l->dev, 0);
+    lwvsock_dev_poll(l->dev, 0);
   } else {
     netif_poll_all();
   }

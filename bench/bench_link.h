@@ -5,7 +5,7 @@
  * connection (a "link") with two endpoints, moved forward by one loop step.
  *
  * - vsock: a guest lwvsock pcb (endpoint a) connected to a host socket of the
- *   simulated device (endpoint b), driven by lwvsock_poll().
+ *   simulated device (endpoint b), driven by lwvsock_dev_poll().
  * - tcp: two lwIP tcp pcbs on 127.0.0.1 (a: client, b: server) over lwIP's
  *   loop interface, driven by netif_poll_all() (NO_SYS, no threads).
  *

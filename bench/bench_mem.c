@@ -104,7 +104,7 @@ vm_accept(void *arg, struct lwvsock_pcb *newpcb, err_t err)
 static void
 vm_step(struct vsock_conns *v)
 {
-  lwvsock_poll(v->dev, 0);
+  lwvsock_dev_poll(v->dev, 0);
   sys_check_timeouts();
 }
 

@@ -91,7 +91,7 @@ step(void)
 {
   size_t i;
 
-  lwvsock_poll(dev, 0);
+  lwvsock_dev_poll(dev, 0);
   for (i = 0; i < LWIP_ARRAYSIZE(pairs); i++) {
     if (pairs[i] != NULL) {
       relay_pump(&pairs[i]->ab);

@@ -133,7 +133,7 @@ vc_err(void *arg, err_t err)
 static void
 vc_step(struct vsock_cycle *c)
 {
-  lwvsock_poll(c->dev, 0);
+  lwvsock_dev_poll(c->dev, 0);
   sys_check_timeouts();
 }
 

@@ -41,7 +41,7 @@
 /** Largest /pattern/N. */
 #define APP_PATTERN_MAX     (64u * 1024u * 1024u)
 #define APP_PATTERN_MOD     251u
-/** Received packets handled per lwvsock_poll() call. */
+/** Received packets handled per lwvsock_dev_poll() call. */
 #define APP_POLL_BUDGET     64
 
 void bm_main(const void *start_info);
@@ -327,7 +327,7 @@ bm_main(const void *start_info)
 #endif
   printf(APP_NAME ": ready cid=%u\n", (unsigned)lwvsock_dev_cid(app.dev));
   for (;;) {
-    (void)lwvsock_poll(app.dev, APP_POLL_BUDGET);
+    (void)lwvsock_dev_poll(app.dev, APP_POLL_BUDGET);
     sys_check_timeouts();
 #if BM_NETIF
     app_netif_poll();

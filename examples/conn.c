@@ -96,7 +96,7 @@ ex_pcb_detach(struct lwvsock_pcb *pcb)
   lwvsock_recv(pcb, NULL);
   lwvsock_sent(pcb, NULL);
   lwvsock_err(pcb, NULL);
-  lwvsock_poll_cb(pcb, NULL, 0);
+  lwvsock_poll(pcb, NULL, 0);
 }
 
 

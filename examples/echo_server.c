@@ -147,7 +147,7 @@ echo_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
   lwvsock_recv(pcb, lwvsock_type(pcb) == LWVSOCK_SEQPACKET ? echo_msg_recv : echo_recv);
   lwvsock_sent(pcb, echo_sent);
   lwvsock_err(pcb, echo_err);
-  lwvsock_poll_cb(pcb, echo_poll, ECHO_POLL_INTERVAL);
+  lwvsock_poll(pcb, echo_poll, ECHO_POLL_INTERVAL);
   if (!echo_ctx->quiet) {
     ex_log(echo_ctx, "connection from %u:%u", (unsigned)lwvsock_remote_cid(pcb),
            (unsigned)lwvsock_remote_port(pcb));

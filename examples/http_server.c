@@ -616,7 +616,7 @@ http_accept(void *arg, struct lwvsock_pcb *pcb, err_t err)
   lwvsock_recv(pcb, http_recv);
   lwvsock_sent(pcb, http_sent);
   lwvsock_err(pcb, http_err);
-  lwvsock_poll_cb(pcb, http_poll, HTTPD_POLL_INTERVAL);
+  lwvsock_poll(pcb, http_poll, HTTPD_POLL_INTERVAL);
   return ERR_OK;
 }
 

@@ -24,7 +24,7 @@
 #include "forward.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
-#include "lwvsock/port.h"
+#include "lwvsock/devspec.h"
 #include "lwvsock/sim.h"
 #include "options.h"
 #include "pcap_file.h"
@@ -33,7 +33,7 @@
 #define EX_SIM_IDLE_MS     5
 /** Longest single sleep, so timers of a device without fds stay accurate. */
 #define EX_MAX_SLEEP_MS    1000
-/** Received packets handled per lwvsock_poll() call. */
+/** Received packets handled per lwvsock_dev_poll() call. */
 #define EX_POLL_BUDGET     64
 /** Device fds we wait on. */
 #define EX_MAX_DEV_FDS     8
@@ -81,7 +81,7 @@ ex_open_device(struct ex_ctx *ctx)
   int rc;
 
   err[0] = '\0';
-  rc = lwvsock_port_open(ctx->device_spec, &be, err, sizeof(err));
+  rc = lwvsock_devspec_open(ctx->device_spec, &be, err, sizeof(err));
   if (rc != 0) {
     ex_log(ctx, "--device %s: %s", ex_shown(ctx->device_spec), err[0] ? err : strerror(rc < 0 ? -rc : rc));
     if (rc == -EINVAL || rc == -ENOTSUP) {
@@ -183,7 +183,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
     uint32_t t, tl;
     struct timespec ts;
 
-    work = lwvsock_poll(ctx->dev, EX_POLL_BUDGET);
+    work = lwvsock_dev_poll(ctx->dev, EX_POLL_BUDGET);
     sys_check_timeouts();
     if (lwvsock_dev_status(ctx->dev) != ERR_OK) {
       ex_log(ctx, "device failed: %s", lwvsock_dev_error(ctx->dev));
@@ -197,7 +197,7 @@ ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg)
       nap_us = EX_NAP_MIN_US;
       continue;
     }
-    t = lwvsock_next_timeout(ctx->dev);
+    t = lwvsock_dev_next_timeout(ctx->dev);
     tl = sys_timeouts_sleeptime();
     if (tl < t) {
       t = tl;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "forward.h"
-#include "lwvsock/port.h"
+#include "lwvsock/devspec.h"
 
 /** getopt_long values of the common long-only options. */
 enum { EX_OPT_DEVICE = 0x1000, EX_OPT_PCAP, EX_OPT_FORWARD };
@@ -230,7 +230,7 @@ ex_common_usage(FILE *f)
         "                      (pcap, LINKTYPE_VSOCK as Linux vsockmon; tshark reads it)\n"
         "  -q, --quiet         no line per connection\n"
         "  -h, --help          this help\n"
-        LWVSOCK_PORT_SPEC_HELP
+        LWVSOCK_DEVSPEC_HELP
         "Numbers (ports, CIDs, counts) are decimal, also with leading zeros; 0x for hex.\n"
         "On SIGINT/SIGTERM the program prints the device's and the open connections'\n"
         "counters and exits. Exit status: 0 ok, 1 runtime error, 2 usage error.\n", f);

@@ -384,7 +384,7 @@ perf_setup(struct perf_conn *c, struct lwvsock_pcb *pcb)
   lwvsock_recv(pcb, perf_recv);
   lwvsock_sent(pcb, perf_sent);
   lwvsock_err(pcb, perf_err);
-  lwvsock_poll_cb(pcb, perf_poll, PERF_POLL_INTERVAL);
+  lwvsock_poll(pcb, perf_poll, PERF_POLL_INTERVAL);
 }
 
 static err_t

@@ -241,7 +241,7 @@ altcp_vsock_remove_callbacks(struct lwvsock_pcb *pcb)
   lwvsock_recv(pcb, NULL);
   lwvsock_sent(pcb, NULL);
   lwvsock_err(pcb, NULL);
-  lwvsock_poll_cb(pcb, NULL, 0);
+  lwvsock_poll(pcb, NULL, 0);
 }
 
 static void
@@ -255,7 +255,7 @@ altcp_vsock_setup_callbacks(struct altcp_pcb *conn, struct lwvsock_pcb *pcb)
     lwvsock_accept(pcb, altcp_vsock_accept);
   }
   /* interval 0 (a fresh conn) disarms whatever the pcb had */
-  lwvsock_poll_cb(pcb, altcp_vsock_poll, conn->pollinterval);
+  lwvsock_poll(pcb, altcp_vsock_poll, conn->pollinterval);
 }
 
 static void
@@ -396,7 +396,7 @@ altcp_vsock_set_poll(struct altcp_pcb *conn, u8_t interval)
 {
   struct lwvsock_pcb *pcb = altcp_vsock_pcb_of(conn);
   if (pcb != NULL) {
-    lwvsock_poll_cb(pcb, altcp_vsock_poll, interval);
+    lwvsock_poll(pcb, altcp_vsock_poll, interval);
   }
 }
 

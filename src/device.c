@@ -512,7 +512,7 @@ dev_set_notify(struct lwvsock_dev *dev, bool on)
 }
 
 int
-lwvsock_poll(struct lwvsock_dev *dev, int budget)
+lwvsock_dev_poll(struct lwvsock_dev *dev, int budget)
 {
   int work = 0, reclaimed;
   uint32_t now;
@@ -557,7 +557,7 @@ lwvsock_poll(struct lwvsock_dev *dev, int budget)
 }
 
 uint32_t
-lwvsock_next_timeout(struct lwvsock_dev *dev)
+lwvsock_dev_next_timeout(struct lwvsock_dev *dev)
 {
   int32_t d;
 

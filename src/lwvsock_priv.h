@@ -10,7 +10,7 @@
  *   one backend region; the device may scribble on it at any time, so nothing
  *   the driver relies on (tokens, lengths, links) is kept there.
  * - A pcb freed by the protocol is first "killed" (unhashed, callbacks
- *   dropped) and released at the end of lwvsock_poll(), so a callback that
+ *   dropped) and released at the end of lwvsock_dev_poll(), so a callback that
  *   aborts its own pcb never leaves the caller with a dangling pointer.
  * - An rx buffer lent to the application as a pbuf is owned by that pbuf until
  *   pbuf_free(); the device's memory outlives the device until the last loan

@@ -13,7 +13,7 @@
  * u32 counters; a peer that overruns our credit is reset. Credit is the only
  * bound on received data: a packet that finds no memory waits in the ring.
  *
- * Callbacks run from lwvsock_poll(), and from API calls only where lwIP's do:
+ * Callbacks run from lwvsock_dev_poll(), and from API calls only where lwIP's do:
  * lwvsock_abort() calls the pcb's err(ERR_ABRT), lwvsock_dev_close() that of
  * every pcb. write, close, recved and friends only queue work and mark the
  * pcb dirty.
@@ -1367,7 +1367,7 @@ lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err)
 }
 
 void
-lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval)
+lwvsock_poll(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval)
 {
   if (pcb == NULL) {
     return;

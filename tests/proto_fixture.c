@@ -70,7 +70,7 @@ void
 fx_run(struct fx *f, int n)
 {
   while (n-- > 0) {
-    lwvsock_poll(f->dev, 0);
+    lwvsock_dev_poll(f->dev, 0);
   }
 }
 
@@ -93,7 +93,7 @@ fx_until(struct fx *f, int (*cond)(void *), void *arg, int max)
     if (cond(arg)) {
       return 1;
     }
-    lwvsock_poll(f->dev, 0);
+    lwvsock_dev_poll(f->dev, 0);
   }
   return cond(arg);
 }

@@ -461,7 +461,7 @@ poll_once(int lsock)
       slot_service(&slots[i]);
     }
   }
-  lwvsock_poll(dev, 0);
+  lwvsock_dev_poll(dev, 0);
   lwvsock_test_clock_advance(1);
 }
 

@@ -80,7 +80,7 @@ main(void)
   lwvsock_accept(pcb, on_accept);
   h = lwvsock_sim_connect(sim, 1234, LWVSOCK_STREAM);
   for (i = 0; i < 1000 && got < 5; i++) {
-    lwvsock_poll(dev, 64);
+    lwvsock_dev_poll(dev, 64);
     sys_check_timeouts();
     now_ms++;
     if (sent < 0 && lwvsock_sim_state(sim, h) == LWVSOCK_SIM_CONNECTED) {

@@ -6,7 +6,7 @@
  * unmodified lwIP apps: http_client (through an allocator) and httpd (through
  * -Daltcp_tcp_new_ip_type=lwvsock_altcp_new_ip_type, see tests/altcp.mk).
  *
- * Everything runs in one loop: lwvsock_poll() drives the guest and the sim
+ * Everything runs in one loop: lwvsock_dev_poll() drives the guest and the sim
  * device, sys_check_timeouts() lwIP's timers, and the fake clock moves 1 ms per
  * turn, so each test is deterministic and bounded.
  */
@@ -48,7 +48,7 @@ static void
 loop_once(void)
 {
   lwvsock_test_clock_advance(1);
-  lwvsock_poll(dev, 0);
+  lwvsock_dev_poll(dev, 0);
   sys_check_timeouts();
 }
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lwvsock/port.h"
+#include "lwvsock/devspec.h"
 #include "lwvsock/port/backend.h"
 #include "lwvsock/sim.h"
 #include "virtio_defs.h"
@@ -49,7 +49,7 @@ expect_sim(const char *spec, uint32_t cid)
   uint8_t cfg[8];
   int rc;
 
-  rc = lwvsock_port_open(spec, &be, err, sizeof(err));
+  rc = lwvsock_devspec_open(spec, &be, err, sizeof(err));
   ck_assert_msg(rc == 0, "spec '%s': rc %d, err '%s'", spec ? spec : "(null)", rc, err);
   ck_assert_ptr_nonnull(be);
   ck_assert_ptr_nonnull(lwvsock_sim_from_backend(be));
@@ -68,7 +68,7 @@ expect_error(const char *spec, int errnum, const char *needle)
   int rc;
 
   memset(err, 0, sizeof(err));
-  rc = lwvsock_port_open(spec, &be, err, sizeof(err));
+  rc = lwvsock_devspec_open(spec, &be, err, sizeof(err));
   ck_assert_msg(rc == -errnum, "spec '%s': rc %d, want %d (err '%s')", spec, rc, -errnum, err);
   ck_assert_ptr_null(be);
   snprintf(quoted, sizeof(quoted), "'%s'", spec);
@@ -166,7 +166,7 @@ START_TEST(test_too_long)
 
   memset(spec, 'a', sizeof(spec) - 1);
   spec[sizeof(spec) - 1] = '\0';
-  ck_assert_int_eq(lwvsock_port_open(spec, &be, err, sizeof(err)), -EINVAL);
+  ck_assert_int_eq(lwvsock_devspec_open(spec, &be, err, sizeof(err)), -EINVAL);
   ck_assert_ptr_null(be);
   ck_assert_ptr_nonnull(strstr(err, "longer than"));
 }
@@ -177,10 +177,10 @@ START_TEST(test_null_and_short_err)
   struct lwvsock_backend *be = NULL;
   char tiny[8];
 
-  ck_assert_int_eq(lwvsock_port_open("sim", NULL, err, sizeof(err)), -EINVAL);
+  ck_assert_int_eq(lwvsock_devspec_open("sim", NULL, err, sizeof(err)), -EINVAL);
   /* no error buffer at all, and a truncating one: still a clean failure */
-  ck_assert_int_eq(lwvsock_port_open("bogus", &be, NULL, 0), -EINVAL);
-  ck_assert_int_eq(lwvsock_port_open("bogus", &be, tiny, sizeof(tiny)), -EINVAL);
+  ck_assert_int_eq(lwvsock_devspec_open("bogus", &be, NULL, 0), -EINVAL);
+  ck_assert_int_eq(lwvsock_devspec_open("bogus", &be, tiny, sizeof(tiny)), -EINVAL);
   ck_assert_uint_eq(strlen(tiny), sizeof(tiny) - 1);
   ck_assert_ptr_null(be);
 }
@@ -204,14 +204,14 @@ START_TEST(test_vhost_interlock)
 }
 END_TEST
 
-/* LWVSOCK_PORT_ERR_SIZE holds the longest message (the interlock's) whole;
+/* LWVSOCK_DEVSPEC_ERR_SIZE holds the longest message (the interlock's) whole;
  * the 160 bytes the README once used cut it off. */
 START_TEST(test_vhost_err_size)
 {
-  char buf[LWVSOCK_PORT_ERR_SIZE];
+  char buf[LWVSOCK_DEVSPEC_ERR_SIZE];
   struct lwvsock_backend *be = NULL;
 
-  ck_assert_int_eq(lwvsock_port_open("vhost-vsock:cid=4294967294", &be, buf, sizeof(buf)), -EPERM);
+  ck_assert_int_eq(lwvsock_devspec_open("vhost-vsock:cid=4294967294", &be, buf, sizeof(buf)), -EPERM);
   ck_assert_ptr_null(be);
   ck_assert_uint_gt(strlen(buf), 160);
   ck_assert_uint_lt(strlen(buf), sizeof(buf) - 64);

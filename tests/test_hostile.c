@@ -132,7 +132,7 @@ run(struct bystander *b, int n)
     if (b != NULL) {
       by_pump(b);
     }
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
   }
 }
 
@@ -196,14 +196,14 @@ victim_finish(struct bystander *b, struct app *v, int hv, int reset)
   run(NULL, 10);
 }
 
-/* Poll until lwvsock_poll() reports no work @p quiet times in a row (bounded). */
+/* Poll until lwvsock_dev_poll() reports no work @p quiet times in a row (bounded). */
 static int
 settle(int quiet)
 {
   int idle = 0, i;
 
   for (i = 0; i < 1000 && idle < quiet; i++) {
-    idle = lwvsock_poll(f.dev, 0) == 0 ? idle + 1 : 0;
+    idle = lwvsock_dev_poll(f.dev, 0) == 0 ? idle + 1 : 0;
   }
   return idle >= quiet;
 }
@@ -249,7 +249,7 @@ broken_ring_case(const struct lwvsock_sim_faults *flt, const char *why)
   ck_assert_ptr_null(lwvsock_new(f.dev, LWVSOCK_STREAM));
   run(NULL, 2);
   for (i = 0; i < 10; i++) {
-    ck_assert_int_eq(lwvsock_poll(f.dev, 0), 0);
+    ck_assert_int_eq(lwvsock_dev_poll(f.dev, 0), 0);
   }
   /* Bytes that made it through before the break were all correct. */
   ck_assert_int_eq(b.a.mismatch, 0);
@@ -611,7 +611,7 @@ START_TEST(test_request_flood_backpressure)
     inject(VIRTIO_VSOCK_OP_REQUEST, 0, 60000 + (uint32_t)i, 8000, 0, NULL, 0);
   }
   for (i = 0; i < 200; i++) {
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
     ck_assert_uint_le(f.dev->tx.nreplies, LWVSOCK_REPLY_QUEUE_MAX);
     ck_assert_uint_eq(lwip_stats.mem.used, heap0);
   }
@@ -621,7 +621,7 @@ START_TEST(test_request_flood_backpressure)
   flt.stall_tx = 0;
   set_faults(&flt);
   for (i = 0; i < 2000 && stats().rst_tx < st0.rst_tx + (uint64_t)n; i++) {
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
   }
   st1 = stats();
   ck_assert_uint_eq(st1.rx_pkts - st0.rx_pkts, (uint64_t)n);
@@ -718,9 +718,9 @@ START_TEST(test_stalled_tx)
   ck_assert_int_eq(err, ERR_MEM);
   ck_assert_uint_eq(lwvsock_sndbuf(b.a.pcb), 0);
   b.g2h = 0;
-  ck_assert_msg(settle(5), "lwvsock_poll keeps reporting work while the device is stalled");
-  ck_assert_msg(lwvsock_next_timeout(f.dev) != 0,
-                "lwvsock_next_timeout() is 0 while the only work is blocked on a stalled device "
+  ck_assert_msg(settle(5), "lwvsock_dev_poll keeps reporting work while the device is stalled");
+  ck_assert_msg(lwvsock_dev_next_timeout(f.dev) != 0,
+                "lwvsock_dev_next_timeout() is 0 while the only work is blocked on a stalled device "
                 "(the main loop would spin)");
   ck_assert_uint_eq(lwip_stats.mem.used, heap0);
   ck_assert_uint_le(malloc_in_use() - LWIP_MIN(malloc_in_use(), malloc0), 64 * 1024);
@@ -837,7 +837,7 @@ START_TEST(test_api_null_pcb)
   lwvsock_recv(NULL, NULL);
   lwvsock_sent(NULL, NULL);
   lwvsock_err(NULL, NULL);
-  lwvsock_poll_cb(NULL, cb_poll, 1);
+  lwvsock_poll(NULL, cb_poll, 1);
   ck_assert_int_ne(lwvsock_bind(NULL, LWVSOCK_CID_ANY, 1), ERR_OK);
   ck_assert_ptr_null(lwvsock_listen_with_backlog(NULL, 1, &err));
   ck_assert_int_ne(err, ERR_OK);
@@ -867,8 +867,8 @@ START_TEST(test_api_null_dev)
   ck_assert_ptr_null(dev);
   ck_assert_int_ne(lwvsock_dev_open(lwvsock_sim_backend(f.sim), NULL), ERR_OK);
   ck_assert_ptr_null(lwvsock_new(NULL, LWVSOCK_STREAM));
-  ck_assert_int_eq(lwvsock_poll(NULL, 0), 0);
-  ck_assert_uint_eq(lwvsock_next_timeout(NULL), LWVSOCK_TIMEOUT_INFINITE);
+  ck_assert_int_eq(lwvsock_dev_poll(NULL, 0), 0);
+  ck_assert_uint_eq(lwvsock_dev_next_timeout(NULL), LWVSOCK_TIMEOUT_INFINITE);
   ck_assert_int_eq(lwvsock_dev_wait_fds(NULL, fds, 2), 0);
   lwvsock_dev_close(NULL);
 }

@@ -103,7 +103,7 @@ START_TEST(test_1gib_guest_to_host)
       sent += n;
       room = lwvsock_sndbuf(a.pcb);
     }
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
     for (;;) {
       ssize_t r = lwvsock_sim_recv(f.sim, h, got, sizeof(got));
       if (r <= 0) {
@@ -141,7 +141,7 @@ START_TEST(test_1gib_host_to_guest)
       }
       sent += (uint64_t)r;
     }
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
   }
   ck_assert_uint_eq(a.total, GIB);
   ck_assert_uint_eq(a.verified, GIB);

@@ -88,7 +88,7 @@ transfer(int offer_event_idx, int h2g, uint64_t bytes)
         got += (uint64_t)r;
       }
     }
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
   }
   if (h2g) {
     ck_assert_uint_eq(a.total, bytes);
@@ -200,7 +200,7 @@ START_TEST(test_rx_buffers_filled_whole)
       ck_assert_int_eq(lwvsock_sim_send(f.sim, h, buf, CHUNK), (long)CHUNK);
       moved += CHUNK;
     }
-    lwvsock_poll(f.dev, 0);
+    lwvsock_dev_poll(f.dev, 0);
     /* the device never holds more than LWVSOCK_RX_BUFS of our buffers */
     ck_assert_uint_le(f.dev->rxq.in_flight, LWVSOCK_RX_BUFS);
   }

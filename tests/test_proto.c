@@ -602,8 +602,8 @@ START_TEST(test_small_hold_bounded)
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
   fx_run(&f, 5);
   ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 1); /* held: "a" is unread */
-  ck_assert_uint_gt(lwvsock_next_timeout(f.dev), 0);
-  ck_assert_uint_le(lwvsock_next_timeout(f.dev), LWVSOCK_TX_COALESCE_MS);
+  ck_assert_uint_gt(lwvsock_dev_next_timeout(f.dev), 0);
+  ck_assert_uint_le(lwvsock_dev_next_timeout(f.dev), LWVSOCK_TX_COALESCE_MS);
   fx_advance(&f, LWVSOCK_TX_COALESCE_MS + 10);
   ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 2); /* but not for longer */
   /* no-delay: a small write goes at once even with bytes unread */

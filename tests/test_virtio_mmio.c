@@ -342,7 +342,7 @@ START_TEST(test_needs_reset)
 {
   ck_assert_int_eq(open_all(), 0);
   fk->status |= 0x40; /* DEVICE_NEEDS_RESET */
-  lwvsock_poll(dev, 0);
+  lwvsock_dev_poll(dev, 0);
   ck_assert_int_ne(lwvsock_dev_status(dev), ERR_OK);
 }
 END_TEST

@@ -96,7 +96,7 @@ run(int n)
 {
   while (n-- > 0) {
     fakepci_poll(fp);
-    lwvsock_poll(dev, 0);
+    lwvsock_dev_poll(dev, 0);
     lwvsock_test_clock_advance(1);
   }
 }
@@ -185,7 +185,7 @@ START_TEST(test_bringup_traffic_close)
   ck_assert_uint_eq(fp->q[0].enable + fp->q[1].enable + fp->q[2].enable, 3);
   ck_assert_uint_eq(lwvsock_dev_cid(dev), 3);
   /* no interrupt fd on this bus: an idle caller polls at the interval */
-  ck_assert_uint_le(lwvsock_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
+  ck_assert_uint_le(lwvsock_dev_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
   ck_assert_uint_eq(fp->isr_reads + fp->irq_acks, 0);
   exchange(131072);
   ck_assert_uint_gt(fp->notifies[0], 0);
@@ -239,7 +239,7 @@ START_TEST(test_wait_fd)
   ck_assert_int_eq(open_all(), 0);
   run(5);
   /* idle with an interrupt fd: sleep until the next timer, not the poll interval */
-  ck_assert_uint_gt(lwvsock_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
+  ck_assert_uint_gt(lwvsock_dev_next_timeout(dev), LWVSOCK_PCI_IDLE_POLL_MS);
   ck_assert_int_eq(lwvsock_dev_wait_fds(dev, &fd, 1), 1);
   ck_assert_int_eq(fd, 42);
   /* every poll lowers INTx (ISR read) before the bus re-arms it */

@@ -31,7 +31,7 @@
  *   completions are split over several calls.
  *
  * Like lwIP itself (NO_SYS=1), this is single-threaded: call it only from the
- * loop that runs lwvsock_poll().
+ * loop that runs lwvsock_dev_poll().
  *
  * @code
  *   altcp_allocator_t vsock = { lwvsock_altcp_alloc, dev };

@@ -4,11 +4,11 @@
  * lwvsock: a polled virtio-vsock driver for lwIP. Device API.
  *
  * A device (struct lwvsock_dev) drives one virtio-vsock device reached through
- * a backend (a platform gives them: sim.h, port.h's device specs, ...; how to
+ * a backend (a platform gives them: sim.h, devspec.h's device specs, ...; how to
  * write one is the porting API, lwvsock/port/backend.h). There are no
  * globals: open as many devices as you like. Nothing blocks: call
- * lwvsock_poll() from your main loop together with lwIP's sys_check_timeouts(),
- * and sleep on lwvsock_dev_wait_fds() for at most lwvsock_next_timeout() ms
+ * lwvsock_dev_poll() from your main loop together with lwIP's sys_check_timeouts(),
+ * and sleep on lwvsock_dev_wait_fds() for at most lwvsock_dev_next_timeout() ms
  * when idle.
  *
  * @code
@@ -16,7 +16,7 @@
  *   struct lwvsock_dev *dev;
  *   if (lwvsock_dev_open(backend, &dev) != ERR_OK) ...
  *   for (;;) {
- *     lwvsock_poll(dev, 64);
+ *     lwvsock_dev_poll(dev, 64);
  *     sys_check_timeouts();
  *   }
  * @endcode
@@ -49,7 +49,7 @@ struct lwvsock_backend;
 struct lwvsock_dev;
 struct pbuf;
 
-/** lwvsock_next_timeout() when no timer is armed. */
+/** lwvsock_dev_next_timeout() when no timer is armed. */
 #define LWVSOCK_TIMEOUT_INFINITE 0xffffffffu
 
 /** Counters of one device. All are free-running. */
@@ -149,7 +149,7 @@ LWVSOCK_API err_t lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_de
 
 /**
  * Release a backend the application did not hand to lwvsock_dev_open() (or
- * got back from it with ERR_ARG): e.g. one from lwvsock_port_open() it decided
+ * got back from it with ERR_ARG): e.g. one from lwvsock_devspec_open() it decided
  * not to use. NULL is ignored.
  */
 LWVSOCK_API void lwvsock_backend_destroy(struct lwvsock_backend *be);
@@ -166,15 +166,15 @@ LWVSOCK_API void lwvsock_dev_close(struct lwvsock_dev *dev);
  * send what is queued. At most @p budget received packets are processed
  * (<= 0: no limit). Returns the units of work done (0 when idle).
  */
-LWVSOCK_API int lwvsock_poll(struct lwvsock_dev *dev, int budget);
+LWVSOCK_API int lwvsock_dev_poll(struct lwvsock_dev *dev, int budget);
 
 /**
  * Milliseconds until the next lwvsock timer is due; 0 when work is pending.
  * Call it right before sleeping on lwvsock_dev_wait_fds(): it asks the device
  * to signal those fds (the driver otherwise polls with notifications off), and
- * the next lwvsock_poll() turns them off again.
+ * the next lwvsock_dev_poll() turns them off again.
  */
-LWVSOCK_API uint32_t lwvsock_next_timeout(struct lwvsock_dev *dev);
+LWVSOCK_API uint32_t lwvsock_dev_next_timeout(struct lwvsock_dev *dev);
 
 /** File descriptors to wait on (readable = device has work); returns how many (may be 0). */
 LWVSOCK_API int lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max);

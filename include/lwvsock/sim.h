@@ -5,7 +5,7 @@
  * its sockets, behaving like Linux's vhost-vsock and AF_VSOCK. It is the peer
  * of the unit tests, the benchmarks and the demo.
  *
- * Deterministic and single-threaded: the device runs inside lwvsock_poll()
+ * Deterministic and single-threaded: the device runs inside lwvsock_dev_poll()
  * (through the backend's poll op), so one loop drives both ends. Host sockets
  * are small integers; calls never block and return a negative errno on error
  * (-EAGAIN: nothing yet). Socket types are LWVSOCK_STREAM and
@@ -98,7 +98,7 @@ LWVSOCK_API int lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock);
  */
 LWVSOCK_API int lwvsock_sim_connect(struct lwvsock_sim *sim, uint32_t port, uint16_t type);
 /** As lwvsock_sim_connect, to @p dst_cid (normally the guest's CID; anything else is dropped as vhost does). */
-LWVSOCK_API int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type);
+LWVSOCK_API int lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint32_t dst_cid, uint32_t port, uint16_t type);
 
 /** The state of host socket @p s. */
 LWVSOCK_API enum lwvsock_sim_state lwvsock_sim_state(struct lwvsock_sim *sim, int s);

@@ -12,7 +12,7 @@
  * - err: the pcb is already freed when it is called (ERR_RST: peer reset;
  *   ERR_ABRT: aborted or timed out; ERR_TIMEOUT: connect timed out).
  * - Return ERR_ABRT from a callback only after calling lwvsock_abort() on the pcb.
- * - Callbacks run from lwvsock_poll(). Two API calls run one before they
+ * - Callbacks run from lwvsock_dev_poll(). Two API calls run one before they
  *   return, as lwIP's tcp_abort() does: lwvsock_abort() calls the pcb's err
  *   (ERR_ABRT), and lwvsock_dev_close() calls err(ERR_ABRT) of every pcb still
  *   open. Every other call (write, close, recved, ...) only queues work.
@@ -76,7 +76,7 @@ typedef err_t (*lwvsock_connected_fn)(void *arg, struct lwvsock_pcb *pcb, err_t 
 typedef err_t (*lwvsock_recv_fn)(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err);
 /** The device took @p len more bytes of what was written. */
 typedef err_t (*lwvsock_sent_fn)(void *arg, struct lwvsock_pcb *pcb, uint32_t len);
-/** Periodic callback (lwvsock_poll_cb()). */
+/** Periodic callback (lwvsock_poll()). */
 typedef err_t (*lwvsock_poll_fn)(void *arg, struct lwvsock_pcb *pcb);
 /** The connection ended abnormally; the pcb is already freed. */
 typedef void (*lwvsock_err_fn)(void *arg, err_t err);
@@ -104,7 +104,7 @@ LWVSOCK_API void lwvsock_sent(struct lwvsock_pcb *pcb, lwvsock_sent_fn sent);
 /** Set the error callback. */
 LWVSOCK_API void lwvsock_err(struct lwvsock_pcb *pcb, lwvsock_err_fn err);
 /** Call @p poll every @p interval * 500 ms (0 disables). */
-LWVSOCK_API void lwvsock_poll_cb(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
+LWVSOCK_API void lwvsock_poll(struct lwvsock_pcb *pcb, lwvsock_poll_fn poll, uint8_t interval);
 
 /**
  * Bind to @p cid (our CID or LWVSOCK_CID_ANY) and @p port (LWVSOCK_PORT_ANY:
@@ -154,7 +154,7 @@ LWVSOCK_API err_t lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint3
 /** Send a pbuf chain's bytes (copied; the caller keeps its reference). */
 LWVSOCK_API err_t lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags);
 
-/** Push queued data to the device now (lwvsock_poll() also does). */
+/** Push queued data to the device now (lwvsock_dev_poll() also does). */
 LWVSOCK_API err_t lwvsock_output(struct lwvsock_pcb *pcb);
 
 /** The application consumed @p len received bytes: return them as credit. */
@@ -188,7 +188,7 @@ LWVSOCK_API err_t lwvsock_close(struct lwvsock_pcb *pcb);
  * Send RST (when connected), then call the err callback, if set, with
  * ERR_ABRT before returning, as lwIP's tcp_abort() does: do not touch the pcb
  * or anything the err callback frees afterwards. The pcb's memory is freed at
- * the end of the next lwvsock_poll().
+ * the end of the next lwvsock_dev_poll().
  */
 LWVSOCK_API void lwvsock_abort(struct lwvsock_pcb *pcb);
 

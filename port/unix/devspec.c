@@ -3,7 +3,7 @@
  * @file
  * Device specs ("sim", "sim:cid=N", "vhost-vsock:cid=N", ...): parsed here and
  * nowhere else, so every program accepts the same syntax and reports a bad
- * spec with the same sentence. See lwvsock/port.h for the grammar.
+ * spec with the same sentence. See lwvsock/devspec.h for the grammar.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "lwvsock/port/bus.h"
-#include "lwvsock/port.h"
+#include "lwvsock/devspec.h"
 #include "lwvsock/sim.h"
 #ifdef LWVSOCK_HAVE_VHOST_VSOCK
 #include "lwvsock/vhost_vsock.h"
@@ -188,7 +188,7 @@ devspec_reserved(const char *spec, const char *type, const char *arg, const char
 }
 
 int
-lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen)
+lwvsock_devspec_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen)
 {
   char buf[DEVSPEC_MAX];
   char *colon, *arg;
@@ -198,11 +198,11 @@ lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, siz
     err[0] = '\0';
   }
   if (bep == NULL) {
-    return lwvsock_bus_fail(err, errlen, -EINVAL, "lwvsock_port_open: bep is NULL");
+    return lwvsock_bus_fail(err, errlen, -EINVAL, "lwvsock_devspec_open: bep is NULL");
   }
   *bep = NULL;
   if (spec == NULL || *spec == '\0') {
-    spec = LWVSOCK_PORT_DEFAULT_SPEC;
+    spec = LWVSOCK_DEVSPEC_DEFAULT;
   }
   len = strlen(spec);
   if (len >= sizeof(buf)) {

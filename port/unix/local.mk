@@ -50,4 +50,4 @@ UNIX_PORT_SRCS = port/unix/sys_arch.c
 
 # ---- the device-spec parser ("sim", "vhost-vsock:cid=N", "pci:BDF") -------------
 liblwvsock_la_SOURCES += port/unix/devspec.c
-pkginclude_HEADERS += include/lwvsock/port.h
+pkginclude_HEADERS += include/lwvsock/devspec.h

@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (lwvsock_dev_open(be, &dev) == ERR_OK) {
     for (i = 0; i < 4; i++) {
       fakepci_poll(f);
-      lwvsock_poll(dev, 0);
+      lwvsock_dev_poll(dev, 0);
     }
   }
   lwvsock_dev_close(dev);

@@ -35,7 +35,7 @@ static void
 poll_n(int n)
 {
   while (n-- > 0) {
-    lwvsock_poll(dev, 0);
+    lwvsock_dev_poll(dev, 0);
   }
 }
 

@@ -466,14 +466,14 @@ fuzzdev_run(struct fuzz_in *in, bool fuzz_bringup)
           fuzz_app_action(dev, in);
           break;
       }
-      (void)lwvsock_poll(dev, in_u8(in) % 4);
-      (void)lwvsock_next_timeout(dev);
+      (void)lwvsock_dev_poll(dev, in_u8(in) % 4);
+      (void)lwvsock_dev_next_timeout(dev);
     }
     fuzz_app_close_all();
     if (lp != NULL) {
       lwvsock_close(lp);
     }
-    (void)lwvsock_poll(dev, 0);
+    (void)lwvsock_dev_poll(dev, 0);
   }
   if (dev != NULL) {
     lwvsock_dev_close(dev); /* destroys the backend */

@@ -256,7 +256,7 @@ main(int argc, char **argv)
   /* A loop of our own: records go out at a steady pace, not when it sleeps. */
   while (!ex_stop_requested() && txw_now() < deadline) {
     struct timespec nap = { 0, 1000000L };
-    lwvsock_poll(ctx.dev, 64);
+    lwvsock_dev_poll(ctx.dev, 64);
     sys_check_timeouts();
     if (lwvsock_dev_status(ctx.dev) != ERR_OK) {
       ex_log(&ctx, "device failed: %s", lwvsock_dev_error(ctx.dev));

@@ -102,7 +102,7 @@ struct lwvsock_backend {
   size_t seg_max;
   /**
    * Nonzero for a device that cannot wake a sleeping caller (no wait fds,
-   * not in-process): lwvsock_next_timeout() returns at most this many ms.
+   * not in-process): lwvsock_dev_next_timeout() returns at most this many ms.
    */
   uint32_t idle_poll_ms;
   /**

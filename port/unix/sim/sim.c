@@ -3,7 +3,7 @@
  * @file
  * Simulated device: backend ops and device-level controls.
  *
- * The device runs only inside the poll op (called from lwvsock_poll()), so one
+ * The device runs only inside the poll op (called from lwvsock_dev_poll()), so one
  * thread drives both ends deterministically. Like a real device it looks at a
  * ring it found empty again only after the driver notifies that queue.
  */

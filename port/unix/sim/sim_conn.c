@@ -1015,7 +1015,7 @@ lwvsock_sim_accept(struct lwvsock_sim *sim, int lsock)
 }
 
 int
-lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint64_t dst_cid, uint32_t port, uint16_t type)
+lwvsock_sim_connect_cid(struct lwvsock_sim *sim, uint32_t dst_cid, uint32_t port, uint16_t type)
 {
   struct sim_sock *s;
   uint32_t tries, p;

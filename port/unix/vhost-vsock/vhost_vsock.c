@@ -533,7 +533,7 @@ vv_check(struct lwvsock_backend *be)
   int rc = 0;
   unsigned i;
 
-  /* Called on every lwvsock_poll(): one poll(2) finds the rare signalled fd,
+  /* Called on every lwvsock_dev_poll(): one poll(2) finds the rare signalled fd,
    * instead of four reads. Clearing the call eventfds here (the driver looks at
    * the used rings again before it sleeps) keeps a caller sleeping on wait_fds
    * from waking for work already seen; a poll op would do it too, but would

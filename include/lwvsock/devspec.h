@@ -15,11 +15,11 @@
  *
  * N is a decimal CID from 3 to 4294967294 (0, 1, 2 and 4294967295 are reserved).
  */
-#ifndef LWVSOCK_PORT_H
-#define LWVSOCK_PORT_H
+#ifndef LWVSOCK_DEVSPEC_H
+#define LWVSOCK_DEVSPEC_H
 
 /**
- * @defgroup lwvsock_port Device specs (port.h)
+ * @defgroup lwvsock_devspec Device specs (devspec.h)
  * @{
  */
 
@@ -36,16 +36,16 @@ extern "C" {
 struct lwvsock_backend;
 
 /** The spec used when none is given. */
-#define LWVSOCK_PORT_DEFAULT_SPEC "sim"
+#define LWVSOCK_DEVSPEC_DEFAULT "sim"
 
 /**
- * A size for lwvsock_port_open()'s @p err buffer that holds every message it
+ * A size for lwvsock_devspec_open()'s @p err buffer that holds every message it
  * writes for a spec of up to 64 characters (longer specs are quoted in part).
  */
-#define LWVSOCK_PORT_ERR_SIZE 512
+#define LWVSOCK_DEVSPEC_ERR_SIZE 512
 
 /** Text for a program's --help, describing SPEC. */
-#define LWVSOCK_PORT_SPEC_HELP \
+#define LWVSOCK_DEVSPEC_HELP \
   "SPEC is one of:\n" \
   "  sim                  in-process simulated host (default; sim:cid=N sets the guest CID)\n" \
   "  vhost-vsock:cid=N    Linux /dev/vhost-vsock as guest CID N (needs LWVSOCK_ALLOW_VHOST_VSOCK=1)\n" \
@@ -54,7 +54,7 @@ struct lwvsock_backend;
   "  vhost-user:PATH, vfio:BDF, mmio:ADDR   reserved, not supported yet\n"
 
 /**
- * Open the device named by @p spec (NULL or "": LWVSOCK_PORT_DEFAULT_SPEC) and
+ * Open the device named by @p spec (NULL or "": LWVSOCK_DEVSPEC_DEFAULT) and
  * return its backend in *@p bep, for lwvsock_dev_open(). When the spec is a
  * sim, lwvsock_sim_from_backend(*bep) gives the simulated host.
  *
@@ -63,7 +63,7 @@ struct lwvsock_backend;
  *         unknown device, bad or reserved CID), -ENOTSUP (a reserved device
  *         type, or one this build lacks), or the backend's own error.
  */
-LWVSOCK_API int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
+LWVSOCK_API int lwvsock_devspec_open(const char *spec, struct lwvsock_backend **bep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }
@@ -71,4 +71,4 @@ LWVSOCK_API int lwvsock_port_open(const char *spec, struct lwvsock_backend **bep
 
 /** @} */
 
-#endif /* LWVSOCK_PORT_H */
+#endif /* LWVSOCK_DEVSPEC_H */
