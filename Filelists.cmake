@@ -15,6 +15,7 @@
 set(lwvsock_SRCS
     ${LWVSOCK_DIR}/src/vsock_hdr.c
     ${LWVSOCK_DIR}/src/virtq.c
+    ${LWVSOCK_DIR}/src/devbase.c
     ${LWVSOCK_DIR}/src/device.c
     ${LWVSOCK_DIR}/src/rxbuf.c
     ${LWVSOCK_DIR}/src/txbuf.c

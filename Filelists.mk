@@ -18,6 +18,7 @@
 # LWVSOCKFILES: the driver (virtqueues, connections, credit): no OS calls.
 LWVSOCKFILES=$(LWVSOCKDIR)/src/vsock_hdr.c \
 	$(LWVSOCKDIR)/src/virtq.c \
+	$(LWVSOCKDIR)/src/devbase.c \
 	$(LWVSOCKDIR)/src/device.c \
 	$(LWVSOCKDIR)/src/rxbuf.c \
 	$(LWVSOCKDIR)/src/txbuf.c \

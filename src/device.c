@@ -10,19 +10,20 @@
  * gets ERR_IF and lwvsock_dev_error() says why.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device.h"
 #include "lwip/sys.h"
 
-static size_t
-align_up(size_t v, size_t a)
-{
-  return (v + a - 1) & ~(a - 1);
-}
+/* The device and its modules' states in one allocation; the handle comes
+   first, so devbase_release() frees the block through it. */
+struct dev_block {
+  struct lwvsock_dev dev;
+  struct rxbuf_pool rx;
+  struct txbuf tx;
+  struct pcb_table pcbs;
+};
 
 static uint16_t
 pow2_floor(uint16_t v)
@@ -33,75 +34,6 @@ pow2_floor(uint16_t v)
     p = (uint16_t)(p * 2);
   }
   return p;
-}
-
-void
-dev_fail(struct lwvsock_dev *dev, const char *fmt, ...)
-{
-  va_list ap;
-
-  dev->st.dev_errors++;
-  if (dev->error[0] != '\0') {
-    return;
-  }
-  va_start(ap, fmt);
-  vsnprintf(dev->error, sizeof(dev->error), fmt, ap);
-  va_end(ap);
-  LWIP_DEBUGF(LWVSOCK_DEBUG | LWIP_DBG_LEVEL_SERIOUS, ("lwvsock(%s): %s\n", dev->be->ops->name, dev->error));
-}
-
-void
-dev_timer_at(struct lwvsock_dev *dev, uint32_t when)
-{
-  if (time_diff(when, dev->next_timer) < 0) {
-    dev->next_timer = when;
-  }
-}
-
-void
-dev_timer_reset(struct lwvsock_dev *dev, uint32_t when)
-{
-  dev->next_timer = when;
-}
-
-void
-dev_loop_enqueue(struct lwvsock_dev *dev, struct pbuf *p)
-{
-  /* Queue link through p->next; each queued pbuf is a single RAM pbuf. */
-  p->next = NULL;
-  if (dev->loop_tail != NULL) {
-    dev->loop_tail->next = p;
-  } else {
-    dev->loop_head = p;
-  }
-  dev->loop_tail = p;
-}
-
-static struct pbuf *
-dev_loop_dequeue(struct lwvsock_dev *dev)
-{
-  struct pbuf *p = dev->loop_head;
-
-  if (p != NULL) {
-    dev->loop_head = p->next;
-    if (dev->loop_head == NULL) {
-      dev->loop_tail = NULL;
-    }
-    p->next = NULL;
-  }
-  return p;
-}
-
-/* Put back a packet pcb_input had no memory for: it is next again. */
-static void
-dev_loop_requeue(struct lwvsock_dev *dev, struct pbuf *p)
-{
-  p->next = dev->loop_head;
-  dev->loop_head = p;
-  if (dev->loop_tail == NULL) {
-    dev->loop_tail = p;
-  }
-  dev->loop_retry = true;
 }
 
 static void
@@ -119,12 +51,12 @@ dev_read_cid(struct lwvsock_dev *dev, uint32_t *cid)
   uint64_t v;
 
   if (dev->be->ops->read_config(dev->be, VIRTIO_VSOCK_CFG_GUEST_CID, cfg, sizeof(cfg)) != 0) {
-    dev_fail(dev, "cannot read the device's config space");
+    devbase_fail(dev, "cannot read the device's config space");
     return -1;
   }
   v = le64_load(cfg);
   if (v > 0xfffffffeull || v <= VMADDR_CID_HOST) {
-    dev_fail(dev, "device reports the reserved or invalid CID %llu", (unsigned long long)v);
+    devbase_fail(dev, "device reports the reserved or invalid CID %llu", (unsigned long long)v);
     return -1;
   }
   *cid = (uint32_t)v;
@@ -134,48 +66,9 @@ dev_read_cid(struct lwvsock_dev *dev, uint32_t *cid)
 static void
 dev_post_event(struct lwvsock_dev *dev, uint8_t *buf)
 {
-  struct virtq_buf in = { dev_dma(dev, buf), VIRTIO_VSOCK_EVENT_LEN };
+  struct virtq_buf in = { devbase_dma(dev, buf), VIRTIO_VSOCK_EVENT_LEN };
 
   (void)virtq_add(&dev->evq, NULL, 0, &in, 1, buf);
-}
-
-uint8_t *
-dev_carve(struct lwvsock_dev *dev, size_t size, size_t align)
-{
-  const struct lwvsock_backend *be = dev->be;
-  struct lwvsock_mem *m = dev->nmem ? &dev->mem[dev->nmem - 1] : NULL;
-  size_t off = m ? align_up(dev->mem_used, align) : 0;
-  size_t seg;
-
-  if (be->seg_max != 0 && size > be->seg_max) {
-    dev_fail(dev, "the backend's DMA segments (%lu bytes) are smaller than one buffer (%lu bytes)",
-             (unsigned long)be->seg_max, (unsigned long)size);
-    return NULL;
-  }
-  if (m == NULL || off + size > m->size) {
-    if (dev->nmem == LWVSOCK_MEM_SEGS_MAX) {
-      dev_fail(dev, "device memory needs more than LWVSOCK_MEM_SEGS_MAX (%u) segments of %lu bytes",
-               (unsigned)LWVSOCK_MEM_SEGS_MAX, (unsigned long)be->seg_max);
-      return NULL;
-    }
-    /* The next piece holds what the layout still needs, at most seg_max. */
-    seg = align_up(LWIP_MAX(dev->mem_left, size), 4096);
-    if (be->seg_max != 0 && seg > be->seg_max) {
-      seg = be->seg_max;
-    }
-    m = &dev->mem[dev->nmem];
-    if (be->ops->mem_alloc(dev->be, seg, m) != 0 || m->va == NULL) {
-      memset(m, 0, sizeof(*m));
-      dev_fail(dev, "the backend cannot provide %lu bytes of device memory", (unsigned long)seg);
-      return NULL;
-    }
-    m->size = seg;
-    dev->nmem++;
-    off = 0;
-  }
-  dev->mem_used = off + size;
-  dev->mem_left = dev->mem_left > size ? dev->mem_left - size : 0;
-  return (uint8_t *)m->va + off;
 }
 
 /* Carve rings, event, tx and rx buffers from device memory and set up the queues. */
@@ -190,24 +83,24 @@ dev_setup_memory(struct lwvsock_dev *dev, uint16_t rxn, uint16_t txn, uint16_t e
   uint16_t i;
 
   /* What the layout needs with no segment limit (each piece 64-aligned). */
-  dev->mem_left = virtq_ring_size(rxn) + virtq_ring_size(txn) + (evn ? virtq_ring_size(evn) : 0) +
-                  (size_t)evn * 8u + txbuf_mem_size(txn) + rxbuf_mem_size(nrx) + 6u * 64u;
-  if ((rxring = dev_carve(dev, virtq_ring_size(rxn), 64)) == NULL ||
-      (txring = dev_carve(dev, virtq_ring_size(txn), 64)) == NULL ||
-      (evn && (evring = dev_carve(dev, virtq_ring_size(evn), 64)) == NULL) ||
-      (evn && (dev->evbufs = dev_carve(dev, (size_t)evn * 8u, 64)) == NULL)) {
+  devbase_plan(dev, virtq_ring_size(rxn) + virtq_ring_size(txn) + (evn ? virtq_ring_size(evn) : 0) +
+                  (size_t)evn * 8u + txbuf_mem_size(txn) + rxbuf_mem_size(nrx) + 6u * 64u);
+  if ((rxring = devbase_carve(dev, virtq_ring_size(rxn), 64)) == NULL ||
+      (txring = devbase_carve(dev, virtq_ring_size(txn), 64)) == NULL ||
+      (evn && (evring = devbase_carve(dev, virtq_ring_size(evn), 64)) == NULL) ||
+      (evn && (dev->evbufs = devbase_carve(dev, (size_t)evn * 8u, 64)) == NULL)) {
     return ERR_MEM;
   }
-  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, dev_dma(dev, rxring), ev) != 0 ||
-      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, dev_dma(dev, txring), ev) != 0 ||
-      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, dev_dma(dev, evring), ev) != 0) ||
+  if (virtq_init(&dev->rxq, VIRTIO_VSOCK_QUEUE_RX, rxn, rxring, devbase_dma(dev, rxring), ev) != 0 ||
+      virtq_init(&dev->txq, VIRTIO_VSOCK_QUEUE_TX, txn, txring, devbase_dma(dev, txring), ev) != 0 ||
+      (evn && virtq_init(&dev->evq, VIRTIO_VSOCK_QUEUE_EVENT, evn, evring, devbase_dma(dev, evring), ev) != 0) ||
       txbuf_setup(dev, txn, pcb_tx_completed) != 0 || rxbuf_init(dev, nrx) != 0) {
     return ERR_MEM;
   }
   dev->has_evq = evn != 0;
   if (ops->setup_queue(dev->be, &dev->rxq.info) != 0 || ops->setup_queue(dev->be, &dev->txq.info) != 0 ||
       (dev->has_evq && ops->setup_queue(dev->be, &dev->evq.info) != 0)) {
-    dev_fail(dev, "the device refused the queue setup");
+    devbase_fail(dev, "the device refused the queue setup");
     return ERR_IF;
   }
   for (i = 0; i < evn; i++) {
@@ -230,11 +123,11 @@ dev_negotiate(struct lwvsock_dev *dev)
   uint64_t offered, want;
 
   if (dev->be->ops->get_features(dev->be, &offered) != 0) {
-    dev_fail(dev, "cannot read the device's features");
+    devbase_fail(dev, "cannot read the device's features");
     return ERR_IF;
   }
   if (!(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
-    dev_fail(dev, "the device does not offer VIRTIO_F_VERSION_1 (legacy devices are not supported)");
+    devbase_fail(dev, "the device does not offer VIRTIO_F_VERSION_1 (legacy devices are not supported)");
     return ERR_IF;
   }
   /* EVENT_IDX: kicks and used-buffer notifications suppressed by index, not by flag. */
@@ -245,7 +138,7 @@ dev_negotiate(struct lwvsock_dev *dev)
 #endif
   dev->features = offered & want;
   if (dev->be->ops->set_features(dev->be, dev->features) != 0) {
-    dev_fail(dev, "the device refused features 0x%llx", (unsigned long long)dev->features);
+    devbase_fail(dev, "the device refused features 0x%llx", (unsigned long long)dev->features);
     return ERR_IF;
   }
   /* Stream is implied unless NO_IMPLIED_STREAM was negotiated without STREAM. */
@@ -267,6 +160,7 @@ dev_ops_complete(const struct lwvsock_backend_ops *ops)
 err_t
 lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
 {
+  struct dev_block *blk;
   struct lwvsock_dev *dev;
   uint16_t rxn, txn, evn;
   err_t err;
@@ -279,14 +173,18 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
     return ERR_ARG;
   }
   lwvsock_pcb_pool_init();
-  dev = (struct lwvsock_dev *)calloc(1, sizeof(*dev));
-  if (dev == NULL) {
+  blk = (struct dev_block *)calloc(1, sizeof(*blk));
+  if (blk == NULL) {
     return ERR_MEM;
   }
+  dev = &blk->dev;
   dev->be = be;
+  dev->rx = &blk->rx;
+  dev->tx = &blk->tx;
+  dev->pcbs = &blk->pcbs;
   *devp = dev;
-  pcb_table_init(&dev->pcbs, sys_now());
-  dev->next_timer = dev->pcbs.next_tick;
+  pcb_table_init(dev->pcbs, sys_now());
+  devbase_timer_reset(dev, dev->pcbs->next_tick);
 
   err = dev_negotiate(dev);
   if (err != ERR_OK) {
@@ -299,7 +197,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   txn = dev_queue_size(dev, VIRTIO_VSOCK_QUEUE_TX, LWVSOCK_QUEUE_SIZE);
   evn = dev_queue_size(dev, VIRTIO_VSOCK_QUEUE_EVENT, LWVSOCK_EVENT_BUFS);
   if (rxn < 2 || txn < 2) {
-    dev_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
+    devbase_fail(dev, "the device's rx/tx queues are too small (%u/%u entries)", rxn, txn);
     return ERR_IF;
   }
   err = dev_setup_memory(dev, rxn, txn, evn);
@@ -308,7 +206,7 @@ lwvsock_dev_open(struct lwvsock_backend *be, struct lwvsock_dev **devp)
   }
   rxbuf_refill(dev);
   if (be->ops->start(be) != 0) {
-    dev_fail(dev, "the device did not start");
+    devbase_fail(dev, "the device did not start");
     return ERR_IF;
   }
   dev->started = true;
@@ -380,7 +278,7 @@ dev_rx(struct lwvsock_dev *dev, int budget)
   struct rxbuf *rb;
 
   /* Replies we cannot place stop rx (spec 5.10.6.1; Linux queued_replies). */
-  while ((budget <= 0 || n < budget) && dev->tx.nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
+  while ((budget <= 0 || n < budget) && dev->tx->nreplies < LWVSOCK_REPLY_QUEUE_MAX) {
     bool retry = dev->rx_parked != NULL;
     if (retry) {
       rb = dev->rx_parked;
@@ -409,9 +307,8 @@ dev_loopback(struct lwvsock_dev *dev, int budget)
   struct pbuf *p;
   struct vsock_hdr h;
 
-  while ((budget <= 0 || n < budget) && (p = dev_loop_dequeue(dev)) != NULL) {
-    bool retry = dev->loop_retry;
-    dev->loop_retry = false;
+  while ((budget <= 0 || n < budget) && (p = devbase_loop_dequeue(dev)) != NULL) {
+    bool retry = devbase_loop_take_retry(dev);
     vsock_hdr_decode(&h, p->payload, p->len);
     if (!retry) {
       dev->st.rx_pkts++;
@@ -420,7 +317,7 @@ dev_loopback(struct lwvsock_dev *dev, int budget)
     pbuf_remove_header(p, VIRTIO_VSOCK_HDR_LEN);
     if (pcb_input(dev, &h, NULL, p) == ERR_MEM) {
       pbuf_add_header(p, VIRTIO_VSOCK_HDR_LEN);
-      dev_loop_requeue(dev, p);
+      devbase_loop_requeue(dev, p);
       if (!retry) {
         dev->st.rx_deferred++;
       }
@@ -476,11 +373,11 @@ dev_check_broken(struct lwvsock_dev *dev)
   int r = 0;
 
   if (bad != NULL) {
-    dev_fail(dev, "device error on queue %u: %s", bad->index, bad->broken_reason);
+    devbase_fail(dev, "device error on queue %u: %s", bad->index, bad->broken_reason);
   } else if (dev->be->ops->check != NULL && (r = dev->be->ops->check(dev->be)) == -ENODEV) {
-    dev_fail(dev, "the device is gone (removed, or its registers read all ones)");
+    devbase_fail(dev, "the device is gone (removed, or its registers read all ones)");
   } else if (r < 0) {
-    dev_fail(dev, "the device reported an error and needs a reset (%d)", r);
+    devbase_fail(dev, "the device reported an error and needs a reset (%d)", r);
   }
 }
 
@@ -520,7 +417,7 @@ lwvsock_dev_poll(struct lwvsock_dev *dev, int budget)
   if (dev == NULL || !dev->started) {
     return 0;
   }
-  if (dev->error[0] != '\0') {
+  if (devbase_broken(dev)) {
     /* Broken: connections were failed once; only killed pcbs remain to free. */
     return pcb_service(dev);
   }
@@ -541,13 +438,13 @@ lwvsock_dev_poll(struct lwvsock_dev *dev, int budget)
   work += dev_rx(dev, budget);
   work += dev_loopback(dev, budget);
   dev_check_broken(dev);
-  if (dev->error[0] != '\0') {
+  if (devbase_broken(dev)) {
     pcb_abort_all(dev, ERR_IF);
     return work + pcb_service(dev);
   }
   rxbuf_refill(dev);
   now = sys_now();
-  if (time_diff(now, dev->next_timer) >= 0) {
+  if (time_diff(now, dev->base.next_timer) >= 0) {
     work += pcb_timers(dev, now);
   }
   work += pcb_service(dev);
@@ -565,17 +462,17 @@ lwvsock_dev_next_timeout(struct lwvsock_dev *dev)
     return LWVSOCK_TIMEOUT_INFINITE;
   }
   if (pcb_work_pending(dev) || txbuf_replies_pending(dev) || virtq_has_used(&dev->txq) ||
-      (!dev->loop_retry && dev->loop_head != NULL) ||
+      (!dev->base.loop_retry && dev->base.loop_head != NULL) ||
       (dev->rx_parked == NULL && virtq_has_used(&dev->rxq))) {
     return 0;
   }
-  d = time_diff(dev->next_timer, sys_now());
+  d = time_diff(dev->base.next_timer, sys_now());
   if (d < 0) {
     d = 0;
   }
   /* Packets wait for memory the application frees between polls: look again
      soon, but without device notifications (the ring behind them is full). */
-  if (dev->rx_parked != NULL || dev->loop_retry) {
+  if (dev->rx_parked != NULL || dev->base.loop_retry) {
     return d > 1 ? 1 : (uint32_t)d;
   }
   /* The caller may sleep on the wait fds: have the device signal them. */
@@ -603,39 +500,13 @@ lwvsock_dev_wait_fds(struct lwvsock_dev *dev, int *fds, int max)
 }
 
 void
-dev_release_if_done(struct lwvsock_dev *dev)
-{
-  struct pbuf *p;
-
-  if (!dev->closing || dev->rx.loans > 0) {
-    return;
-  }
-  while ((p = dev_loop_dequeue(dev)) != NULL) {
-    pbuf_free(p);
-  }
-  /* Safe on queues never set up (open may have failed half way). */
-  virtq_fini(&dev->rxq);
-  virtq_fini(&dev->txq);
-  virtq_fini(&dev->evq);
-  txbuf_fini(dev);
-  rxbuf_fini(dev);
-  while (dev->nmem > 0 && dev->be->ops->mem_free != NULL) {
-    dev->be->ops->mem_free(dev->be, &dev->mem[--dev->nmem]);
-  }
-  if (dev->be->ops->destroy != NULL) {
-    dev->be->ops->destroy(dev->be);
-  }
-  free(dev);
-}
-
-void
 lwvsock_dev_close(struct lwvsock_dev *dev)
 {
   if (dev == NULL) {
     return;
   }
   pcb_abort_all(dev, ERR_ABRT);
-  if (dev->started && dev->error[0] == '\0') {
+  if (dev->started && !devbase_broken(dev)) {
     txbuf_flush_replies(dev);
     txbuf_kick(dev);
     /* Let an in-process device see the RSTs before it is reset. */
@@ -645,12 +516,17 @@ lwvsock_dev_close(struct lwvsock_dev *dev)
   }
   pcb_service(dev);
   pcb_free_all(dev);
-  if (dev->started || dev->nmem > 0) {
+  if (dev->started || dev->base.nmem > 0) {
     dev->be->ops->reset(dev->be);
   }
   dev->started = false;
-  dev->closing = true;
-  dev_release_if_done(dev);
+  /* Safe on queues never set up (open may have failed half way). */
+  virtq_fini(&dev->rxq);
+  virtq_fini(&dev->txq);
+  virtq_fini(&dev->evq);
+  txbuf_fini(dev);
+  /* The rest goes once the last rx loan is back (maybe now). */
+  rxbuf_close(dev);
 }
 
 uint32_t
@@ -668,13 +544,13 @@ lwvsock_dev_has_seqpacket(const struct lwvsock_dev *dev)
 err_t
 lwvsock_dev_status(const struct lwvsock_dev *dev)
 {
-  return dev->error[0] == '\0' ? ERR_OK : ERR_IF;
+  return !devbase_broken(dev) ? ERR_OK : ERR_IF;
 }
 
 const char *
 lwvsock_dev_error(const struct lwvsock_dev *dev)
 {
-  return dev->error;
+  return dev->base.error;
 }
 
 void

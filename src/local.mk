@@ -5,7 +5,8 @@ liblwvsock_la_SOURCES += \
 	src/vsock_hdr.c src/vsock_hdr.h \
 	src/virtq.c src/virtq.h \
 	src/lwvsock_priv.h \
-	src/core.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
+	src/core.h src/devbase.h src/device.h src/pcb.h src/rxbuf.h src/txbuf.h \
+	src/devbase.c \
 	src/device.c \
 	src/rxbuf.c \
 	src/txbuf.c \

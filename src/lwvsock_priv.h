@@ -3,7 +3,8 @@
  * @file
  * All lwvsock core internals at once, for tests and benchmarks. Core modules
  * include only the per-module headers they use; those form a DAG:
- * core.h <- rxbuf.h, txbuf.h <- pcb.h <- device.h (virtq.h, vsock_hdr.h below).
+ * core.h <- devbase.h <- rxbuf.h, txbuf.h <- pcb.h <- device.h (virtq.h,
+ * vsock_hdr.h below; see devbase.h).
  *
  * Ownership rules:
  * - Device memory (rings, rx buffers, tx header slots, tx payload slots) is

@@ -20,7 +20,8 @@
  */
 #include <string.h>
 
-#include "device.h"
+#include "devbase.h"
+#include "pcb.h"
 #include "lwip/memp.h"
 #include "lwip/sys.h"
 
@@ -48,7 +49,7 @@ pcb_table_init(struct pcb_table *t, uint32_t now)
 bool
 pcb_work_pending(const struct lwvsock_dev *dev)
 {
-  return dev->pcbs.dirty != NULL;
+  return dev->pcbs->dirty != NULL;
 }
 
 err_t
@@ -80,13 +81,13 @@ hash3(uint32_t a, uint32_t b, uint32_t c)
 static struct lwvsock_pcb **
 conn_bucket(struct lwvsock_dev *dev, uint32_t lport, uint32_t rcid, uint32_t rport)
 {
-  return &dev->pcbs.conn_hash[hash3(lport, rcid, rport)];
+  return &dev->pcbs->conn_hash[hash3(lport, rcid, rport)];
 }
 
 static struct lwvsock_pcb **
 bind_bucket(struct lwvsock_dev *dev, uint32_t port)
 {
-  return &dev->pcbs.bind_hash[hash3(port, 0, 0)];
+  return &dev->pcbs->bind_hash[hash3(port, 0, 0)];
 }
 
 static struct lwvsock_pcb *
@@ -178,8 +179,8 @@ pcb_dirty(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_DIRTY)) {
     pcb->flags |= PCB_F_DIRTY;
-    pcb->dirty_next = pcb->dev->pcbs.dirty;
-    pcb->dev->pcbs.dirty = pcb;
+    pcb->dirty_next = pcb->dev->pcbs->dirty;
+    pcb->dev->pcbs->dirty = pcb;
   }
 }
 
@@ -214,11 +215,11 @@ pcb_alloc(struct lwvsock_dev *dev, uint8_t type)
   pcb->snd_buf = LWVSOCK_SND_BUF;
   pcb->linger_ms = LWVSOCK_LINGER_MS;
   txbuf_sendq_init(&pcb->sndq, pcb);
-  pcb->all_next = dev->pcbs.all;
-  if (dev->pcbs.all != NULL) {
-    dev->pcbs.all->all_prev = pcb;
+  pcb->all_next = dev->pcbs->all;
+  if (dev->pcbs->all != NULL) {
+    dev->pcbs->all->all_prev = pcb;
   }
-  dev->pcbs.all = pcb;
+  dev->pcbs->all = pcb;
   return pcb;
 }
 
@@ -286,7 +287,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->state == LWVSOCK_LISTEN) {
     struct lwvsock_pcb *c;
-    for (c = dev->pcbs.all; c != NULL; c = c->all_next) {
+    for (c = dev->pcbs->all; c != NULL; c = c->all_next) {
       if (c->listener == pcb) {
         c->listener = NULL;
         c->flags &= (uint16_t)~PCB_F_BACKLOG;
@@ -302,7 +303,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->flags & PCB_F_TXWAIT) {
     pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-    dev->pcbs.txwait--;
+    dev->pcbs->txwait--;
   }
   pcb->state = LWVSOCK_CLOSED;
   pcb->flags |= PCB_F_DEAD;
@@ -322,7 +323,7 @@ pcb_free(struct lwvsock_pcb *pcb)
   if (pcb->all_prev != NULL) {
     pcb->all_prev->all_next = pcb->all_next;
   } else {
-    dev->pcbs.all = pcb->all_next;
+    dev->pcbs->all = pcb->all_next;
   }
   if (pcb->all_next != NULL) {
     pcb->all_next->all_prev = pcb->all_prev;
@@ -427,7 +428,7 @@ pcb_max_pkt(const struct lwvsock_pcb *pcb)
   uint32_t max = LWIP_MIN(LWVSOCK_MAX_PKT, LWVSOCK_TX_SLOT_SIZE);
 
   /* Loopback packets travel as one pbuf: header and payload within 64 KiB - 1. */
-  if (dev_is_local_cid(pcb->dev, pcb->remote_cid)) {
+  if (devbase_is_local_cid(pcb->dev, pcb->remote_cid)) {
     max = LWIP_MIN(max, 0xffffu - VIRTIO_VSOCK_HDR_LEN);
   }
   return max;
@@ -484,7 +485,7 @@ pcb_hold_small(struct lwvsock_pcb *pcb, const struct txbuf_next *nx, uint32_t n)
   } else if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
     return false;
   }
-  dev_timer_at(pcb->dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
+  devbase_timer_at(pcb->dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
   return true;
 }
 
@@ -497,7 +498,7 @@ pcb_txwait(struct lwvsock_pcb *pcb)
 {
   if (!(pcb->flags & PCB_F_TXWAIT)) {
     pcb->flags |= PCB_F_TXWAIT;
-    pcb->dev->pcbs.txwait++;
+    pcb->dev->pcbs->txwait++;
   }
 }
 
@@ -576,10 +577,10 @@ pcb_tx_room(struct lwvsock_dev *dev)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->pcbs.all; pcb != NULL && dev->pcbs.txwait > 0; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs->all; pcb != NULL && dev->pcbs->txwait > 0; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_TXWAIT) {
       pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
-      dev->pcbs.txwait--;
+      dev->pcbs->txwait--;
       pcb_dirty(pcb);
     }
   }
@@ -1123,22 +1124,22 @@ pcb_arm(struct lwvsock_pcb *pcb, uint32_t ms)
 {
   pcb->deadline = sys_now() + ms;
   pcb->deadline_armed = 1;
-  dev_timer_at(pcb->dev, pcb->deadline);
+  devbase_timer_at(pcb->dev, pcb->deadline);
 }
 
 int
 pcb_timers(struct lwvsock_dev *dev, uint32_t now)
 {
   struct lwvsock_pcb *pcb;
-  bool tick = time_diff(now, dev->pcbs.next_tick) >= 0;
+  bool tick = time_diff(now, dev->pcbs->next_tick) >= 0;
   int work = 0;
 
   if (tick) {
-    dev->pcbs.next_tick = now + LWVSOCK_POLL_TICK_MS;
+    dev->pcbs->next_tick = now + LWVSOCK_POLL_TICK_MS;
   }
-  dev_timer_reset(dev, dev->pcbs.next_tick);
+  devbase_timer_reset(dev, dev->pcbs->next_tick);
   /* Killed pcbs stay on the list until pcb_service, so this walk is safe. */
-  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs->all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1158,13 +1159,13 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
         }
         continue;
       }
-      dev_timer_at(dev, pcb->deadline);
+      devbase_timer_at(dev, pcb->deadline);
     }
     if (pcb->txflags & PCB_TXF_HELD) {
       if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
         pcb_dirty(pcb); /* the held packet's time is up */
       } else {
-        dev_timer_at(dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
+        devbase_timer_at(dev, pcb->hold_since + LWVSOCK_TX_COALESCE_MS);
       }
     }
     if (!tick || pcb->state != LWVSOCK_ESTABLISHED || (pcb->flags & PCB_F_APP_CLOSED)) {
@@ -1245,9 +1246,9 @@ pcb_service(struct lwvsock_dev *dev)
 
   /* A few passes so work one pcb creates for another (loopback) is done now;
      bounded, so a pcb that re-dirties itself cannot hold the loop. */
-  for (passes = 0; passes < 4 && dev->pcbs.dirty != NULL; passes++) {
-    struct lwvsock_pcb *list = dev->pcbs.dirty;
-    dev->pcbs.dirty = NULL;
+  for (passes = 0; passes < 4 && dev->pcbs->dirty != NULL; passes++) {
+    struct lwvsock_pcb *list = dev->pcbs->dirty;
+    dev->pcbs->dirty = NULL;
     while (list != NULL) {
       struct lwvsock_pcb *pcb = list;
       list = pcb->dirty_next;
@@ -1273,14 +1274,14 @@ pcb_service(struct lwvsock_dev *dev)
 void
 pcb_free_all(struct lwvsock_dev *dev)
 {
-  while (dev->pcbs.all != NULL) {
-    struct lwvsock_pcb *pcb = dev->pcbs.all;
+  while (dev->pcbs->all != NULL) {
+    struct lwvsock_pcb *pcb = dev->pcbs->all;
     pcb->flags &= (uint16_t)~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
     pcb_kill(pcb);
     pcb_free(pcb);
   }
-  dev->pcbs.dirty = NULL;
-  dev->pcbs.txwait = 0;
+  dev->pcbs->dirty = NULL;
+  dev->pcbs->txwait = 0;
 }
 
 void
@@ -1289,7 +1290,7 @@ pcb_transport_reset(struct lwvsock_dev *dev)
   struct lwvsock_pcb *pcb;
 
   /* Connections to CID 1 never touch the device (Linux: a transport of their own). */
-  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs->all; pcb != NULL; pcb = pcb->all_next) {
     if (!(pcb->flags & PCB_F_DEAD) && pcb_hashed(pcb) && pcb->remote_cid != LWVSOCK_CID_LOCAL) {
       pcb_fail(pcb, ERR_RST);
     }
@@ -1301,7 +1302,7 @@ pcb_abort_all(struct lwvsock_dev *dev, err_t err)
 {
   struct lwvsock_pcb *pcb;
 
-  for (pcb = dev->pcbs.all; pcb != NULL; pcb = pcb->all_next) {
+  for (pcb = dev->pcbs->all; pcb != NULL; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
@@ -1317,7 +1318,7 @@ pcb_abort_all(struct lwvsock_dev *dev, err_t err)
 struct lwvsock_pcb *
 lwvsock_new(struct lwvsock_dev *dev, uint8_t type)
 {
-  if (dev == NULL || !dev->started || dev->error[0] != '\0' ||
+  if (dev == NULL || !dev->started || devbase_broken(dev) ||
       (type == LWVSOCK_STREAM && !dev->has_stream) ||
       (type == LWVSOCK_SEQPACKET && !dev->has_seqpacket) ||
       (type != LWVSOCK_STREAM && type != LWVSOCK_SEQPACKET)) {
@@ -1402,10 +1403,10 @@ lwvsock_bind(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port)
   if (port == LWVSOCK_PORT_ANY) {
     /* Linux: a random start above 1023, then sequential, wrapping, bounded tries. */
     for (tries = 0; tries < LWVSOCK_EPHEMERAL_RETRIES; tries++) {
-      uint32_t cand = dev->pcbs.next_ephemeral++;
+      uint32_t cand = dev->pcbs->next_ephemeral++;
       if (cand <= 1023u || cand == LWVSOCK_PORT_ANY) {
         cand = 1024u;
-        dev->pcbs.next_ephemeral = 1025u;
+        dev->pcbs->next_ephemeral = 1025u;
       }
       if (bind_lookup(dev, cand) == NULL) {
         port = cand;

@@ -95,7 +95,7 @@ struct lwvsock_pcb {
 };
 
 /**
- * The device's connection tables and timer state. Embedded in the device;
+ * The device's connection tables and timer state. Part of the device (dev->pcbs);
  * only pcb.c writes it.
  */
 struct pcb_table {

@@ -13,9 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "devbase.h"
+#include "rxbuf.h"
 
 #define RXBUF_STRIDE (VIRTIO_VSOCK_HDR_LEN + LWVSOCK_RX_BUF_SIZE)
+
+static void
+rxbuf_fini(struct lwvsock_dev *dev)
+{
+  free(dev->rx->bufs);
+  dev->rx->bufs = NULL;
+}
+
+/* Closed and no loan left: nothing refers to device memory any more. */
+static void
+rxbuf_release_if_done(struct lwvsock_dev *dev)
+{
+  if (dev->rx->loans == 0) {
+    rxbuf_fini(dev);
+    devbase_release(dev);
+  }
+}
 
 static void
 rxbuf_free_custom(struct pbuf *p)
@@ -26,9 +44,9 @@ rxbuf_free_custom(struct pbuf *p)
 
   LWIP_ASSERT("rx buffer not lent", rb->loaned);
   rb->loaned = 0;
-  dev->rx.loans--;
-  if (dev->closing) {
-    dev_release_if_done(dev);
+  dev->rx->loans--;
+  if (dev->rx->closing) {
+    rxbuf_release_if_done(dev);
     return;
   }
   rxbuf_put(dev, rb);
@@ -39,31 +57,31 @@ rxbuf_init(struct lwvsock_dev *dev, uint16_t n)
 {
   uint16_t i;
 
-  dev->rx.n = n;
-  dev->rx.bufs = (struct rxbuf *)calloc(dev->rx.n, sizeof(struct rxbuf));
-  if (dev->rx.bufs == NULL) {
+  dev->rx->n = n;
+  dev->rx->bufs = (struct rxbuf *)calloc(dev->rx->n, sizeof(struct rxbuf));
+  if (dev->rx->bufs == NULL) {
     return -1;
   }
-  for (i = 0; i < dev->rx.n; i++) {
-    dev->rx.bufs[i].dev = dev;
-    if ((dev->rx.bufs[i].mem = dev_carve(dev, RXBUF_STRIDE, 4)) == NULL) {
+  for (i = 0; i < dev->rx->n; i++) {
+    dev->rx->bufs[i].dev = dev;
+    if ((dev->rx->bufs[i].mem = devbase_carve(dev, RXBUF_STRIDE, 4)) == NULL) {
       rxbuf_fini(dev);
       return -1;
     }
   }
-  dev->rx.free_head = LWVSOCK_NONE16;
-  dev->rx.free_count = 0;
-  for (i = dev->rx.n; i-- > 0;) {
-    rxbuf_put(dev, &dev->rx.bufs[i]);
+  dev->rx->free_head = LWVSOCK_NONE16;
+  dev->rx->free_count = 0;
+  for (i = dev->rx->n; i-- > 0;) {
+    rxbuf_put(dev, &dev->rx->bufs[i]);
   }
   return 0;
 }
 
 void
-rxbuf_fini(struct lwvsock_dev *dev)
+rxbuf_close(struct lwvsock_dev *dev)
 {
-  free(dev->rx.bufs);
-  dev->rx.bufs = NULL;
+  dev->rx->closing = true;
+  rxbuf_release_if_done(dev);
 }
 
 size_t
@@ -75,9 +93,9 @@ rxbuf_mem_size(uint16_t n)
 void
 rxbuf_put(struct lwvsock_dev *dev, struct rxbuf *rb)
 {
-  rb->next_free = dev->rx.free_head;
-  dev->rx.free_head = (uint16_t)(rb - dev->rx.bufs);
-  dev->rx.free_count++;
+  rb->next_free = dev->rx->free_head;
+  dev->rx->free_head = (uint16_t)(rb - dev->rx->bufs);
+  dev->rx->free_count++;
 }
 
 void
@@ -85,13 +103,13 @@ rxbuf_refill(struct lwvsock_dev *dev)
 {
   bool added = false;
 
-  while (dev->rx.free_count > 0 && dev->rxq.num_free >= 2 && dev->rxq.in_flight < LWVSOCK_RX_BUFS &&
+  while (dev->rx->free_count > 0 && dev->rxq.num_free >= 2 && dev->rxq.in_flight < LWVSOCK_RX_BUFS &&
          !virtq_is_broken(&dev->rxq)) {
-    struct rxbuf *rb = &dev->rx.bufs[dev->rx.free_head];
+    struct rxbuf *rb = &dev->rx->bufs[dev->rx->free_head];
     /* Two descriptors, header then payload: the layout every device accepts. */
     struct virtq_buf in[2] = {
-      { dev_dma(dev, rb->mem), VIRTIO_VSOCK_HDR_LEN },
-      { dev_dma(dev, rb->mem + VIRTIO_VSOCK_HDR_LEN), LWVSOCK_RX_BUF_SIZE },
+      { devbase_dma(dev, rb->mem), VIRTIO_VSOCK_HDR_LEN },
+      { devbase_dma(dev, rb->mem + VIRTIO_VSOCK_HDR_LEN), LWVSOCK_RX_BUF_SIZE },
     };
     /* Scrub the old header: a device that replays a used entry for a buffer
        it did not fill then hands us garbage, not a stale packet. */
@@ -99,8 +117,8 @@ rxbuf_refill(struct lwvsock_dev *dev)
     if (virtq_add(&dev->rxq, NULL, 0, in, 2, rb) != 0) {
       break;
     }
-    dev->rx.free_head = rb->next_free;
-    dev->rx.free_count--;
+    dev->rx->free_head = rb->next_free;
+    dev->rx->free_count--;
     added = true;
   }
   if (added && virtq_kick_prepare(&dev->rxq)) {
@@ -115,14 +133,14 @@ rxbuf_take_pbuf(struct lwvsock_dev *dev, struct rxbuf *rb, uint32_t len)
   struct pbuf *p;
 
   LWIP_ASSERT("rx payload fits its buffer", len > 0 && len <= LWVSOCK_RX_BUF_SIZE);
-  if (len > LWVSOCK_RX_COPY_MAX && dev->rx.loans < LWVSOCK_RX_LOAN_MAX) {
+  if (len > LWVSOCK_RX_COPY_MAX && dev->rx->loans < LWVSOCK_RX_LOAN_MAX) {
     rb->pc.custom_free_function = rxbuf_free_custom;
     p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &rb->pc,
                             rb->mem + VIRTIO_VSOCK_HDR_LEN, LWVSOCK_RX_BUF_SIZE);
     if (p != NULL) {
       rb->loaned = 1;
       rb->taken = 1;
-      dev->rx.loans++;
+      dev->rx->loans++;
       dev->st.rx_zerocopy++;
       return p;
     }

@@ -7,6 +7,7 @@
 #ifndef LWVSOCK_RXBUF_H
 #define LWVSOCK_RXBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,18 +26,23 @@ struct rxbuf {
   uint8_t taken;             /* lent during the current input (even if already back) */
 };
 
-/** The device's rx buffers. Embedded in the device; only rxbuf.c writes it. */
+/** The device's rx buffers. Part of the device (dev->rx); only rxbuf.c writes it. */
 struct rxbuf_pool {
   struct rxbuf *bufs;
   uint16_t n, free_head, free_count;
   uint16_t loans;            /* buffers lent to the application as pbufs */
+  bool closing;              /* rxbuf_close() ran: the last loan back releases the device */
 };
 
 /** Bytes of device memory @p n rx buffers need. */
 size_t rxbuf_mem_size(uint16_t n);
-/** Set up @p n buffers, each carved from device memory with dev_carve(). */
+/** Set up @p n buffers, each carved from device memory with devbase_carve(). */
 int rxbuf_init(struct lwvsock_dev *dev, uint16_t n);
-void rxbuf_fini(struct lwvsock_dev *dev);
+/**
+ * The device is closing: once no buffer is lent (now, or when the last loan
+ * returns) free the buffers and have devbase_release() free the device.
+ */
+void rxbuf_close(struct lwvsock_dev *dev);
 /** Post free rx buffers until the ring is full; kicks when the device wants it. */
 void rxbuf_refill(struct lwvsock_dev *dev);
 /** Give a used rx buffer back (not lent): to the free list, reposted by rxbuf_refill. */

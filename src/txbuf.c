@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "devbase.h"
+#include "txbuf.h"
 
 #define HDR_STRIDE 48u /* 44 rounded up to 16 */
 
@@ -33,35 +34,35 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
 {
   uint16_t i;
 
-  dev->tx.done = done;
-  dev->tx.npkts = npkts;
-  dev->tx.nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
+  dev->tx->done = done;
+  dev->tx->npkts = npkts;
+  dev->tx->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
 
-  dev->tx.pkts = (struct txpkt *)calloc(dev->tx.npkts, sizeof(struct txpkt));
-  dev->tx.slots = (struct txslot *)calloc(dev->tx.nslots, sizeof(struct txslot));
-  dev->tx.replies = (struct vsock_hdr *)calloc(LWVSOCK_REPLY_QUEUE_MAX, sizeof(struct vsock_hdr));
-  if (dev->tx.pkts == NULL || dev->tx.slots == NULL || dev->tx.replies == NULL ||
-      (dev->tx.hdrmem = dev_carve(dev, (size_t)dev->tx.npkts * HDR_STRIDE, 64)) == NULL) {
+  dev->tx->pkts = (struct txpkt *)calloc(dev->tx->npkts, sizeof(struct txpkt));
+  dev->tx->slots = (struct txslot *)calloc(dev->tx->nslots, sizeof(struct txslot));
+  dev->tx->replies = (struct vsock_hdr *)calloc(LWVSOCK_REPLY_QUEUE_MAX, sizeof(struct vsock_hdr));
+  if (dev->tx->pkts == NULL || dev->tx->slots == NULL || dev->tx->replies == NULL ||
+      (dev->tx->hdrmem = devbase_carve(dev, (size_t)dev->tx->npkts * HDR_STRIDE, 64)) == NULL) {
     txbuf_fini(dev);
     return -1;
   }
-  dev->tx.pkt_free_head = LWVSOCK_NONE16;
-  for (i = dev->tx.npkts; i-- > 0;) {
-    dev->tx.pkts[i].next_free = dev->tx.pkt_free_head;
-    dev->tx.pkt_free_head = i;
+  dev->tx->pkt_free_head = LWVSOCK_NONE16;
+  for (i = dev->tx->npkts; i-- > 0;) {
+    dev->tx->pkts[i].next_free = dev->tx->pkt_free_head;
+    dev->tx->pkt_free_head = i;
   }
-  for (i = 0; i < dev->tx.nslots; i++) {
-    struct txslot *s = &dev->tx.slots[i];
+  for (i = 0; i < dev->tx->nslots; i++) {
+    struct txslot *s = &dev->tx->slots[i];
     s->size = i < LWVSOCK_TX_SLOTS ? LWVSOCK_TX_SLOT_SIZE : LWVSOCK_TX_SMALL_SLOT_SIZE;
-    if ((s->mem = dev_carve(dev, s->size, 64)) == NULL) {
+    if ((s->mem = devbase_carve(dev, s->size, 64)) == NULL) {
       txbuf_fini(dev);
       return -1;
     }
-    s->dma = dev_dma(dev, s->mem);
+    s->dma = devbase_dma(dev, s->mem);
   }
-  dev->tx.slot_free_head[0] = dev->tx.slot_free_head[1] = LWVSOCK_NONE16;
-  dev->tx.slot_free_count[0] = dev->tx.slot_free_count[1] = 0;
-  for (i = dev->tx.nslots; i-- > 0;) {
+  dev->tx->slot_free_head[0] = dev->tx->slot_free_head[1] = LWVSOCK_NONE16;
+  dev->tx->slot_free_count[0] = dev->tx->slot_free_count[1] = 0;
+  for (i = dev->tx->nslots; i-- > 0;) {
     txbuf_slot_free(dev, i);
   }
   return 0;
@@ -70,12 +71,12 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
 void
 txbuf_fini(struct lwvsock_dev *dev)
 {
-  free(dev->tx.pkts);
-  free(dev->tx.slots);
-  free(dev->tx.replies);
-  dev->tx.pkts = NULL;
-  dev->tx.slots = NULL;
-  dev->tx.replies = NULL;
+  free(dev->tx->pkts);
+  free(dev->tx->slots);
+  free(dev->tx->replies);
+  dev->tx->pkts = NULL;
+  dev->tx->slots = NULL;
+  dev->tx->replies = NULL;
 }
 
 static unsigned
@@ -95,16 +96,16 @@ txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t wa
   uint16_t i;
   struct txslot *s;
 
-  if (dev->tx.slot_free_head[c] == LWVSOCK_NONE16) {
+  if (dev->tx->slot_free_head[c] == LWVSOCK_NONE16) {
     c ^= 1;
   }
-  i = dev->tx.slot_free_head[c];
+  i = dev->tx->slot_free_head[c];
   if (i == LWVSOCK_NONE16) {
     return i;
   }
-  s = &dev->tx.slots[i];
-  dev->tx.slot_free_head[c] = s->next;
-  dev->tx.slot_free_count[c]--;
+  s = &dev->tx->slots[i];
+  dev->tx->slot_free_head[c] = s->next;
+  dev->tx->slot_free_count[c]--;
   s->owner = owner;
   owner->owned++;
   s->fill = s->sent = s->msg_end = 0;
@@ -118,7 +119,7 @@ txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t wa
 static void
 txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
 {
-  struct txslot *s = &dev->tx.slots[i];
+  struct txslot *s = &dev->tx->slots[i];
   unsigned c = txbuf_slot_class(s);
 
   LWIP_ASSERT("slot idle", s->inflight == 0);
@@ -126,16 +127,16 @@ txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
     s->owner->owned--;
   }
   s->owner = NULL;
-  s->next = dev->tx.slot_free_head[c];
-  dev->tx.slot_free_head[c] = i;
-  dev->tx.slot_free_count[c]++;
+  s->next = dev->tx->slot_free_head[c];
+  dev->tx->slot_free_head[c] = i;
+  dev->tx->slot_free_count[c]++;
 }
 
 uint32_t
 txbuf_free_room(const struct lwvsock_dev *dev)
 {
-  return (uint32_t)dev->tx.slot_free_count[0] * LWVSOCK_TX_SLOT_SIZE +
-         (uint32_t)dev->tx.slot_free_count[1] * LWVSOCK_TX_SMALL_SLOT_SIZE;
+  return (uint32_t)dev->tx->slot_free_count[0] * LWVSOCK_TX_SLOT_SIZE +
+         (uint32_t)dev->tx->slot_free_count[1] * LWVSOCK_TX_SMALL_SLOT_SIZE;
 }
 
 static void
@@ -162,7 +163,7 @@ txbuf_loop(struct lwvsock_dev *dev, const struct vsock_hdr *h, const void *paylo
   }
   txbuf_tap(dev, (const uint8_t *)p->payload, payload, h->len);
   dev->st.tx_pkts++;
-  dev_loop_enqueue(dev, p);
+  devbase_loop_enqueue(dev, p);
   return ERR_OK;
 }
 
@@ -172,26 +173,26 @@ txbuf_pkt_get(struct lwvsock_dev *dev, uint16_t ndesc)
 {
   struct txpkt *t;
 
-  if (dev->tx.pkt_free_head == LWVSOCK_NONE16 || dev->txq.num_free < ndesc ||
+  if (dev->tx->pkt_free_head == LWVSOCK_NONE16 || dev->txq.num_free < ndesc ||
       virtq_is_broken(&dev->txq)) {
     return NULL;
   }
-  t = &dev->tx.pkts[dev->tx.pkt_free_head];
-  dev->tx.pkt_free_head = t->next_free;
+  t = &dev->tx->pkts[dev->tx->pkt_free_head];
+  dev->tx->pkt_free_head = t->next_free;
   return t;
 }
 
 static void
 txbuf_pkt_put(struct lwvsock_dev *dev, struct txpkt *t)
 {
-  t->next_free = dev->tx.pkt_free_head;
-  dev->tx.pkt_free_head = (uint16_t)(t - dev->tx.pkts);
+  t->next_free = dev->tx->pkt_free_head;
+  dev->tx->pkt_free_head = (uint16_t)(t - dev->tx->pkts);
 }
 
 static uint8_t *
 txbuf_pkt_hdr(struct lwvsock_dev *dev, const struct txpkt *t)
 {
-  return dev->tx.hdrmem + (size_t)(t - dev->tx.pkts) * HDR_STRIDE;
+  return dev->tx->hdrmem + (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
 }
 
 /** Post a packet; @p slot is LWVSOCK_NONE16 for header-only ones. */
@@ -209,10 +210,10 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   }
   hdr = txbuf_pkt_hdr(dev, t);
   vsock_hdr_encode(h, hdr, VIRTIO_VSOCK_HDR_LEN);
-  out[0].addr = dev_dma(dev, hdr);
+  out[0].addr = devbase_dma(dev, hdr);
   out[0].len = VIRTIO_VSOCK_HDR_LEN;
   if (h->len > 0) {
-    struct txslot *s = &dev->tx.slots[slot];
+    struct txslot *s = &dev->tx->slots[slot];
     payload = s->mem + s->sent;
     out[1].addr = s->dma + s->sent;
     out[1].len = h->len;
@@ -224,7 +225,7 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   }
   t->slot = slot;
   t->len = h->len;
-  dev->tx.added = true;
+  dev->tx->added = true;
   dev->st.tx_pkts++;
   txbuf_tap(dev, hdr, payload, h->len);
   return ERR_OK;
@@ -236,39 +237,39 @@ txbuf_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_sto
   struct vsock_hdr c = *h;
 
   c.len = 0;
-  if (dev_is_local_cid(dev, c.dst_cid)) {
+  if (devbase_is_local_cid(dev, c.dst_cid)) {
     return txbuf_loop(dev, &c, NULL);
   }
-  if (dev->tx.nreplies == 0 && txbuf_post(dev, &c, LWVSOCK_NONE16) == ERR_OK) {
+  if (dev->tx->nreplies == 0 && txbuf_post(dev, &c, LWVSOCK_NONE16) == ERR_OK) {
     dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
     return ERR_OK;
   }
   if (!may_store) {
     return ERR_WOULDBLOCK;
   }
-  if (dev->tx.nreplies >= LWVSOCK_REPLY_QUEUE_MAX) {
+  if (dev->tx->nreplies >= LWVSOCK_REPLY_QUEUE_MAX) {
     dev->st.pool_exhausted++;
     return ERR_MEM;
   }
   dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
-  dev->tx.replies[(dev->tx.reply_head + dev->tx.nreplies) % LWVSOCK_REPLY_QUEUE_MAX] = c;
-  dev->tx.nreplies++;
+  dev->tx->replies[(dev->tx->reply_head + dev->tx->nreplies) % LWVSOCK_REPLY_QUEUE_MAX] = c;
+  dev->tx->nreplies++;
   return ERR_OK;
 }
 
 bool
 txbuf_replies_pending(const struct lwvsock_dev *dev)
 {
-  return dev->tx.nreplies > 0;
+  return dev->tx->nreplies > 0;
 }
 
 void
 txbuf_flush_replies(struct lwvsock_dev *dev)
 {
-  while (dev->tx.nreplies > 0 &&
-         txbuf_post(dev, &dev->tx.replies[dev->tx.reply_head], LWVSOCK_NONE16) == ERR_OK) {
-    dev->tx.reply_head = (uint16_t)((dev->tx.reply_head + 1) % LWVSOCK_REPLY_QUEUE_MAX);
-    dev->tx.nreplies--;
+  while (dev->tx->nreplies > 0 &&
+         txbuf_post(dev, &dev->tx->replies[dev->tx->reply_head], LWVSOCK_NONE16) == ERR_OK) {
+    dev->tx->reply_head = (uint16_t)((dev->tx->reply_head + 1) % LWVSOCK_REPLY_QUEUE_MAX);
+    dev->tx->nreplies--;
   }
 }
 
@@ -281,10 +282,10 @@ txbuf_reclaim(struct lwvsock_dev *dev)
 
   while ((t = (struct txpkt *)virtq_get_used(&dev->txq, &len)) != NULL) {
     if (t->slot != LWVSOCK_NONE16) {
-      struct txslot *s = &dev->tx.slots[t->slot];
+      struct txslot *s = &dev->tx->slots[t->slot];
       s->inflight--;
       if (s->owner != NULL) {
-        dev->tx.done(s->owner->owner, t->len);
+        dev->tx->done(s->owner->owner, t->len);
       }
       if (s->inflight == 0 && !s->queued) {
         txbuf_slot_free(dev, t->slot);
@@ -299,8 +300,8 @@ txbuf_reclaim(struct lwvsock_dev *dev)
 void
 txbuf_kick(struct lwvsock_dev *dev)
 {
-  if (dev->tx.added) {
-    dev->tx.added = false;
+  if (dev->tx->added) {
+    dev->tx->added = false;
     if (virtq_kick_prepare(&dev->txq)) {
       dev->be->ops->notify(dev->be, VIRTIO_VSOCK_QUEUE_TX);
     }
@@ -331,7 +332,7 @@ txbuf_sendq_all_sent(const struct lwvsock_dev *dev, const struct txbuf_sendq *q)
   if (q->head == LWVSOCK_NONE16) {
     return true;
   }
-  s = &dev->tx.slots[q->head];
+  s = &dev->tx->slots[q->head];
   return q->head == q->tail && s->sent == s->fill;
 }
 
@@ -341,7 +342,7 @@ txbuf_sendq_room(const struct lwvsock_dev *dev, const struct txbuf_sendq *q, boo
   uint32_t room = txbuf_free_room(dev);
 
   if (stream && q->tail != LWVSOCK_NONE16) {
-    const struct txslot *t = &dev->tx.slots[q->tail];
+    const struct txslot *t = &dev->tx->slots[q->tail];
     room += t->size - t->fill;
   }
   return room;
@@ -357,19 +358,19 @@ txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct 
 
   while (done < len) {
     uint32_t n;
-    if (fresh || q->tail == LWVSOCK_NONE16 || dev->tx.slots[q->tail].fill == dev->tx.slots[q->tail].size) {
+    if (fresh || q->tail == LWVSOCK_NONE16 || dev->tx->slots[q->tail].fill == dev->tx->slots[q->tail].size) {
       uint16_t si = txbuf_slot_alloc(dev, q, len - done);
       LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
       if (q->tail != LWVSOCK_NONE16) {
-        dev->tx.slots[q->tail].next = si;
+        dev->tx->slots[q->tail].next = si;
       } else {
         q->head = si;
       }
       q->tail = si;
-      dev->tx.slots[si].queued = 1;
+      dev->tx->slots[si].queued = 1;
       fresh = false;
     }
-    s = &dev->tx.slots[q->tail];
+    s = &dev->tx->slots[q->tail];
     n = LWIP_MIN(len - done, s->size - s->fill);
     if (p != NULL) {
       pbuf_copy_partial(p, s->mem + s->fill, (u16_t)n, (u16_t)done);
@@ -389,7 +390,7 @@ txbuf_sendq_next(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct txbuf_ne
 {
   while (q->head != LWVSOCK_NONE16) {
     uint16_t si = q->head;
-    struct txslot *s = &dev->tx.slots[si];
+    struct txslot *s = &dev->tx->slots[si];
 
     if (s->fill != s->sent) {
       nx->avail = s->fill - s->sent;
@@ -418,21 +419,21 @@ txbuf_sendq_next(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct txbuf_ne
 err_t
 txbuf_sendq_send(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct vsock_hdr *h, uint32_t len)
 {
-  struct txslot *s = &dev->tx.slots[q->head];
+  struct txslot *s = &dev->tx->slots[q->head];
   err_t err;
 
   LWIP_ASSERT("bytes to send", q->head != LWVSOCK_NONE16 && len <= s->fill - s->sent);
   h->len = len;
-  if (dev_is_local_cid(dev, h->dst_cid)) {
+  if (devbase_is_local_cid(dev, h->dst_cid)) {
     err = txbuf_loop(dev, h, s->mem + s->sent);
     if (err == ERR_OK) {
       s->sent += len;
       /* Nothing stays in flight: the bytes are complete at once. */
-      dev->tx.done(q->owner, len);
+      dev->tx->done(q->owner, len);
     }
     return err;
   }
-  if (dev->tx.nreplies > 0) {
+  if (dev->tx->nreplies > 0) {
     return ERR_WOULDBLOCK;
   }
   err = txbuf_post(dev, h, q->head);
@@ -448,8 +449,8 @@ txbuf_sendq_release(struct lwvsock_dev *dev, struct txbuf_sendq *q)
 {
   uint16_t i;
 
-  for (i = 0; i < dev->tx.nslots && q->owned > 0; i++) {
-    struct txslot *s = &dev->tx.slots[i];
+  for (i = 0; i < dev->tx->nslots && q->owned > 0; i++) {
+    struct txslot *s = &dev->tx->slots[i];
     if (s->owner == q) {
       if (s->queued) {
         dev->st.tx_dropped_bytes += s->fill - s->sent;

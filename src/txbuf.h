@@ -64,7 +64,7 @@ struct txbuf_next {
 
 /**
  * The device's transmit side: header slots, payload slots and the reply
- * store. Embedded in the device; only txbuf.c writes it.
+ * store. Part of the device (dev->tx); only txbuf.c writes it.
  */
 struct txbuf {
   struct txslot *slots;
@@ -83,7 +83,7 @@ struct txbuf {
 size_t txbuf_mem_size(uint16_t npkts);
 /**
  * Set up @p npkts header slots and the payload slots, carved with
- * dev_carve(); @p done is called for every completed payload chunk.
+ * devbase_carve(); @p done is called for every completed payload chunk.
  */
 int txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done);
 /** Whether control packets wait in the reply store. */

@@ -436,7 +436,7 @@ START_TEST(test_reply_store_full)
     fx_inject(&f, &hd, NULL, 0);
   }
   run(50);
-  ck_assert_uint_eq(f.dev->tx.nreplies, LWVSOCK_REPLY_QUEUE_MAX);
+  ck_assert_uint_eq(f.dev->tx->nreplies, LWVSOCK_REPLY_QUEUE_MAX);
   pcb = lwvsock_new(f.dev, LWVSOCK_STREAM);
   ck_assert_ptr_nonnull(pcb);
   app_attach(&a, pcb);
@@ -453,7 +453,7 @@ START_TEST(test_reply_store_full)
   flt.stall_tx = 0;
   lwvsock_sim_set_faults(f.sim, &flt);
   run(200);
-  ck_assert_uint_eq(f.dev->tx.nreplies, 0);
+  ck_assert_uint_eq(f.dev->tx->nreplies, 0);
   ck_assert_msg(lwvsock_sim_state(f.sim, hv) == LWVSOCK_SIM_CLOSED,
                 "an RST that found the reply store full was dropped: the peer still thinks it is connected");
   lwvsock_sim_close(f.sim, hv);

@@ -612,7 +612,7 @@ START_TEST(test_request_flood_backpressure)
   }
   for (i = 0; i < 200; i++) {
     lwvsock_dev_poll(f.dev, 0);
-    ck_assert_uint_le(f.dev->tx.nreplies, LWVSOCK_REPLY_QUEUE_MAX);
+    ck_assert_uint_le(f.dev->tx->nreplies, LWVSOCK_REPLY_QUEUE_MAX);
     ck_assert_uint_eq(lwip_stats.mem.used, heap0);
   }
   st1 = stats();
@@ -761,7 +761,7 @@ START_TEST(test_seqpacket_without_end)
   ck_assert_int_eq(v.msgs, 0);
   ck_assert_uint_eq(stats().bad_pkts, st0.bad_pkts + 1);
   /* Fragments lent in place all came back. */
-  ck_assert_uint_eq(f.dev->rx.loans, 0);
+  ck_assert_uint_eq(f.dev->rx->loans, 0);
   victim_finish(&b, &v, hv, 1);
 }
 END_TEST

@@ -8,7 +8,7 @@
 # image's few libc functions only (-nostdinc, -nostdlib; libgcc for 64-bit
 # division). A firmware author adds the same lwvsock files to their build:
 APPLIANCE_LWVSOCK_SRCS = \
-	src/device.c src/pcb.c src/rxbuf.c src/txbuf.c src/virtq.c src/vsock_hdr.c \
+	src/devbase.c src/device.c src/pcb.c src/rxbuf.c src/txbuf.c src/virtq.c src/vsock_hdr.c \
 	src/strerror.c src/log.c src/virtio_mmio.c src/virtio_pci.c
 # ... the lwIP core files lwvsock uses (no IP, TCP or netif traffic):
 APPLIANCE_LWIP_SRCS = \
