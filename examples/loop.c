@@ -23,6 +23,7 @@
 
 #include "forward.h"
 #include "lwip/init.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "lwvsock/devspec.h"
 #include "lwvsock/sim.h"
@@ -47,6 +48,13 @@
  * VM a spinning vCPU takes the CPU from the host side that would answer.
  */
 #define EX_NAP_MIN_US      50u
+/**
+ * How long ex_finish() keeps polling for connections the program has closed
+ * to finish (the peer's RST). Exiting first would reset them: closing
+ * /dev/vhost-vsock resets every host socket of the CID (ECONNRESET), even
+ * after an orderly SHUTDOWN the peer has not read yet.
+ */
+#define EX_DRAIN_MS        2000u
 
 static volatile sig_atomic_t ex_stop;
 
@@ -235,12 +243,39 @@ ex_print_dev_stats(const struct ex_ctx *ctx)
           (unsigned)lwvsock_dev_cid(ctx->dev), text);
 }
 
+/* ex_run() end condition of the drain: only the still-open connections are
+ * active, or the drain's time is up. */
+struct ex_drain {
+  struct ex_ctx *ctx;
+  uint32_t deadline;
+};
+
+static int
+ex_drained(void *arg)
+{
+  const struct ex_drain *d = (const struct ex_drain *)arg;
+  const struct ex_conn *c;
+  struct lwvsock_dev_stats st;
+  uint64_t open = 0;
+
+  for (c = d->ctx->conns.next; c != &d->ctx->conns; c = c->next) {
+    open++;
+  }
+  lwvsock_dev_get_stats(d->ctx->dev, &st);
+  return st.conns_active <= open || (int32_t)(sys_now() - d->deadline) >= 0;
+}
+
 int
 ex_finish(struct ex_ctx *ctx, int rc)
 {
   struct ex_conn *c;
 
   ex_fwd_close(ctx);
+  if (ctx->dev != NULL && ctx->running && lwvsock_dev_status(ctx->dev) == ERR_OK) {
+    struct ex_drain d = { ctx, sys_now() + EX_DRAIN_MS };
+
+    (void)ex_run(ctx, ex_drained, &d);
+  }
   if (ctx->dev != NULL) {
     /* Counters only when there was a run to count: after a start-up failure
      * they are all zero and would bury the one line saying what went wrong. */

@@ -26,7 +26,8 @@ int ex_start(struct ex_ctx *ctx);
 int ex_run(struct ex_ctx *ctx, int (*done)(void *arg), void *arg);
 
 /**
- * Print the counters of every live connection and of the device, then close
+ * Let connections the program closed finish (at most 2 s, not after a signal),
+ * print the counters of every live connection and of the device, then close
  * everything (connections are aborted). Returns @p rc, or EX_EXIT_FAIL when
  * the capture file could not be completed.
  */
