@@ -58,6 +58,12 @@ struct lwvsock_sim_config {
    */
   uint32_t host_port_min;
   uint32_t host_port_max;   /**< at most 4294967294 (VMADDR_PORT_ANY is not a port) */
+  /**
+   * Nonzero: the dma_map op refuses every range, as a device that reaches
+   * only its own memory (default 0: any driver memory is mapped, through a
+   * bounded table of device-read-only mappings; other addresses stay errors).
+   */
+  int dma_refuse;
 };
 
 /** Fill @p cfg with the defaults. */
@@ -180,6 +186,7 @@ struct lwvsock_sim_stats {
   uint64_t used_notifications;     /**< batches of used entries the driver asked to be told
                                         of (used_event with EVENT_IDX, else no NO_INTERRUPT);
                                         counted only: the sim raises no interrupt */
+  uint64_t dma_maps_live;          /**< zero-copy mappings the driver holds now (a gauge) */
 };
 /** Copy the host-side counters into @p st. */
 LWVSOCK_API void lwvsock_sim_get_stats(const struct lwvsock_sim *sim, struct lwvsock_sim_stats *st);

@@ -93,6 +93,21 @@ struct lwvsock_backend_ops {
   int (*check)(struct lwvsock_backend *be);
   /** Optional: release the backend and everything it owns (lwvsock_dev_close()). */
   void (*destroy)(struct lwvsock_backend *be);
+  /**
+   * Optional: zero-copy transmit. 0 and in @p dma the device address of
+   * [va, va + len) when the device can read that memory in one piece, else a
+   * negative errno (the driver then copies). Called with len <= 65535, for
+   * memory the driver keeps unchanged until the device returns the buffer.
+   * Absent: every write is copied into device memory.
+   */
+  int (*dma_map)(struct lwvsock_backend *be, const void *va, size_t len, uint64_t *dma);
+  /**
+   * Optional, with dma_map: the device no longer reads a range dma_map
+   * returned (called once per successful dma_map, with its @p dma and @p len).
+   * A backend with dma_unmap accepts at least as many live mappings as the
+   * largest tx ring it offers has descriptors.
+   */
+  void (*dma_unmap)(struct lwvsock_backend *be, uint64_t dma, size_t len);
 };
 
 /** The part every backend's state starts with. */

@@ -5,5 +5,6 @@ liblwvsock_la_SOURCES += \
 	port/unix/sim/sim_priv.h \
 	port/unix/sim/sim.c \
 	port/unix/sim/sim_vring.c \
+	port/unix/sim/sim_iommu.c \
 	port/unix/sim/sim_bq.c \
 	port/unix/sim/sim_conn.c

@@ -332,6 +332,7 @@ sim_destroy(struct lwvsock_backend *be)
   for (k = 0; k < SIM_MAX_REGIONS; k++) {
     free(sim->regions[k].va);
   }
+  sim_iommu_fini(sim);
   free(sim->scratch);
   free(sim->tap_buf);
   free(sim);
@@ -353,6 +354,8 @@ static const struct lwvsock_backend_ops sim_ops = {
   .wait_fds = NULL,
   .check = sim_check,
   .destroy = sim_destroy,
+  .dma_map = sim_dma_map,
+  .dma_unmap = sim_dma_unmap,
 };
 
 /* ---- public API -------------------------------------------------------------------- */
@@ -407,14 +410,14 @@ lwvsock_sim_new(const struct lwvsock_sim_config *cfg, struct lwvsock_sim **simp)
   }
   sim->scratch = (struct sim_iov *)malloc(cfg->queue_size_max * sizeof(*sim->scratch));
   sim->tap_buf = (uint8_t *)malloc(VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
-  if (sim->scratch == NULL || sim->tap_buf == NULL) {
+  sim->cfg = *cfg;
+  if (sim->scratch == NULL || sim->tap_buf == NULL || sim_iommu_init(sim) != 0) {
     free(sim->scratch);
     free(sim->tap_buf);
     free(sim);
     return -ENOMEM;
   }
   sim->be.ops = &sim_ops;
-  sim->cfg = *cfg;
   sim->cid = cfg->guest_cid;
   sim->next_port = cfg->host_port_min;
   *simp = sim;

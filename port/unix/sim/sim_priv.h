@@ -185,6 +185,12 @@ struct sim_raw {
   uint8_t payload[];
 };
 
+/** A live zero-copy mapping (sim_iommu.c): device-read-only bytes of the driver. */
+struct sim_map {
+  const uint8_t *va;           /**< NULL: free */
+  size_t len;
+};
+
 struct lwvsock_sim {
   struct lwvsock_backend be;   /**< must be first */
   struct lwvsock_sim_config cfg;
@@ -198,6 +204,10 @@ struct lwvsock_sim {
   const char *broken_reason;
 
   struct sim_region regions[SIM_MAX_REGIONS];
+  struct sim_map *maps;        /**< zero-copy mappings, nmaps windows (sim_iommu.c) */
+  uint32_t nmaps;
+  uint32_t *map_free;          /**< free window indices, a stack of map_nfree */
+  uint32_t map_nfree;
   struct sim_vq vq[3];
   struct sim_iov *scratch;     /**< chain pieces, queue_size_max entries */
   uint8_t *tap_buf;            /**< payload gathered for the tap */
@@ -227,6 +237,16 @@ struct lwvsock_sim {
   void *tap_arg;
   struct lwvsock_sim_stats stats;
 };
+
+/* sim_iommu.c */
+int sim_iommu_init(struct lwvsock_sim *sim);
+void sim_iommu_fini(struct lwvsock_sim *sim);
+/** Whether @p addr is in the mappings' address space (above every region). */
+bool sim_iommu_owns(const struct lwvsock_sim *sim, uint64_t addr);
+/** The bytes at device address [addr, addr + len) of one live mapping, or NULL. */
+const uint8_t *sim_iommu_translate(const struct lwvsock_sim *sim, uint64_t addr, uint64_t len);
+int sim_dma_map(struct lwvsock_backend *be, const void *va, size_t len, uint64_t *dma);
+void sim_dma_unmap(struct lwvsock_backend *be, uint64_t dma, size_t len);
 
 /* sim_vring.c */
 void *sim_translate(struct lwvsock_sim *sim, uint64_t addr, uint64_t len);

@@ -23,6 +23,10 @@ sim_translate(struct lwvsock_sim *sim, uint64_t addr, uint64_t len)
   uint64_t off = addr & ((1ull << SIM_REGION_SHIFT) - 1);
   const struct sim_region *r;
 
+  if (sim_iommu_owns(sim, addr)) {
+    /* device-read-only: sim_vq_pop refuses writable descriptors here */
+    return (void *)(uintptr_t)sim_iommu_translate(sim, addr, len);
+  }
   if (slot == 0 || slot > SIM_MAX_REGIONS) {
     return NULL;
   }
@@ -167,6 +171,10 @@ sim_vq_pop(struct lwvsock_sim *sim, struct sim_vq *vq, struct sim_chain *c)
     va = (uint8_t *)sim_translate(sim, addr, len);
     if (va == NULL) {
       sim_vq_fail(sim, vq, "descriptor address outside device memory");
+      return -EIO;
+    }
+    if ((flags & VIRTQ_DESC_F_WRITE) && sim_iommu_owns(sim, addr)) {
+      sim_vq_fail(sim, vq, "writable descriptor in a read-only zero-copy mapping");
       return -EIO;
     }
     if (flags & VIRTQ_DESC_F_WRITE) {

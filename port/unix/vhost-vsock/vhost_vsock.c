@@ -600,22 +600,44 @@ vv_destroy(struct lwvsock_backend *be)
   free(v);
 }
 
+/*
+ * Zero-copy tx: the kernel reads only the regions of the memory table, where
+ * device address == VA; anything else (application memory) is copied.
+ */
+static int
+vv_dma_map(struct lwvsock_backend *be, const void *va, size_t len, uint64_t *dma)
+{
+  const struct vv_backend *v = vv_of(be);
+  uintptr_t a = (uintptr_t)va;
+  unsigned i;
+
+  for (i = 0; i < v->nreg; i++) {
+    uintptr_t base = (uintptr_t)v->reg[i].va;
+    if (a >= base && len <= v->reg[i].size && a - base <= v->reg[i].size - len) {
+      *dma = (uint64_t)a;
+      return 0;
+    }
+  }
+  return -EFAULT;
+}
+
 static const struct lwvsock_backend_ops vv_ops = {
-  "vhost-vsock",
-  vv_get_features,
-  vv_set_features,
-  vv_read_config,
-  vv_max_queue_size,
-  vv_mem_alloc,
-  vv_mem_free,
-  vv_setup_queue,
-  vv_start,
-  vv_notify,
-  vv_reset,
-  NULL, /* poll: the device runs in the kernel */
-  vv_wait_fds,
-  vv_check,
-  vv_destroy
+  .name = "vhost-vsock",
+  .get_features = vv_get_features,
+  .set_features = vv_set_features,
+  .read_config = vv_read_config,
+  .max_queue_size = vv_max_queue_size,
+  .mem_alloc = vv_mem_alloc,
+  .mem_free = vv_mem_free,
+  .setup_queue = vv_setup_queue,
+  .start = vv_start,
+  .notify = vv_notify,
+  .reset = vv_reset,
+  .poll = NULL, /* the device runs in the kernel */
+  .wait_fds = vv_wait_fds,
+  .check = vv_check,
+  .destroy = vv_destroy,
+  .dma_map = vv_dma_map, /* no dma_unmap: the memory table is the mapping */
 };
 
 /* ---- open ------------------------------------------------------------------------ */
