@@ -503,8 +503,11 @@ altcp_vsock_write(struct altcp_pcb *conn, const void *dataptr, u16_t len, u8_t a
   if (pcb == NULL) {
     return ERR_VAL;
   }
-  /* TCP_WRITE_FLAG_* and LWVSOCK_WRITE_FLAG_* share their values */
-  return lwvsock_write(pcb, dataptr, len, apiflags);
+  /* TCP_WRITE_FLAG_* and LWVSOCK_WRITE_FLAG_* share their values. Always
+     copied (no NOCOPY): altcp users have not been verified to keep their
+     buffers until the sent callback; the flag is lwvsock_write()'s only. */
+  return lwvsock_write(pcb, dataptr, len,
+                       apiflags & (LWVSOCK_WRITE_FLAG_COPY | LWVSOCK_WRITE_FLAG_MORE));
 }
 
 static err_t

@@ -1523,7 +1523,7 @@ pcb_write_check(const struct lwvsock_pcb *pcb, uint32_t len)
       (len > 0xffffu || len > LWIP_MIN(pcb->peer_buf_alloc, pcb->buf_alloc))) {
     return ERR_VAL;
   }
-  if (len > pcb->snd_buf - LWIP_MIN(pcb->snd_buf, pcb->snd_queued) || len > pcb_slot_room(pcb)) {
+  if (len > pcb->snd_buf - LWIP_MIN(pcb->snd_buf, pcb->snd_queued)) {
     return ERR_MEM;
   }
   return ERR_OK;
@@ -1533,13 +1533,20 @@ static err_t
 pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint32_t len, uint8_t apiflags)
 {
   err_t err = pcb_write_check(pcb, len);
+  bool message = pcb->type == LWVSOCK_SEQPACKET;
 
   if (err != ERR_OK || len == 0) {
     return err;
   }
-  /* SEQPACKET: each write is one message, in slots of its own. */
-  txbuf_sendq_append(pcb->dev, &pcb->sndq, p, (const uint8_t *)data, len,
-                     pcb->type == LWVSOCK_SEQPACKET);
+  /* SEQPACKET: each write is one message, in slots of its own. Zero-copy
+     takes no slot memory; what it cannot reference is copied. */
+  if (!(apiflags & LWVSOCK_WRITE_FLAG_NOCOPY) ||
+      txbuf_sendq_append_ref(pcb->dev, &pcb->sndq, p, (const uint8_t *)data, len, message) != ERR_OK) {
+    if (len > pcb_slot_room(pcb)) {
+      return ERR_MEM;
+    }
+    txbuf_sendq_append(pcb->dev, &pcb->sndq, p, (const uint8_t *)data, len, message);
+  }
   pcb->snd_queued += len;
   if (apiflags & LWVSOCK_WRITE_FLAG_MORE) {
     pcb->flags |= PCB_F_MORE;

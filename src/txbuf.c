@@ -4,10 +4,13 @@
  * Transmit side of the device: header slots, payload slots, the tx ring and
  * the bounded reply store.
  *
- * Every packet is [header descriptor][one payload descriptor] (header only for
- * control packets): devices broke on other layouts. Headers live in their own
- * slots (one per packet the ring can hold) so RW packets can be cut from any
- * offset of a payload slot without copying.
+ * A packet from a copy slot is [header descriptor][one payload descriptor]
+ * (header only for control packets). Headers live in their own slots (one per
+ * packet the ring can hold) so RW packets can be cut from any offset of a
+ * payload slot without copying. A zero-copy packet (reference slot) is
+ * [header][one descriptor per piece]: at most LWVSOCK_TX_ZC_SEGS pieces (2
+ * while a tap runs: it takes the payload in two parts) and never more than
+ * the ring has free; longer chains go out as more packets.
  *
  * Ordering invariant: while the reply store holds packets, nothing else is put
  * on the ring, so a RESPONSE or SHUTDOWN never falls behind data sent later.
@@ -19,6 +22,50 @@
 #include "txbuf.h"
 
 #define HDR_STRIDE 48u /* 44 rounded up to 16 */
+
+/* A reference slot's bytes [s->sent, s->sent + len) piece by piece. */
+struct zc_iter {
+  const struct pbuf *q;      /* chain: the pbuf holding off, or NULL (raw) */
+  const uint8_t *raw;        /* raw memory: the next byte */
+  uint32_t off, left;
+};
+
+static void
+zc_iter_init(struct zc_iter *it, const struct txslot *s, uint32_t len)
+{
+  it->q = s->ref;
+  it->raw = s->ref == NULL ? s->raw + s->sent : NULL;
+  it->off = s->sent;
+  it->left = len;
+}
+
+/* The next piece, at most 64 KiB (a raw piece is all that is left). */
+static bool
+zc_iter_next(struct zc_iter *it, const uint8_t **va, uint32_t *n)
+{
+  if (it->left == 0) {
+    return false;
+  }
+  if (it->raw != NULL) {
+    *va = it->raw;
+    *n = LWIP_MIN(it->left, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
+    it->raw += *n;
+    it->left -= *n;
+    return true;
+  }
+  while (it->q != NULL && it->off >= it->q->len) {
+    it->off -= it->q->len;
+    it->q = it->q->next;
+  }
+  if (it->q == NULL) {
+    return false; /* not reached: fill <= tot_len */
+  }
+  *va = (const uint8_t *)it->q->payload + it->off;
+  *n = LWIP_MIN(it->left, (uint32_t)it->q->len - it->off);
+  it->off += *n;
+  it->left -= *n;
+  return true;
+}
 
 size_t
 txbuf_mem_size(uint16_t npkts)
@@ -36,12 +83,16 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
 
   dev->tx->done = done;
   dev->tx->npkts = npkts;
-  dev->tx->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS;
+  dev->tx->nslots = LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS + LWVSOCK_TX_REF_SLOTS;
 
   dev->tx->pkts = (struct txpkt *)calloc(dev->tx->npkts, sizeof(struct txpkt));
   dev->tx->slots = (struct txslot *)calloc(dev->tx->nslots, sizeof(struct txslot));
   dev->tx->replies = (struct vsock_hdr *)calloc(LWVSOCK_REPLY_QUEUE_MAX, sizeof(struct vsock_hdr));
+  if (dev->be->ops->dma_map != NULL && dev->be->ops->dma_unmap != NULL) {
+    dev->tx->zcmap = (struct txmap *)calloc((size_t)npkts * LWVSOCK_TX_ZC_SEGS, sizeof(struct txmap));
+  }
   if (dev->tx->pkts == NULL || dev->tx->slots == NULL || dev->tx->replies == NULL ||
+      (dev->be->ops->dma_unmap != NULL && dev->tx->zcmap == NULL) ||
       (dev->tx->hdrmem = devbase_carve(dev, (size_t)dev->tx->npkts * HDR_STRIDE, 64)) == NULL) {
     txbuf_fini(dev);
     return -1;
@@ -51,7 +102,7 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
     dev->tx->pkts[i].next_free = dev->tx->pkt_free_head;
     dev->tx->pkt_free_head = i;
   }
-  for (i = 0; i < dev->tx->nslots; i++) {
+  for (i = 0; i < LWVSOCK_TX_SLOTS + LWVSOCK_TX_SMALL_SLOTS; i++) {
     struct txslot *s = &dev->tx->slots[i];
     s->size = i < LWVSOCK_TX_SLOTS ? LWVSOCK_TX_SLOT_SIZE : LWVSOCK_TX_SMALL_SLOT_SIZE;
     if ((s->mem = devbase_carve(dev, s->size, 64)) == NULL) {
@@ -60,17 +111,35 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
     }
     s->dma = devbase_dma(dev, s->mem);
   }
-  dev->tx->slot_free_head[0] = dev->tx->slot_free_head[1] = LWVSOCK_NONE16;
-  dev->tx->slot_free_count[0] = dev->tx->slot_free_count[1] = 0;
+  for (i = 0; i < 3; i++) {
+    dev->tx->slot_free_head[i] = LWVSOCK_NONE16;
+    dev->tx->slot_free_count[i] = 0;
+  }
   for (i = dev->tx->nslots; i-- > 0;) {
     txbuf_slot_free(dev, i);
   }
   return 0;
 }
 
+static void txbuf_unmap(struct lwvsock_dev *dev, struct txpkt *t);
+
+/* After reset the device reads nothing: end its mappings, drop the references. */
 void
 txbuf_fini(struct lwvsock_dev *dev)
 {
+  uint16_t i;
+
+  for (i = 0; dev->tx->pkts != NULL && dev->tx->zcmap != NULL && i < dev->tx->npkts; i++) {
+    txbuf_unmap(dev, &dev->tx->pkts[i]);
+  }
+  for (i = 0; dev->tx->slots != NULL && i < dev->tx->nslots; i++) {
+    if (dev->tx->slots[i].ref != NULL) {
+      pbuf_free(dev->tx->slots[i].ref);
+      dev->tx->slots[i].ref = NULL;
+    }
+  }
+  free(dev->tx->zcmap);
+  dev->tx->zcmap = NULL;
   free(dev->tx->pkts);
   free(dev->tx->slots);
   free(dev->tx->replies);
@@ -82,24 +151,16 @@ txbuf_fini(struct lwvsock_dev *dev)
 static unsigned
 txbuf_slot_class(const struct txslot *s)
 {
-  return s->size == LWVSOCK_TX_SLOT_SIZE ? 0 : 1;
+  return s->mem == NULL ? 2 : s->size == LWVSOCK_TX_SLOT_SIZE ? 0 : 1;
 }
 
-/*
- * Allocate a free slot for @p owner, a small one when @p want fits it (else a
- * big one), falling back to the other size; LWVSOCK_NONE16 when none is free.
- */
+/* Take a free slot of class @p c for @p owner; LWVSOCK_NONE16 when none is free. */
 static uint16_t
-txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t want)
+txbuf_slot_take(struct lwvsock_dev *dev, struct txbuf_sendq *owner, unsigned c)
 {
-  unsigned c = want <= LWVSOCK_TX_SMALL_SLOT_SIZE ? 1 : 0;
-  uint16_t i;
+  uint16_t i = dev->tx->slot_free_head[c];
   struct txslot *s;
 
-  if (dev->tx->slot_free_head[c] == LWVSOCK_NONE16) {
-    c ^= 1;
-  }
-  i = dev->tx->slot_free_head[c];
   if (i == LWVSOCK_NONE16) {
     return i;
   }
@@ -115,7 +176,22 @@ txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t wa
   return i;
 }
 
-/* Release a slot that no packet references any more. */
+/*
+ * A free copy slot for @p owner, a small one when @p want fits it (else a
+ * big one), falling back to the other size; LWVSOCK_NONE16 when none is free.
+ */
+static uint16_t
+txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t want)
+{
+  unsigned c = want <= LWVSOCK_TX_SMALL_SLOT_SIZE ? 1 : 0;
+
+  if (dev->tx->slot_free_head[c] == LWVSOCK_NONE16) {
+    c ^= 1;
+  }
+  return txbuf_slot_take(dev, owner, c);
+}
+
+/* Release a slot that no packet references any more (a reference slot's pbuf reference too). */
 static void
 txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
 {
@@ -127,6 +203,11 @@ txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
     s->owner->owned--;
   }
   s->owner = NULL;
+  if (s->ref != NULL) {
+    pbuf_free(s->ref);
+    s->ref = NULL;
+  }
+  s->raw = NULL;
   s->next = dev->tx->slot_free_head[c];
   dev->tx->slot_free_head[c] = i;
   dev->tx->slot_free_count[c]++;
@@ -140,17 +221,24 @@ txbuf_free_room(const struct lwvsock_dev *dev)
 }
 
 static void
-txbuf_tap(struct lwvsock_dev *dev, const uint8_t *hdr, const void *payload, uint32_t len)
+txbuf_tap(struct lwvsock_dev *dev, const uint8_t *hdr, const void *payload, uint32_t len,
+          const void *payload2, uint32_t len2)
 {
   if (dev->tap != NULL) {
-    dev->tap(dev->tap_arg, LWVSOCK_DIR_TX, hdr, payload, len, NULL, 0);
+    dev->tap(dev->tap_arg, LWVSOCK_DIR_TX, hdr, payload, len, payload2, len2);
   }
 }
 
-/** Loopback: the packet goes straight to our own receive path as one PBUF_RAM. */
+/**
+ * Loopback: the packet goes straight to our own receive path as one PBUF_RAM,
+ * its payload copied from [s->sent, s->sent + h->len) of slot @p s (NULL for
+ * control packets).
+ */
 static err_t
-txbuf_loop(struct lwvsock_dev *dev, const struct vsock_hdr *h, const void *payload)
+txbuf_loop(struct lwvsock_dev *dev, const struct vsock_hdr *h, const struct txslot *s)
 {
+  uint8_t *payload;
+
   struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(VIRTIO_VSOCK_HDR_LEN + h->len), PBUF_RAM);
 
   if (p == NULL) {
@@ -158,10 +246,22 @@ txbuf_loop(struct lwvsock_dev *dev, const struct vsock_hdr *h, const void *paylo
     return ERR_MEM;
   }
   vsock_hdr_encode(h, p->payload, VIRTIO_VSOCK_HDR_LEN);
-  if (h->len > 0) {
-    memcpy((uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN, payload, h->len);
+  payload = (uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN;
+  if (s != NULL && s->mem != NULL) {
+    memcpy(payload, s->mem + s->sent, h->len);
+  } else if (s != NULL) {
+    struct zc_iter it;
+    const uint8_t *va;
+    uint32_t n;
+
+    zc_iter_init(&it, s, h->len);
+    while (zc_iter_next(&it, &va, &n)) {
+      memcpy(payload, va, n);
+      payload += n;
+    }
+    payload = (uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN;
   }
-  txbuf_tap(dev, (const uint8_t *)p->payload, payload, h->len);
+  txbuf_tap(dev, (const uint8_t *)p->payload, payload, h->len, NULL, 0);
   dev->st.tx_pkts++;
   devbase_loop_enqueue(dev, p);
   return ERR_OK;
@@ -195,15 +295,94 @@ txbuf_pkt_hdr(struct lwvsock_dev *dev, const struct txpkt *t)
   return dev->tx->hdrmem + (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
 }
 
+/* Tap a posted packet: its payload is at most two pieces while a tap runs. */
+static void
+txbuf_tap_pkt(struct lwvsock_dev *dev, const uint8_t *hdr, const struct txslot *s, uint32_t len)
+{
+  const uint8_t *va[2] = { NULL, NULL };
+  uint32_t n[2] = { 0, 0 };
+
+  if (s != NULL && s->mem != NULL) {
+    va[0] = s->mem + s->sent;
+    n[0] = len;
+  } else if (s != NULL) {
+    struct zc_iter it;
+
+    zc_iter_init(&it, s, len);
+    if (zc_iter_next(&it, &va[0], &n[0])) {
+      (void)zc_iter_next(&it, &va[1], &n[1]);
+    }
+  }
+  txbuf_tap(dev, hdr, va[0], n[0], va[1], n[1]);
+}
+
+/* End the mappings of a returned packet. */
+static void
+txbuf_unmap(struct lwvsock_dev *dev, struct txpkt *t)
+{
+  const struct txmap *m = &dev->tx->zcmap[(size_t)(t - dev->tx->pkts) * LWVSOCK_TX_ZC_SEGS];
+  uint8_t k;
+
+  for (k = 0; k < t->nmap; k++) {
+    dev->be->ops->dma_unmap(dev->be, m[k].dma, m[k].len);
+  }
+  t->nmap = 0;
+}
+
+/* Payload descriptors a zero-copy packet may use now. */
+static unsigned
+txbuf_zc_segs(const struct lwvsock_dev *dev)
+{
+  unsigned segs = dev->tap != NULL ? 2u : LWVSOCK_TX_ZC_SEGS;
+
+  return dev->txq.num_free > segs ? segs : dev->txq.num_free > 1 ? dev->txq.num_free - 1u : 1u;
+}
+
+/*
+ * Map @p len bytes of reference slot @p s from s->sent into out[1..]: the
+ * number of descriptors, or 0 (nothing left mapped) when the backend refuses.
+ */
+static unsigned
+txbuf_zc_map(struct lwvsock_dev *dev, struct txpkt *t, const struct txslot *s, uint32_t len,
+             struct virtq_buf *out)
+{
+  struct lwvsock_backend *be = dev->be;
+  struct txmap *m = dev->tx->zcmap != NULL ? &dev->tx->zcmap[(size_t)(t - dev->tx->pkts) * LWVSOCK_TX_ZC_SEGS] : NULL;
+  struct zc_iter it;
+  const uint8_t *va;
+  uint32_t n;
+  unsigned k = 0;
+
+  t->nmap = 0;
+  zc_iter_init(&it, s, len);
+  while (zc_iter_next(&it, &va, &n)) {
+    LWIP_ASSERT("pieces were counted", k < LWVSOCK_TX_ZC_SEGS);
+    if (be->ops->dma_map(be, va, n, &out[1 + k].addr) != 0) {
+      if (m != NULL) {
+        txbuf_unmap(dev, t);
+      }
+      return 0;
+    }
+    out[1 + k].len = n;
+    if (m != NULL) {
+      m[k].dma = out[1 + k].addr;
+      m[k].len = n;
+      t->nmap++;
+    }
+    k++;
+  }
+  return k;
+}
+
 /** Post a packet; @p slot is LWVSOCK_NONE16 for header-only ones. */
 static err_t
 txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
 {
-  struct virtq_buf out[2];
+  struct virtq_buf out[1 + LWVSOCK_TX_ZC_SEGS];
   unsigned nout = 1;
-  struct txpkt *t = txbuf_pkt_get(dev, h->len > 0 ? 2 : 1);
+  struct txslot *s = slot != LWVSOCK_NONE16 ? &dev->tx->slots[slot] : NULL;
+  struct txpkt *t = txbuf_pkt_get(dev, (uint16_t)(h->len == 0 ? 1 : s->mem != NULL ? 2 : 1 + txbuf_zc_segs(dev)));
   uint8_t *hdr;
-  const void *payload = NULL;
 
   if (t == NULL) {
     return ERR_WOULDBLOCK;
@@ -212,14 +391,23 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   vsock_hdr_encode(h, hdr, VIRTIO_VSOCK_HDR_LEN);
   out[0].addr = devbase_dma(dev, hdr);
   out[0].len = VIRTIO_VSOCK_HDR_LEN;
-  if (h->len > 0) {
-    struct txslot *s = &dev->tx->slots[slot];
-    payload = s->mem + s->sent;
+  t->nmap = 0;
+  if (h->len > 0 && s->mem != NULL) {
     out[1].addr = s->dma + s->sent;
     out[1].len = h->len;
     nout = 2;
+  } else if (h->len > 0) {
+    unsigned k = txbuf_zc_map(dev, t, s, h->len, out);
+    if (k == 0) {
+      txbuf_pkt_put(dev, t);
+      return ERR_WOULDBLOCK; /* the backend's mapping table is full: retried on return */
+    }
+    nout = 1 + k;
   }
   if (virtq_add(&dev->txq, out, nout, NULL, 0, t) != 0) {
+    if (t->nmap != 0) {
+      txbuf_unmap(dev, t);
+    }
     txbuf_pkt_put(dev, t);
     return ERR_WOULDBLOCK;
   }
@@ -227,7 +415,9 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   t->len = h->len;
   dev->tx->added = true;
   dev->st.tx_pkts++;
-  txbuf_tap(dev, hdr, payload, h->len);
+  if (dev->tap != NULL) {
+    txbuf_tap_pkt(dev, hdr, s, h->len);
+  }
   return ERR_OK;
 }
 
@@ -281,6 +471,9 @@ txbuf_reclaim(struct lwvsock_dev *dev)
   struct txpkt *t;
 
   while ((t = (struct txpkt *)virtq_get_used(&dev->txq, &len)) != NULL) {
+    if (t->nmap != 0) {
+      txbuf_unmap(dev, t);
+    }
     if (t->slot != LWVSOCK_NONE16) {
       struct txslot *s = &dev->tx->slots[t->slot];
       s->inflight--;
@@ -348,6 +541,19 @@ txbuf_sendq_room(const struct lwvsock_dev *dev, const struct txbuf_sendq *q, boo
   return room;
 }
 
+/* Put slot @p si at the tail of @p q. */
+static void
+txbuf_sendq_link(struct lwvsock_dev *dev, struct txbuf_sendq *q, uint16_t si)
+{
+  if (q->tail != LWVSOCK_NONE16) {
+    dev->tx->slots[q->tail].next = si;
+  } else {
+    q->head = si;
+  }
+  q->tail = si;
+  dev->tx->slots[si].queued = 1;
+}
+
 void
 txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct pbuf *p,
                    const uint8_t *data, uint32_t len, bool message)
@@ -361,13 +567,7 @@ txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct 
     if (fresh || q->tail == LWVSOCK_NONE16 || dev->tx->slots[q->tail].fill == dev->tx->slots[q->tail].size) {
       uint16_t si = txbuf_slot_alloc(dev, q, len - done);
       LWIP_ASSERT("slot room was checked", si != LWVSOCK_NONE16);
-      if (q->tail != LWVSOCK_NONE16) {
-        dev->tx->slots[q->tail].next = si;
-      } else {
-        q->head = si;
-      }
-      q->tail = si;
-      dev->tx->slots[si].queued = 1;
+      txbuf_sendq_link(dev, q, si);
       fresh = false;
     }
     s = &dev->tx->slots[q->tail];
@@ -385,6 +585,76 @@ txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct 
   }
 }
 
+/* Bytes of reference slot @p s one packet can take: as many pieces as it may have. */
+static uint32_t
+txbuf_zc_span(const struct lwvsock_dev *dev, const struct txslot *s)
+{
+  unsigned segs = txbuf_zc_segs(dev);
+  struct zc_iter it;
+  const uint8_t *va;
+  uint32_t n, span = 0;
+
+  zc_iter_init(&it, s, s->fill - s->sent);
+  while (segs-- > 0 && zc_iter_next(&it, &va, &n)) {
+    span += n;
+  }
+  return span;
+}
+
+/* Whether the backend maps every piece of reference slot @p s (each mapping ended at once). */
+static bool
+txbuf_zc_mappable(struct lwvsock_dev *dev, const struct txslot *s)
+{
+  struct lwvsock_backend *be = dev->be;
+  struct zc_iter it;
+  const uint8_t *va;
+  uint32_t n;
+  uint64_t dma;
+
+  zc_iter_init(&it, s, s->fill);
+  while (zc_iter_next(&it, &va, &n)) {
+    if (be->ops->dma_map(be, va, n, &dma) != 0) {
+      return false;
+    }
+    if (be->ops->dma_unmap != NULL) {
+      be->ops->dma_unmap(be, dma, n);
+    }
+  }
+  return it.left == 0; /* a chain shorter than its tot_len is refused too */
+}
+
+err_t
+txbuf_sendq_append_ref(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct pbuf *p,
+                       const uint8_t *data, uint32_t len, bool message)
+{
+  uint16_t si;
+  struct txslot *s;
+
+  if (dev->be->ops->dma_map == NULL ||
+      (si = txbuf_slot_take(dev, q, 2)) == LWVSOCK_NONE16) {
+    dev->st.zc_fallback++;
+    return ERR_MEM;
+  }
+  s = &dev->tx->slots[si];
+  /* const: only the reference count changes, as the caller's sent callback allows */
+  s->ref = (struct pbuf *)(uintptr_t)p;
+  s->raw = data;
+  s->fill = s->size = len;
+  if (!txbuf_zc_mappable(dev, s)) {
+    s->ref = NULL;
+    txbuf_slot_free(dev, si);
+    dev->st.zc_fallback++;
+    return ERR_MEM;
+  }
+  if (p != NULL) {
+    pbuf_ref(s->ref);
+  }
+  s->msg_end = message ? len : 0;
+  txbuf_sendq_link(dev, q, si);
+  dev->st.zc_bytes += len;
+  return ERR_OK;
+}
+
 bool
 txbuf_sendq_next(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct txbuf_next *nx)
 {
@@ -393,7 +663,7 @@ txbuf_sendq_next(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct txbuf_ne
     struct txslot *s = &dev->tx->slots[si];
 
     if (s->fill != s->sent) {
-      nx->avail = s->fill - s->sent;
+      nx->avail = s->mem != NULL ? s->fill - s->sent : txbuf_zc_span(dev, s);
       nx->msg_left = s->msg_end != 0 ? s->msg_end - s->sent : 0;
       nx->open = si == q->tail && s->fill != s->size;
       return true;
@@ -425,7 +695,7 @@ txbuf_sendq_send(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct vsock_hd
   LWIP_ASSERT("bytes to send", q->head != LWVSOCK_NONE16 && len <= s->fill - s->sent);
   h->len = len;
   if (devbase_is_local_cid(dev, h->dst_cid)) {
-    err = txbuf_loop(dev, h, s->mem + s->sent);
+    err = txbuf_loop(dev, h, s);
     if (err == ERR_OK) {
       s->sent += len;
       /* Nothing stays in flight: the bytes are complete at once. */

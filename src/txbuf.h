@@ -17,11 +17,18 @@
 
 struct lwvsock_dev;
 
-/** One tx payload slot in device memory; RW packets are cut from it. */
+/**
+ * One tx payload slot, RW packets are cut from it: a copy slot in device
+ * memory, or (mem NULL) a reference slot for a zero-copy write, which
+ * references a pbuf chain (ref, holding one reference of its own) or raw
+ * application memory (raw) and takes no more writes (size == fill).
+ */
 struct txslot {
   uint8_t *mem;
   uint64_t dma;
-  uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE or LWVSOCK_TX_SMALL_SLOT_SIZE */
+  struct pbuf *ref;          /* reference slot: the chain, or NULL */
+  const uint8_t *raw;        /* reference slot: the bytes when ref is NULL */
+  uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE, LWVSOCK_TX_SMALL_SLOT_SIZE, or fill */
   struct txbuf_sendq *owner; /* NULL once its queue is gone (orphaned: freed when idle) */
   uint32_t fill;             /* bytes written by the application */
   uint32_t sent;             /* bytes handed to the device */
@@ -36,6 +43,13 @@ struct txpkt {
   uint16_t slot;             /* payload slot, or LWVSOCK_NONE16 for header-only packets */
   uint16_t next_free;
   uint32_t len;              /* payload bytes */
+  uint8_t nmap;              /* mappings in txbuf.zcmap to end on return (backend has dma_unmap) */
+};
+
+/** A range dma_map() returned, ended with dma_unmap() when the packet returns. */
+struct txmap {
+  uint64_t dma;
+  uint32_t len;
 };
 
 /**
@@ -69,10 +83,11 @@ struct txbuf_next {
 struct txbuf {
   struct txslot *slots;
   uint16_t nslots;
-  uint16_t slot_free_head[2], slot_free_count[2]; /* [0] big, [1] small */
+  uint16_t slot_free_head[3], slot_free_count[3]; /* [0] big, [1] small, [2] reference */
   struct txpkt *pkts;        /* one per header slot */
   uint8_t *hdrmem;           /* header slots in device memory */
   uint16_t npkts, pkt_free_head;
+  struct txmap *zcmap;       /* LWVSOCK_TX_ZC_SEGS per txpkt, when the backend has dma_unmap */
   bool added;                /* tx buffers added since the last kick */
   txbuf_done_fn done;        /* tx completion callback (the connection layer) */
   struct vsock_hdr *replies; /* reply store: control packets waiting for the ring */
@@ -125,6 +140,15 @@ uint32_t txbuf_sendq_room(const struct lwvsock_dev *dev, const struct txbuf_send
  */
 void txbuf_sendq_append(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct pbuf *p,
                         const uint8_t *data, uint32_t len, bool message);
+/**
+ * Zero-copy append (LWVSOCK_WRITE_FLAG_NOCOPY): reference @p len bytes, the
+ * chain @p p (pbuf_ref()'d) or else @p data, in one reference slot. ERR_OK,
+ * or ERR_MEM when the backend cannot map them or no reference slot is free:
+ * nothing was queued and the caller copies instead (counted as zc_fallback).
+ * The caller checked the send buffer; @p len <= 65535 for a chain.
+ */
+err_t txbuf_sendq_append_ref(struct lwvsock_dev *dev, struct txbuf_sendq *q, const struct pbuf *p,
+                             const uint8_t *data, uint32_t len, bool message);
 /**
  * Describe what the head of @p q offers next in @p nx; fully sent slots leave
  * the queue on the way. False when nothing is left to send.

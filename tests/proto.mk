@@ -38,3 +38,12 @@ tests_test_notify_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
 tests_test_notify_CFLAGS = $(TEST_CFLAGS)
 tests_test_notify_LDFLAGS = $(TEST_LINK_FLAGS)
 tests_test_notify_LDADD = $(TEST_LDADD)
+
+# Zero-copy transmit (LWVSOCK_WRITE_FLAG_NOCOPY) and the sim's IOMMU.
+check_PROGRAMS += tests/test_zerocopy
+TESTS += tests/test_zerocopy
+tests_test_zerocopy_SOURCES = tests/test_zerocopy.c $(PROTO_TEST_SOURCES)
+tests_test_zerocopy_CPPFLAGS = $(PROTO_TEST_CPPFLAGS)
+tests_test_zerocopy_CFLAGS = $(TEST_CFLAGS)
+tests_test_zerocopy_LDFLAGS = $(TEST_LINK_FLAGS)
+tests_test_zerocopy_LDADD = $(TEST_LDADD)

@@ -74,6 +74,17 @@
 #define LWVSOCK_TX_SMALL_SLOTS        1024
 #endif
 
+/** Zero-copy writes (LWVSOCK_WRITE_FLAG_NOCOPY) queued at once over all
+    connections, each at most 65535 bytes; beyond that writes are copied. */
+#if !defined LWVSOCK_TX_REF_SLOTS || defined __DOXYGEN__
+#define LWVSOCK_TX_REF_SLOTS          64
+#endif
+/** Payload descriptors of one zero-copy packet (one per pbuf piece): longer
+    chains are split into more packets. */
+#if !defined LWVSOCK_TX_ZC_SEGS || defined __DOXYGEN__
+#define LWVSOCK_TX_ZC_SEGS            16
+#endif
+
 /** Largest RW payload we send (devices drop bigger packets). */
 #if !defined LWVSOCK_MAX_PKT || defined __DOXYGEN__
 #define LWVSOCK_MAX_PKT               (64 * 1024)

@@ -56,8 +56,19 @@ struct lwvsock_pcb;
 #define LWVSOCK_CID_HOST   2u
 
 /** Flags for lwvsock_write() (same values as TCP_WRITE_FLAG_*). */
-#define LWVSOCK_WRITE_FLAG_COPY  0x01 /**< accepted; data is always copied */
+#define LWVSOCK_WRITE_FLAG_COPY  0x01 /**< accepted; data is copied (the default without NOCOPY) */
 #define LWVSOCK_WRITE_FLAG_MORE  0x02 /**< more data follows: hold a partial packet for coalescing */
+/**
+ * Zero-copy: the library references the bytes instead of copying them (a
+ * pbuf_ref() on lwvsock_write_pbuf()'s chain; a PBUF_REF from the memp pool
+ * for lwvsock_write()) and the device reads them in place. The caller must
+ * not change them until the sent callback has reported them. Where the
+ * backend cannot map the memory (it has no dma_map, or the memory is not
+ * reachable by the device) or no pbuf or reference slot is free, the bytes are
+ * copied as without the flag (counted in lwvsock_dev_stats zc_fallback).
+ * Not a TCP_WRITE_FLAG: altcp_write() never sets it (altcp always copies).
+ */
+#define LWVSOCK_WRITE_FLAG_NOCOPY 0x04
 
 /** Connection states (for lwvsock_state()). */
 enum lwvsock_state {
@@ -144,14 +155,18 @@ LWVSOCK_API void lwvsock_backlog_accepted(struct lwvsock_pcb *pcb);
 LWVSOCK_API err_t lwvsock_connect(struct lwvsock_pcb *pcb, uint32_t cid, uint32_t port, lwvsock_connected_fn connected);
 
 /**
- * Queue @p len bytes for sending (copied). ERR_MEM when the send buffer or the
+ * Queue @p len bytes for sending (copied, or referenced with
+ * LWVSOCK_WRITE_FLAG_NOCOPY). ERR_MEM when the send buffer or the
  * device memory is full (retry from sent or poll), ERR_CONN when not connected
  * or after shutdown of the send side, ERR_VAL for a SEQPACKET message larger
  * than the window.
  */
 LWVSOCK_API err_t lwvsock_write(struct lwvsock_pcb *pcb, const void *data, uint32_t len, uint8_t apiflags);
 
-/** Send a pbuf chain's bytes (copied; the caller keeps its reference). */
+/**
+ * Send a pbuf chain's bytes (copied; with LWVSOCK_WRITE_FLAG_NOCOPY the chain
+ * is referenced until the device has read it). The caller keeps its reference.
+ */
 LWVSOCK_API err_t lwvsock_write_pbuf(struct lwvsock_pcb *pcb, const struct pbuf *p, uint8_t apiflags);
 
 /** Push queued data to the device now (lwvsock_dev_poll() also does). */
