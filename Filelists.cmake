@@ -51,6 +51,7 @@ set(lwvsocksim_SRCS
     ${LWVSOCK_DIR}/port/unix/devspec.c
     ${LWVSOCK_DIR}/port/unix/sim/sim.c
     ${LWVSOCK_DIR}/port/unix/sim/sim_vring.c
+    ${LWVSOCK_DIR}/port/unix/sim/sim_iommu.c
     ${LWVSOCK_DIR}/port/unix/sim/sim_bq.c
     ${LWVSOCK_DIR}/port/unix/sim/sim_conn.c
 )

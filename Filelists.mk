@@ -46,6 +46,7 @@ LWVSOCKALTCPFILES=$(LWVSOCKDIR)/src/altcp_vsock.c
 LWVSOCKSIMFILES=$(LWVSOCKDIR)/port/unix/devspec.c \
 	$(LWVSOCKDIR)/port/unix/sim/sim.c \
 	$(LWVSOCKDIR)/port/unix/sim/sim_vring.c \
+	$(LWVSOCKDIR)/port/unix/sim/sim_iommu.c \
 	$(LWVSOCKDIR)/port/unix/sim/sim_bq.c \
 	$(LWVSOCKDIR)/port/unix/sim/sim_conn.c
 

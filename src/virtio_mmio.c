@@ -294,6 +294,15 @@ mmio_destroy(struct lwvsock_backend *be)
   free(m);
 }
 
+/* Zero-copy tx where the bus can translate (its own dma_map), else refused: copied. */
+static int
+mmio_dma_map(struct lwvsock_backend *be, const void *va, size_t len, uint64_t *dma)
+{
+  struct lwvsock_bus *bus = mmio_of(be)->bus;
+
+  return bus->ops->dma_map != NULL ? bus->ops->dma_map(bus, va, len, dma) : -ENOTSUP;
+}
+
 static const struct lwvsock_backend_ops mmio_ops = {
   .name = "virtio-mmio",
   .get_features = mmio_get_features,
@@ -308,6 +317,7 @@ static const struct lwvsock_backend_ops mmio_ops = {
   .reset = mmio_reset,
   .check = mmio_check,
   .destroy = mmio_destroy,
+  .dma_map = mmio_dma_map,
 };
 
 int

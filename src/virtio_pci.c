@@ -407,6 +407,15 @@ vpci_destroy(struct lwvsock_backend *be)
   free(vp);
 }
 
+/* Zero-copy tx where the bus can translate (its own dma_map), else refused: copied. */
+static int
+vpci_dma_map(struct lwvsock_backend *be, const void *va, size_t len, uint64_t *dma)
+{
+  struct lwvsock_bus *bus = vpci_of(be)->bus;
+
+  return bus->ops->dma_map != NULL ? bus->ops->dma_map(bus, va, len, dma) : -ENOTSUP;
+}
+
 static const struct lwvsock_backend_ops vpci_ops = {
   .name = "virtio-pci",
   .get_features = vpci_get_features,
@@ -422,6 +431,7 @@ static const struct lwvsock_backend_ops vpci_ops = {
   .wait_fds = vpci_wait_fds,
   .check = vpci_check,
   .destroy = vpci_destroy,
+  .dma_map = vpci_dma_map,
 };
 
 /* ---- bring-up ---------------------------------------------------------------------- */

@@ -73,6 +73,8 @@ void bm_heap_usage(size_t *used, size_t *peak, size_t *size);
 /** Bus dma_alloc/dma_free of every bus here: zeroed, page-aligned heap memory, dma == va. */
 int bm_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem);
 void bm_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem);
+/** Zero-copy tx: identity mapping (no IOMMU; dma == va as for bm_dma_alloc). */
+int bm_dma_map(struct lwvsock_bus *bus, const void *va, size_t len, uint64_t *dma);
 /** Bus close of every bus here: buses hold no resources but their calloc'ed state. */
 void bm_bus_free(struct lwvsock_bus *bus);
 

@@ -41,6 +41,7 @@ static const struct lwvsock_bus_ops mmio_bus_ops = {
   .map = mmio_bus_map,
   .dma_alloc = bm_dma_alloc,
   .dma_free = bm_dma_free,
+  .dma_map = bm_dma_map,
   .close = bm_bus_free,
 };
 

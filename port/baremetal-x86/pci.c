@@ -151,6 +151,7 @@ static const struct lwvsock_bus_ops pci_bus_ops = {
   .map = pci_bus_map,
   .dma_alloc = bm_dma_alloc,
   .dma_free = bm_dma_free,
+  .dma_map = bm_dma_map,
   .close = bm_bus_free,
 };
 

@@ -90,6 +90,12 @@ struct lwvsock_bus_ops {
   void (*irq_ack)(struct lwvsock_bus *bus);
   /** Release the device (unmap, unpin, give it back) and the bus itself. */
   void (*close)(struct lwvsock_bus *bus);
+  /**
+   * Optional: zero-copy transmit, as the backend op dma_map (backend.h): 0
+   * and the device address of [va, va + len) when the device can read it in
+   * one piece, else a negative errno. Absent: the transport copies.
+   */
+  int (*dma_map)(struct lwvsock_bus *bus, const void *va, size_t len, uint64_t *dma);
 };
 
 /** The part every bus's state starts with; the platform fills it. */

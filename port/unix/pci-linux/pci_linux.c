@@ -34,6 +34,8 @@
 #define PCI_COMMAND_MASTER 0x4u
 /* Hugepages the device memory takes with 2 MiB pages (rings + ~6 MiB of buffers). */
 #define PL_HUGEPAGES_NEEDED 4u
+/* dma_alloc hugepages dma_map translates into (more are served, not translated). */
+#define PL_DMA_MAX 16u
 
 struct pl_bus {
   struct lwvsock_bus bus; /* first: the transport gets &bus */
@@ -42,6 +44,7 @@ struct pl_bus {
   size_t hugepage;
   volatile void *bar_va[PCI_NBARS];
   uint64_t bar_len[PCI_NBARS];
+  struct lwvsock_mem dma[PL_DMA_MAX]; /* live dma_alloc hugepages, for dma_map (va NULL: free) */
 };
 
 static struct pl_bus *
@@ -125,6 +128,7 @@ pl_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem)
   struct pl_bus *p = pl_of(bus);
   void *va;
   uint64_t pa;
+  unsigned i;
 
   if (size == 0 || size > p->hugepage) {
     snprintf(bus->err, sizeof(bus->err), "a DMA allocation of %zu bytes exceeds one hugepage", size);
@@ -147,14 +151,47 @@ pl_dma_alloc(struct lwvsock_bus *bus, size_t size, struct lwvsock_mem *mem)
   mem->va = va;
   mem->dma = pa;
   mem->size = size;
+  for (i = 0; i < PL_DMA_MAX; i++) {
+    if (p->dma[i].va == NULL) {
+      p->dma[i] = *mem;
+      p->dma[i].size = p->hugepage;
+      break;
+    }
+  }
   return 0;
+}
+
+/* Zero-copy tx: only inside our hugepages (physically contiguous, locked). */
+static int
+pl_dma_map(struct lwvsock_bus *bus, const void *va, size_t len, uint64_t *dma)
+{
+  const struct pl_bus *p = pl_of(bus);
+  uintptr_t a = (uintptr_t)va;
+  unsigned i;
+
+  for (i = 0; i < PL_DMA_MAX; i++) {
+    uintptr_t base = (uintptr_t)p->dma[i].va;
+    if (base != 0 && a >= base && len <= p->dma[i].size && a - base <= p->dma[i].size - len) {
+      *dma = p->dma[i].dma + (a - base);
+      return 0;
+    }
+  }
+  return -EFAULT;
 }
 
 static void
 pl_dma_free(struct lwvsock_bus *bus, struct lwvsock_mem *mem)
 {
+  struct pl_bus *p = pl_of(bus);
+  unsigned i;
+
   if (mem->va != NULL) {
-    munmap(mem->va, pl_of(bus)->hugepage);
+    for (i = 0; i < PL_DMA_MAX; i++) {
+      if (p->dma[i].va == mem->va) {
+        memset(&p->dma[i], 0, sizeof(p->dma[i]));
+      }
+    }
+    munmap(mem->va, p->hugepage);
   }
   memset(mem, 0, sizeof(*mem));
 }
@@ -193,6 +230,7 @@ static const struct lwvsock_bus_ops pl_ops = {
   .dma_alloc = pl_dma_alloc,
   .dma_free = pl_dma_free,
   .close = pl_close,
+  .dma_map = pl_dma_map,
 };
 
 /* ---- open ---------------------------------------------------------------------- */
