@@ -187,6 +187,18 @@ ex_write_queue(struct lwvsock_pcb *pcb, struct pbuf **qp, int credit)
   long total = 0;
 
   *qp = *qp ? ex_queue_drop(*qp, 0) : NULL;
+  /* All of it fits: one zero-copy write of the chain (lwvsock keeps its own
+     reference until the device has read it; copied where it cannot map). */
+  if (*qp != NULL && (*qp)->tot_len <= lwvsock_sndbuf(pcb)) {
+    err_t e = lwvsock_write_pbuf(pcb, *qp, LWVSOCK_WRITE_FLAG_NOCOPY);
+    if (e == ERR_OK) {
+      total = (*qp)->tot_len;
+      pbuf_free(*qp);
+      *qp = NULL;
+    } else if (e != ERR_MEM) {
+      return -1;
+    }
+  }
   while (*qp != NULL) {
     struct pbuf *q = *qp;
     uint32_t room = lwvsock_sndbuf(pcb);
@@ -232,7 +244,7 @@ ex_format_dev_stats(struct lwvsock_dev *dev, char *buf, size_t len)
                "  bad_pkts %llu credit_violations %llu pool_exhausted %llu\n"
                "  transport_resets %llu dev_errors %llu conns_opened %llu conns_active %llu\n"
                "  tx_dropped_bytes %llu linger_timeouts %llu tx_holds %llu\n"
-               "  kicks %llu syscalls %llu\n",
+               "  kicks %llu syscalls %llu zc_bytes %llu zc_fallback %llu\n",
                (unsigned long long)st.rx_pkts, (unsigned long long)st.rx_bytes,
                (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_bytes,
                (unsigned long long)st.rx_zerocopy, (unsigned long long)st.rx_copied,
@@ -245,7 +257,8 @@ ex_format_dev_stats(struct lwvsock_dev *dev, char *buf, size_t len)
                (unsigned long long)st.conns_opened, (unsigned long long)st.conns_active,
                (unsigned long long)st.tx_dropped_bytes, (unsigned long long)st.linger_timeouts,
                (unsigned long long)st.tx_holds,
-               (unsigned long long)st.kicks, (unsigned long long)st.syscalls);
+               (unsigned long long)st.kicks, (unsigned long long)st.syscalls,
+               (unsigned long long)st.zc_bytes, (unsigned long long)st.zc_fallback);
   LWIP_ASSERT("device counters fit", n > 0 && (size_t)n < len);
   return (size_t)n;
 }

@@ -91,7 +91,8 @@ struct lwvsock_pcb *ex_listen(struct ex_ctx *ctx, uint8_t type, uint32_t port, l
 
 /**
  * Write as much of @p *qp (a queue of received pbufs) as the send buffer takes
- * to @p pcb, drop the written bytes from the queue and return them as credit
+ * to @p pcb (all of it in one zero-copy write when it fits), drop the written
+ * bytes from the queue and return them as credit
  * when @p credit. Returns the bytes written, or -1 when a write failed with
  * anything but ERR_MEM (the connection is then broken).
  */

@@ -11,6 +11,9 @@
  * the packet (recv returns ERR_MEM) and lwvsock delivers it again later. Once
  * the peer has shut down sending and everything is echoed, we close.
  *
+ * Echoes are zero-copy writes of the received pbufs (LWVSOCK_WRITE_FLAG_NOCOPY:
+ * received payloads live in device memory, which the device can read back).
+ *
  * SEQPACKET: each received message is written back whole as one message. A
  * message the send buffer cannot take yet stays with lwvsock (recv returns
  * ERR_MEM), so messages are never split or merged and credit is returned
@@ -94,7 +97,7 @@ echo_msg_recv(void *arg, struct lwvsock_pcb *pcb, struct pbuf *p, err_t err)
     c->peer_eof = 1;
     return echo_pump(c);
   }
-  e = lwvsock_write_pbuf(pcb, p, 0);
+  e = lwvsock_write_pbuf(pcb, p, LWVSOCK_WRITE_FLAG_NOCOPY); /* referenced, not copied */
   if (e == ERR_MEM) {
     return ERR_MEM;
   }
