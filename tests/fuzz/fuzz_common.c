@@ -252,7 +252,7 @@ fuzz_app_action(struct lwvsock_dev *dev, struct fuzz_in *in)
       n = LWIP_MIN(n, sizeof(data));
       memset(data, op, n);
       if (c->pcb != NULL) {
-        (void)lwvsock_write(c->pcb, data, n, in_u8(in) & 3);
+        (void)lwvsock_write(c->pcb, data, n, in_u8(in) & 7); /* COPY, MORE, NOCOPY */
         (void)lwvsock_output(c->pcb);
       }
       break;
