@@ -89,7 +89,7 @@ vsock_guest_send(struct bench_ep *ep, const uint8_t *p, uint32_t n)
   struct lwvsock_pcb *pcb = (struct lwvsock_pcb *)ep->pcb;
 
   n = LWIP_MIN(n, lwvsock_sndbuf(pcb));
-  if (n == 0 || lwvsock_write(pcb, p, n, 0) != ERR_OK) {
+  if (n == 0 || lwvsock_write(pcb, p, n, ep->link->wflags) != ERR_OK) {
     return 0;
   }
   return n;

@@ -48,6 +48,7 @@ struct bench_link {
   int lsock;             /**< sim listener */
   void *listener;        /**< tcp listener */
   int connected;
+  uint8_t wflags;        /**< flags of the guest's lwvsock_write()s (LWVSOCK_WRITE_FLAG_NOCOPY: zero-copy) */
 };
 
 /** lwip_init() once per process; further calls do nothing. */

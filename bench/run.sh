@@ -196,6 +196,14 @@ if command -v valgrind >/dev/null 2>&1; then
       fi
     done
   done
+  tcp=$(cg_per_pkt tcp-c2s 65536) || tcp=
+  ours=$(cg_per_pkt vsock-g2h-zc 65536) || ours=
+  if [ -n "$ours" ] && [ -n "$tcp" ]; then
+    row "instructions per 64 KiB zero-copy write, guest->host" "$ours" "instr" "lwIP TCP loopback" "$tcp" - 0
+  else
+    skip "instructions per 64 KiB zero-copy write, guest->host" "callgrind run failed (see above)"
+    failed=1
+  fi
   note "instructions: callgrind, $cg_mib MiB vs $((2 * cg_mib)) MiB moved, difference per write; both ends counted (guest driver + sim device + host socket; both TCP stacks); host->guest packets are at most LWVSOCK_RX_BUF_SIZE"
 else
   skip "instructions per packet (callgrind)" "skipped: valgrind not installed (apt-get install valgrind)"
