@@ -162,8 +162,9 @@ err_t txbuf_sendq_send(struct lwvsock_dev *dev, struct txbuf_sendq *q, struct vs
                        uint32_t len);
 /**
  * Give up every slot of @p q: idle ones now, ones the device still reads when
- * it returns them (no completion is reported for those). Bytes never handed
- * to the device are counted as dropped. @p q is empty afterwards.
+ * it returns them (no completion is reported for those); a reference slot's
+ * pbuf reference goes with its slot, exactly once. Bytes never handed to the
+ * device are counted as dropped. @p q is empty afterwards.
  */
 void txbuf_sendq_release(struct lwvsock_dev *dev, struct txbuf_sendq *q);
 

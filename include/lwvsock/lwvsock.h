@@ -79,7 +79,7 @@ struct lwvsock_dev_stats {
   uint64_t kicks;            /**< notifications to the device (the backend's count) */
   uint64_t syscalls;         /**< system calls the backend made (0 for memory-mapped devices) */
   uint64_t zc_bytes;         /**< bytes written with LWVSOCK_WRITE_FLAG_NOCOPY and sent by reference */
-  uint64_t zc_fallback;      /**< NOCOPY writes copied instead (backend cannot map, no pbuf or slot) */
+  uint64_t zc_fallback;      /**< NOCOPY writes copied instead (backend cannot map, no reference slot) */
 };
 
 /** Packet direction for lwvsock_tap_fn. */

@@ -60,13 +60,18 @@ struct lwvsock_pcb;
 #define LWVSOCK_WRITE_FLAG_MORE  0x02 /**< more data follows: hold a partial packet for coalescing */
 /**
  * Zero-copy: the library references the bytes instead of copying them (a
- * pbuf_ref() on lwvsock_write_pbuf()'s chain; a PBUF_REF from the memp pool
- * for lwvsock_write()) and the device reads them in place. The caller must
- * not change them until the sent callback has reported them. Where the
- * backend cannot map the memory (it has no dma_map, or the memory is not
- * reachable by the device) or no pbuf or reference slot is free, the bytes are
- * copied as without the flag (counted in lwvsock_dev_stats zc_fallback).
- * Not a TCP_WRITE_FLAG: altcp_write() never sets it (altcp always copies).
+ * pbuf_ref() on lwvsock_write_pbuf()'s chain, which the caller may free at
+ * once; lwvsock_write()'s memory directly, taking no pbuf) and the device
+ * reads them in place. The caller must not change them until the sent
+ * callback has reported them. When the connection ends first (abort, reset,
+ * close), a chain stays alive through the library's reference, but
+ * lwvsock_write()'s memory must stay readable until the device has returned
+ * it (later lwvsock_dev_poll() calls, at the latest lwvsock_dev_close()): use
+ * it for memory that outlives the connection. Where the backend cannot map
+ * the memory (no dma_map, or memory the device cannot reach) or no reference
+ * slot (LWVSOCK_TX_REF_SLOTS) is free, the bytes are copied as without the
+ * flag (counted in lwvsock_dev_stats zc_fallback). Not a TCP_WRITE_FLAG:
+ * altcp_write() never sets it (altcp always copies).
  */
 #define LWVSOCK_WRITE_FLAG_NOCOPY 0x04
 
