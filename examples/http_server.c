@@ -459,6 +459,7 @@ http_send(struct http_conn *c)
     const void *data;
     uint32_t n;
     int more;
+    uint8_t flags = 0;
     err_t e;
 
     if (room == 0) {
@@ -472,6 +473,11 @@ http_send(struct http_conn *c)
       data = c->body + c->body_off;
       n = (uint32_t)LWIP_MIN(room, c->body_len - c->body_off);
       more = c->body_off + n < c->body_len;
+    } else if (c->src_left > 0 && c->src->peek != NULL) {
+      n = (uint32_t)LWIP_MIN(LWIP_MIN((uint64_t)room, c->src_left), (uint64_t)HTTPD_CHUNK);
+      data = c->src->peek(c->src_arg, n, c->src_off);
+      more = c->src_left > n;
+      flags = LWVSOCK_WRITE_FLAG_NOCOPY;
     } else if (c->src_left > 0) {
       long r;
       n = (uint32_t)LWIP_MIN(LWIP_MIN((uint64_t)room, c->src_left), (uint64_t)sizeof(http_chunk));
@@ -489,7 +495,7 @@ http_send(struct http_conn *c)
       c->busy = 0;
       break;
     }
-    e = lwvsock_write(pcb, data, n, more ? LWVSOCK_WRITE_FLAG_MORE : 0);
+    e = lwvsock_write(pcb, data, n, (uint8_t)(flags | (more ? LWVSOCK_WRITE_FLAG_MORE : 0)));
     if (e == ERR_MEM) {
       break; /* retried from sent or poll */
     }

@@ -29,11 +29,19 @@ struct http_body_ops {
   /**
    * Put @p n (> 0) body bytes from offset @p off into @p buf. Returns how many
    * (1..n), or -1 when the source failed: the connection is then aborted,
-   * since its Content-Length can no longer be met.
+   * since its Content-Length can no longer be met. Unused (may be NULL) when
+   * peek is set.
    */
   long (*read)(void *arg, void *buf, uint32_t n, uint64_t off);
   /** Optional: the body is over (sent, abandoned, or empty); release @p arg. */
   void (*release)(void *arg);
+  /**
+   * Optional, instead of read: where @p n (1..65536) body bytes from offset
+   * @p off already lie in memory that never changes while the program runs.
+   * They are sent by reference (LWVSOCK_WRITE_FLAG_NOCOPY: zero-copy where
+   * the device can read that memory, copied where not).
+   */
+  const void *(*peek)(void *arg, uint32_t n, uint64_t off);
 };
 
 /**

@@ -13,6 +13,7 @@ Exit status: 0 all passed, 1 a case failed, 2 usage, 99 outside the test VM.
 import argparse
 import hashlib
 import os
+import re
 import socket
 import sys
 import threading
@@ -157,10 +158,15 @@ def case_bad_requests(cid):
 
 def case_stats(cid):
     h = Http(cid)
+    get_pattern(h, 100000)
     st, hd, body = h.get("/stats")
     h.close()
     check(st == 200 and hd.get("content-type", "").startswith("text/plain"), "status %d" % st)
     check(b"rx_pkts" in body and (b"cid %d" % cid) in body, "no counters in %r" % body[:80])
+    # /pattern bodies go out by reference (zero-copy): the device reads them in place
+    zc = re.search(rb"zc_bytes (\d+) zc_fallback (\d+)", body)
+    check(zc is not None and int(zc.group(1)) >= 100000,
+          "no zero-copy bytes counted: %r" % (zc.group(0) if zc else body[-200:]))
 
 
 def case_keepalive_50(cid):
