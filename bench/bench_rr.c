@@ -33,29 +33,57 @@
 
 static const char usage[] =
   "usage: bench_rr [--reps N] [--quick] [--only rr|conn]\n"
+  "       bench_rr --case vsock|tcp --count N\n"
   "Round trips of 1-byte request/response, and connection setup + teardown, per\n"
   "second: lwvsock over the simulated host against lwIP TCP on 127.0.0.1.\n"
   "  --only W   measure only round trips (rr) or only connections (conn),\n"
-  "             e.g. to profile one of them\n";
+  "             e.g. to profile one of them\n"
+  "  --case K   make N round trips over K once and print nothing (a callgrind\n"
+  "             driver; --count N, default 1000)\n";
 
 static uint64_t run_ns = RUN_NS;
+
+struct rr_opts {
+  const char *only;    /* --only: rr, conn or NULL (both) */
+  const char *kind;    /* --case: vsock, tcp or NULL (measure) */
+  uint64_t count;      /* --count: round trips of --case */
+};
 
 static int
 rr_opt(void *arg, const char *opt, const char *val)
 {
-  const char **only = (const char **)arg;
+  struct rr_opts *ro = (struct rr_opts *)arg;
 
+  if (strcmp(opt, "--count") == 0) {
+    ro->count = bench_parse_size(opt, val);
+    return 2;
+  }
+  if (strcmp(opt, "--case") == 0) {
+    if (val == NULL || (strcmp(val, "vsock") != 0 && strcmp(val, "tcp") != 0)) {
+      bench_die("--case takes vsock or tcp, got '%s'", val ? val : "");
+    }
+    ro->kind = val;
+    return 2;
+  }
   if (strcmp(opt, "--only") != 0) {
     return 0;
   }
   if (val == NULL || (strcmp(val, "rr") != 0 && strcmp(val, "conn") != 0)) {
     bench_die("--only takes rr or conn, got '%s'", val ? val : "");
   }
-  *only = val;
+  ro->only = val;
   return 2;
 }
 
 /* ---- round trips ---------------------------------------------------------------- */
+
+/* One 1-byte request (a to b) and its 1-byte response. */
+static void
+rr_trip(struct bench_link *l)
+{
+  bench_link_move(l, &l->a, 1, 1);
+  bench_link_move(l, &l->b, 1, 1);
+}
 
 static double
 rr_once(void *arg)
@@ -64,8 +92,7 @@ rr_once(void *arg)
   uint64_t t0 = bench_now_ns(), t, n = 0;
 
   do {
-    bench_link_move(l, &l->a, 1, 1);
-    bench_link_move(l, &l->b, 1, 1);
+    rr_trip(l);
     n++;
     t = bench_now_ns() - t0;
   } while (t < run_ns);
@@ -98,8 +125,7 @@ rr_measure(enum bench_link_kind kind, int reps, double *pkts)
   r = bench_best(rr_once, &l, reps);
   p0 = rr_packets(&l);
   for (i = 0; i < count; i++) {
-    bench_link_move(&l, &l.a, 1, 1);
-    bench_link_move(&l, &l.b, 1, 1);
+    rr_trip(&l);
   }
   *pkts = (double)(rr_packets(&l) - p0) / (double)count;
   bench_link_close(&l);
@@ -344,14 +370,26 @@ int
 main(int argc, char **argv)
 {
   struct bench_opts o;
-  const char *only = NULL;
+  struct rr_opts ro = { NULL, NULL, 1000 };
+  const char *only;
   double rr_vs, rr_tcp, cc_vs, cc_tcp, pk_vs, pk_tcp;
 
-  bench_parse_opts(argc, argv, usage, &o, rr_opt, (void *)&only);
+  bench_parse_opts(argc, argv, usage, &o, rr_opt, &ro);
+  only = ro.only;
   if (o.quick) {
     run_ns = RUN_NS_QUICK;
   }
   bench_lwip_init();
+  if (ro.kind != NULL) {
+    struct bench_link l;
+    uint64_t i;
+    bench_link_open(&l, strcmp(ro.kind, "tcp") == 0 ? BENCH_LINK_TCP : BENCH_LINK_VSOCK, 5002);
+    for (i = 0; i < ro.count; i++) {
+      rr_trip(&l);
+    }
+    bench_link_close(&l);
+    return EXIT_SUCCESS;
+  }
   if (only == NULL || strcmp(only, "rr") == 0) {
     rr_vs = rr_measure(BENCH_LINK_VSOCK, o.reps, &pk_vs);
     rr_tcp = rr_measure(BENCH_LINK_TCP, o.reps, &pk_tcp);

@@ -205,6 +205,28 @@ if command -v valgrind >/dev/null 2>&1; then
     failed=1
   fi
   note "instructions: callgrind, $cg_mib MiB vs $((2 * cg_mib)) MiB moved, difference per write; both ends counted (guest driver + sim device + host socket; both TCP stacks); host->guest packets are at most LWVSOCK_RX_BUF_SIZE"
+  # Round trips: N and 2N of them, the difference per round trip.
+  cg_rr=2000
+  [ -n "$quick" ] && cg_rr=500
+  cg_rr_ir() { # kind count -> total Ir
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
+      "$b/bench_rr" --case "$1" --count "$2" >/dev/null 2>"$tmp/cg.err" ||
+      { cat "$tmp/cg.err" >&2; return 1; }
+    sed -n 's/^summary: *//p' "$tmp/cg.out" | head -n 1
+  }
+  cg_per_rr() { # kind -> instructions per round trip
+    i1=$(cg_rr_ir "$1" "$cg_rr") && i2=$(cg_rr_ir "$1" $((2 * cg_rr))) || return 1
+    awk -v a="$i1" -v b="$i2" -v n="$cg_rr" 'BEGIN { printf "%.0f\n", (b - a) / n }'
+  }
+  ours=$(cg_per_rr vsock) || ours=
+  tcp=$(cg_per_rr tcp) || tcp=
+  if [ -n "$ours" ] && [ -n "$tcp" ]; then
+    row "instructions per 1-byte round trip" "$ours" "instr" "lwIP TCP loopback" "$tcp" - 0
+  else
+    skip "instructions per 1-byte round trip" "callgrind run failed (see above)"
+    failed=1
+  fi
+  note "instructions per round trip: callgrind, $cg_rr vs $((2 * cg_rr)) round trips, difference per round trip; both ends counted as above"
 else
   skip "instructions per packet (callgrind)" "skipped: valgrind not installed (apt-get install valgrind)"
 fi

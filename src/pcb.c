@@ -250,7 +250,7 @@ pcb_release_slots(struct lwvsock_pcb *pcb)
 {
   txbuf_sendq_release(pcb->dev, &pcb->sndq);
   pcb->snd_queued = 0;
-  pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
+  pcb->flags &= ~PCB_F_HELD;
 }
 
 static void
@@ -259,7 +259,7 @@ backlog_release(struct lwvsock_pcb *pcb)
   if ((pcb->flags & PCB_F_BACKLOG) && pcb->listener != NULL) {
     pcb->listener->backlog_used--;
   }
-  pcb->flags &= (uint16_t)~PCB_F_BACKLOG;
+  pcb->flags &= ~PCB_F_BACKLOG;
   pcb->listener = NULL;
 }
 
@@ -283,14 +283,14 @@ pcb_kill(struct lwvsock_pcb *pcb)
   }
   if (pcb->flags & PCB_F_BOUND) {
     list_remove(bind_bucket(dev, pcb->local_port), pcb, offsetof(struct lwvsock_pcb, bind_next));
-    pcb->flags &= (uint16_t)~PCB_F_BOUND;
+    pcb->flags &= ~PCB_F_BOUND;
   }
   if (pcb->state == LWVSOCK_LISTEN) {
     struct lwvsock_pcb *c;
     for (c = dev->pcbs->all; c != NULL; c = c->all_next) {
       if (c->listener == pcb) {
         c->listener = NULL;
-        c->flags &= (uint16_t)~PCB_F_BACKLOG;
+        c->flags &= ~PCB_F_BACKLOG;
       }
     }
   }
@@ -302,7 +302,7 @@ pcb_kill(struct lwvsock_pcb *pcb)
     pcb->msg = NULL;
   }
   if (pcb->flags & PCB_F_TXWAIT) {
-    pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
+    pcb->flags &= ~PCB_F_TXWAIT;
     dev->pcbs->txwait--;
   }
   pcb->state = LWVSOCK_CLOSED;
@@ -369,7 +369,7 @@ static void
 pcb_credit_sent(struct lwvsock_pcb *pcb)
 {
   pcb->last_fwd_cnt = pcb->fwd_cnt;
-  pcb->flags &= (uint16_t)~PCB_F_CREDIT_UPDATE;
+  pcb->flags &= ~PCB_F_CREDIT_UPDATE;
 }
 
 /* Control packet for a connection; @p may_store: it may wait in the reply store. */
@@ -471,15 +471,15 @@ pcb_hold_small(struct lwvsock_pcb *pcb, const struct txbuf_next *nx, uint32_t n)
 {
   uint32_t now;
 
-  if (pcb->type != LWVSOCK_STREAM || (pcb->txflags & PCB_TXF_NODELAY) ||
+  if (pcb->type != LWVSOCK_STREAM || (pcb->flags & PCB_F_NODELAY) ||
       (pcb->flags & PCB_F_SHUT_PENDING) || n >= LWVSOCK_TX_COALESCE_MIN ||
       n != nx->avail || !nx->open ||
       pcb->tx_cnt == pcb->peer_fwd_cnt) {
     return false;
   }
   now = sys_now();
-  if (!(pcb->txflags & PCB_TXF_HELD)) {
-    pcb->txflags |= PCB_TXF_HELD;
+  if (!(pcb->flags & PCB_F_HELD)) {
+    pcb->flags |= PCB_F_HELD;
     pcb->hold_since = now;
     pcb->dev->st.tx_holds++;
   } else if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
@@ -539,14 +539,14 @@ pcb_flush(struct lwvsock_pcb *pcb)
       pcb_txwait(pcb); /* ring full: retried when the device returns buffers */
       return;
     }
-    pcb->flags &= (uint16_t)~PCB_F_STALLED;
-    pcb->txflags &= (uint8_t)~PCB_TXF_HELD;
+    pcb->flags &= ~PCB_F_STALLED;
+    pcb->flags &= ~PCB_F_HELD;
     if (pcb->state == LWVSOCK_CLOSING) {
       pcb_arm(pcb, pcb->linger_ms); /* progress: the linger bound starts again */
     }
     pcb_credit_sent(pcb);
     pcb->tx_cnt += n;
-    pcb->tx_bytes += n;
+    pcb->tx_hi += pcb->tx_cnt < n; /* carry */
     pcb->tx_pkts++;
     dev->st.tx_bytes += n;
   }
@@ -557,7 +557,7 @@ pcb_flush(struct lwvsock_pcb *pcb)
       pcb_txwait(pcb);
       return;
     }
-    pcb->flags &= (uint16_t)~PCB_F_SHUT_PENDING;
+    pcb->flags &= ~PCB_F_SHUT_PENDING;
     pcb->shut_sent |= pcb->shut_want;
     if (pcb->state == LWVSOCK_CLOSING) {
       /* All data is out: nothing more can be lost, and the wait for the
@@ -579,7 +579,7 @@ pcb_tx_room(struct lwvsock_dev *dev)
 
   for (pcb = dev->pcbs->all; pcb != NULL && dev->pcbs->txwait > 0; pcb = pcb->all_next) {
     if (pcb->flags & PCB_F_TXWAIT) {
-      pcb->flags &= (uint16_t)~PCB_F_TXWAIT;
+      pcb->flags &= ~PCB_F_TXWAIT;
       dev->pcbs->txwait--;
       pcb_dirty(pcb);
     }
@@ -788,7 +788,7 @@ static void
 pcb_rx_account(struct lwvsock_pcb *pcb, uint32_t len)
 {
   pcb->rx_cnt += len;
-  pcb->rx_bytes += len;
+  pcb->rx_hi += pcb->rx_cnt < len; /* carry */
   pcb->rx_pkts++;
   pcb->dev->st.rx_bytes += len;
 }
@@ -916,7 +916,7 @@ pcb_input_rst(struct lwvsock_pcb *pcb)
     pcb_fail(pcb, ERR_RST);
     return;
   }
-  pcb->peer_reset = 1;
+  pcb->flags |= PCB_F_PEER_RESET;
   pcb->peer_shut = VIRTIO_VSOCK_SHUTDOWN_ALL;
   pcb->shut_sent = VIRTIO_VSOCK_SHUTDOWN_ALL; /* no RST is owed to it */
   pcb_release_slots(pcb);
@@ -959,7 +959,7 @@ static void
 pcb_established(struct lwvsock_pcb *pcb)
 {
   pcb->state = LWVSOCK_ESTABLISHED;
-  pcb->deadline_armed = 0;
+  pcb->flags &= ~PCB_F_ARMED;
   pcb->dev->st.conns_opened++;
   pcb->dev->st.conns_active++;
 }
@@ -991,7 +991,7 @@ pcb_input_listen(struct lwvsock_pcb *lpcb, const struct vsock_hdr *h)
   c->buf_alloc = lpcb->buf_alloc;
   c->snd_buf = lpcb->snd_buf;
   c->linger_ms = lpcb->linger_ms;
-  c->txflags = lpcb->txflags & PCB_TXF_NODELAY;
+  c->flags |= lpcb->flags & PCB_F_NODELAY;
   c->listener = lpcb;
   c->flags |= PCB_F_BACKLOG;
   lpcb->backlog_used++;
@@ -1003,7 +1003,7 @@ pcb_input_listen(struct lwvsock_pcb *lpcb, const struct vsock_hdr *h)
   if (err == ERR_ABRT) {
     return;
   }
-  c->flags &= (uint16_t)~PCB_F_ACCEPTING;
+  c->flags &= ~PCB_F_ACCEPTING;
   if (err != ERR_OK) {
     lwvsock_abort(c);
   } else if (!(c->flags & PCB_F_DEAD) && !(c->flags & PCB_F_DELAYED)) {
@@ -1123,7 +1123,7 @@ static void
 pcb_arm(struct lwvsock_pcb *pcb, uint32_t ms)
 {
   pcb->deadline = sys_now() + ms;
-  pcb->deadline_armed = 1;
+  pcb->flags |= PCB_F_ARMED;
   devbase_timer_at(pcb->dev, pcb->deadline);
 }
 
@@ -1143,9 +1143,9 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
     if (pcb->flags & PCB_F_DEAD) {
       continue;
     }
-    if (pcb->deadline_armed) {
+    if (pcb->flags & PCB_F_ARMED) {
       if (time_diff(now, pcb->deadline) >= 0) {
-        pcb->deadline_armed = 0;
+        pcb->flags &= ~PCB_F_ARMED;
         work++;
         if (pcb->state == LWVSOCK_CONNECTING) {
           /* Linux sends nothing on a connect timeout; a late RESPONSE draws an RST. */
@@ -1161,7 +1161,7 @@ pcb_timers(struct lwvsock_dev *dev, uint32_t now)
       }
       devbase_timer_at(dev, pcb->deadline);
     }
-    if (pcb->txflags & PCB_TXF_HELD) {
+    if (pcb->flags & PCB_F_HELD) {
       if (time_diff(now, pcb->hold_since) >= LWVSOCK_TX_COALESCE_MS) {
         pcb_dirty(pcb); /* the held packet's time is up */
       } else {
@@ -1213,7 +1213,7 @@ pcb_service_one(struct lwvsock_pcb *pcb)
       break; /* refused again; queued data must not stop our own sending */
     }
   }
-  if (pcb->peer_reset && pcb->rq_head == NULL) {
+  if ((pcb->flags & PCB_F_PEER_RESET) && pcb->rq_head == NULL) {
     /* All that was left before the peer's RST is read: now it learns. */
     pcb_fail(pcb, ERR_RST);
     return work + 1;
@@ -1252,7 +1252,7 @@ pcb_service(struct lwvsock_dev *dev)
     while (list != NULL) {
       struct lwvsock_pcb *pcb = list;
       list = pcb->dirty_next;
-      pcb->flags &= (uint16_t)~PCB_F_DIRTY;
+      pcb->flags &= ~PCB_F_DIRTY;
       if (pcb->flags & PCB_F_DEAD) {
         if ((pcb->flags & PCB_F_RST_PENDING) &&
             pcb_send_ctrl_ex(pcb, VIRTIO_VSOCK_OP_RST, 0, true) != ERR_OK) {
@@ -1276,7 +1276,7 @@ pcb_free_all(struct lwvsock_dev *dev)
 {
   while (dev->pcbs->all != NULL) {
     struct lwvsock_pcb *pcb = dev->pcbs->all;
-    pcb->flags &= (uint16_t)~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
+    pcb->flags &= ~(PCB_F_RST_PENDING | PCB_F_TXWAIT);
     pcb_kill(pcb);
     pcb_free(pcb);
   }
@@ -1458,7 +1458,7 @@ void
 lwvsock_backlog_accepted(struct lwvsock_pcb *pcb)
 {
   if (pcb != NULL) {
-    pcb->flags &= (uint16_t)~PCB_F_DELAYED;
+    pcb->flags &= ~PCB_F_DELAYED;
     if (!(pcb->flags & PCB_F_ACCEPTING)) {
       backlog_release(pcb);
     }
@@ -1551,7 +1551,7 @@ pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint3
   if (apiflags & LWVSOCK_WRITE_FLAG_MORE) {
     pcb->flags |= PCB_F_MORE;
   } else {
-    pcb->flags &= (uint16_t)~PCB_F_MORE;
+    pcb->flags &= ~PCB_F_MORE;
   }
   pcb_dirty(pcb);
   return ERR_OK;
@@ -1749,7 +1749,7 @@ void
 lwvsock_nagle_disable(struct lwvsock_pcb *pcb)
 {
   if (pcb_usable(pcb)) {
-    pcb->txflags |= PCB_TXF_NODELAY;
+    pcb->flags |= PCB_F_NODELAY;
     pcb_dirty(pcb); /* a held packet goes now */
   }
 }
@@ -1758,14 +1758,14 @@ void
 lwvsock_nagle_enable(struct lwvsock_pcb *pcb)
 {
   if (pcb_usable(pcb)) {
-    pcb->txflags &= (uint8_t)~PCB_TXF_NODELAY;
+    pcb->flags &= ~PCB_F_NODELAY;
   }
 }
 
 int
 lwvsock_nagle_disabled(const struct lwvsock_pcb *pcb)
 {
-  return pcb != NULL && (pcb->txflags & PCB_TXF_NODELAY) != 0;
+  return pcb != NULL && (pcb->flags & PCB_F_NODELAY) != 0;
 }
 
 uint32_t
@@ -1816,8 +1816,8 @@ lwvsock_pcb_get_stats(const struct lwvsock_pcb *pcb, struct lwvsock_pcb_stats *s
   if (pcb == NULL || st == NULL) {
     return;
   }
-  st->rx_bytes = pcb->rx_bytes;
-  st->tx_bytes = pcb->tx_bytes;
+  st->rx_bytes = ((uint64_t)pcb->rx_hi << 32) | pcb->rx_cnt;
+  st->tx_bytes = ((uint64_t)pcb->tx_hi << 32) | pcb->tx_cnt;
   st->rx_pkts = pcb->rx_pkts;
   st->tx_pkts = pcb->tx_pkts;
   st->credit_stalls = pcb->stalls;

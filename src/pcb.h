@@ -34,10 +34,10 @@ struct lwvsock_dev;
 #define PCB_F_ACCEPTING      0x2000u /* inside its accept callback */
 #define PCB_F_DELAYED        0x4000u /* lwvsock_backlog_delayed() was called */
 #define PCB_F_TXWAIT         0x8000u /* waits for tx ring space (woken by completions) */
-
-/* pcb txflags (flags is full) */
-#define PCB_TXF_NODELAY      0x01u   /* lwvsock_nagle_disable(): small packets never wait */
-#define PCB_TXF_HELD         0x02u   /* a small packet waits since hold_since */
+#define PCB_F_NODELAY       0x10000u /* lwvsock_nagle_disable(): small packets never wait */
+#define PCB_F_HELD          0x20000u /* a small packet waits since hold_since */
+#define PCB_F_ARMED         0x40000u /* deadline is armed */
+#define PCB_F_PEER_RESET    0x80000u /* RST received: fail with ERR_RST once refused data is read */
 
 struct lwvsock_pcb {
   struct lwvsock_dev *dev;
@@ -62,13 +62,13 @@ struct lwvsock_pcb {
 
   /* receive credit (ours) */
   uint32_t buf_alloc;      /* advertised receive buffer */
-  uint32_t rx_cnt;         /* payload bytes received */
+  uint32_t rx_cnt;         /* payload bytes received (the low word of rx_bytes) */
   uint32_t fwd_cnt;        /* bytes the application consumed (recved) */
   uint32_t last_fwd_cnt;   /* fwd_cnt the peer was last told */
   /* send credit (the peer's) */
   uint32_t peer_buf_alloc;
   uint32_t peer_fwd_cnt;
-  uint32_t tx_cnt;         /* payload bytes sent */
+  uint32_t tx_cnt;         /* payload bytes sent (the low word of tx_bytes) */
 
   uint32_t snd_buf;        /* send buffer size */
   uint32_t snd_queued;     /* written and not yet completed by the device */
@@ -78,21 +78,26 @@ struct lwvsock_pcb {
   uint32_t hold_since;     /* sys_now() when the held small packet began to wait */
   uint32_t last_credit_req;
   struct txbuf_sendq sndq; /* written data not yet handed to the device (txbuf.c's) */
-  uint16_t flags;
+  uint32_t flags;          /* PCB_F_* */
   uint16_t rq_room;        /* bytes the rq tail (a merge buffer) can still take */
   uint8_t state;           /* enum lwvsock_state */
-  uint8_t type;
-  uint8_t peer_shut;       /* SHUTDOWN flags received (sticky) */
-  uint8_t shut_sent;       /* SHUTDOWN flags sent (sticky) */
-  uint8_t shut_want;       /* SHUTDOWN flags the application asked for */
+  uint8_t type : 2;        /* LWVSOCK_STREAM or LWVSOCK_SEQPACKET */
+  uint8_t peer_shut : 2;   /* SHUTDOWN flags received (sticky) */
+  uint8_t shut_sent : 2;   /* SHUTDOWN flags sent (sticky) */
+  uint8_t shut_want : 2;   /* SHUTDOWN flags the application asked for */
   uint8_t poll_interval, poll_tick;
   uint8_t backlog, backlog_used;            /* listeners */
-  uint8_t deadline_armed;
-  uint8_t txflags;         /* PCB_TXF_* */
-  uint8_t peer_reset;      /* RST received: fail with ERR_RST once refused data is read */
   uint32_t rx_pkts, tx_pkts, stalls;
-  uint64_t rx_bytes, tx_bytes;
+  /* High words of the 64-bit byte counts: rx_cnt and tx_cnt start at 0 and
+     count exactly the bytes of rx_bytes and tx_bytes while the application
+     holds the pcb (rx_cnt also counts data dropped after close, unseen). */
+  uint32_t rx_hi, tx_hi;
 };
+
+/* The idle-connection footprint target (issue 15): at most 256 B per pcb with
+   64-bit pointers (32-bit targets are far below it). Room is left: 248 today. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct lwvsock_pcb) <= 256,
+               "struct lwvsock_pcb exceeds the 256 B idle-connection budget");
 
 /**
  * The device's connection tables and timer state. Part of the device (dev->pcbs);

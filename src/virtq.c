@@ -59,14 +59,6 @@ virtq_ring_size(uint16_t num)
   return VIRTQ_ALIGN_UP(used_end, VIRTQ_DESC_ALIGN);
 }
 
-/* Single-access le16 load of a field the device may be writing right now. */
-static uint16_t
-virtq_shared_load16(const uint16_t *p)
-{
-  uint16_t raw = *(const volatile uint16_t *)p;
-  return le16_load(&raw);
-}
-
 /* Single-access le16 store of a field the device may be reading right now. */
 static void
 virtq_shared_store16(uint16_t *p, uint16_t v)
@@ -277,7 +269,7 @@ virtq_detach(struct virtq *vq, uint16_t head)
 }
 
 void *
-virtq_get_used(struct virtq *vq, uint32_t *len)
+virtq_take_used(struct virtq *vq, uint32_t *len)
 {
   struct virtq_used_elem *e;
   uint16_t used_idx;
@@ -326,16 +318,6 @@ virtq_get_used(struct virtq *vq, uint32_t *len)
     *len = written;
   }
   return token;
-}
-
-bool
-virtq_has_used(const struct virtq *vq)
-{
-  /* A broken queue hands out nothing: say so, or a drain loop would spin. */
-  if (vq == NULL || vq->broken) {
-    return false;
-  }
-  return virtq_shared_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
 bool

@@ -81,15 +81,36 @@ void virtq_fini(struct virtq *vq);
 int virtq_add(struct virtq *vq, const struct virtq_buf *out, unsigned nout,
               const struct virtq_buf *in, unsigned nin, void *token);
 
+/** Single-access le16 load of a ring field the device may be writing right now. */
+static inline uint16_t
+virtq_shared_load16(const uint16_t *p)
+{
+  uint16_t raw = *(const volatile uint16_t *)p;
+  return le16_load(&raw);
+}
+
+/** Whether the device has used entries not yet taken (no validation). */
+static inline bool
+virtq_has_used(const struct virtq *vq)
+{
+  /* A broken queue hands out nothing: say so, or a drain loop would spin. */
+  return vq != NULL && !vq->broken && virtq_shared_load16(&vq->used->idx) != vq->last_used_idx;
+}
+
+/** virtq_get_used() once virtq_has_used() said an entry is there. */
+void *virtq_take_used(struct virtq *vq, uint32_t *len);
+
 /**
  * Take the next used chain: returns its token and stores the length the device
  * says it wrote in @p len. NULL when there is none, or when the entry is bogus
- * (then the queue is marked broken; see virtq_is_broken()).
+ * (then the queue is marked broken; see virtq_is_broken()). Inline: polling
+ * mostly finds nothing, and that answer costs a load and a compare.
  */
-void *virtq_get_used(struct virtq *vq, uint32_t *len);
-
-/** Whether the device has used entries not yet taken (no validation). */
-bool virtq_has_used(const struct virtq *vq);
+static inline void *
+virtq_get_used(struct virtq *vq, uint32_t *len)
+{
+  return virtq_has_used(vq) ? virtq_take_used(vq, len) : NULL;
+}
 
 /**
  * Ask the device to notify (interrupt) when it uses a buffer, before the

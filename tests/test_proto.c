@@ -406,6 +406,7 @@ START_TEST(test_counters_wrap)
   struct app a = {0};
   static uint8_t data[300 * 1024], got[300 * 1024];
   struct sim_sock *s;
+  struct lwvsock_pcb_stats st;
   const uint32_t base = 0xffffffffu - 100 * 1024;
   int h = guest_connect(&a, LWVSOCK_STREAM, 5007);
 
@@ -431,6 +432,10 @@ START_TEST(test_counters_wrap)
   ck_assert_int_eq(a.mismatch, 0);
   ck_assert_uint_lt(a.pcb->fwd_cnt, base);
   ck_assert_int_eq(a.err_called, 0);
+  /* The 64-bit byte counts are the wrapped counters plus their carries. */
+  lwvsock_pcb_get_stats(a.pcb, &st);
+  ck_assert_uint_eq(st.tx_bytes, (uint64_t)base + sizeof(data));
+  ck_assert_uint_eq(st.rx_bytes, (uint64_t)base + sizeof(data));
   fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
