@@ -733,6 +733,54 @@ START_TEST(test_sim_guest_shutdown)
 }
 END_TEST
 
+/* The guest's device going away resets every host socket of the CID, as
+ * Linux's vhost does on release, even those the guest closed in order; the
+ * host reads what is queued, then ECONNRESET. Listeners stay. */
+START_TEST(test_sim_device_gone_resets_host_sockets)
+{
+  struct vsock_hdr h, r;
+  int l, s_unread, s_done, s_idle;
+
+  guest_open(NULL, 0);
+  l = lwvsock_sim_listen(g.sim, 9, VIRTIO_VSOCK_TYPE_STREAM);
+  s_unread = connect_guest(l, 3000, 9);
+  s_done = connect_guest(l, 3001, 9);
+  s_idle = connect_guest(l, 3002, 9);
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 9, VIRTIO_VSOCK_OP_RW, 100);
+  send_pkt(&h, pattern, 1);
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 9, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
+  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
+  send_pkt(&h, NULL, 1);
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 9, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
+  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
+  send_pkt(&h, NULL, 1);
+  run();
+  /* s_done is over in order (RST out); its end of stream is still unread */
+  expect_pkt(&r, VIRTIO_VSOCK_OP_RST);
+  expect_nothing();
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, s_done), LWVSOCK_SIM_CLOSED);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_done), 0);
+
+  ck_assert_int_eq(g.be->ops->reset(g.be), 0);
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, l), LWVSOCK_SIM_LISTENING);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_unread, got, sizeof(got)), 100);
+  ck_assert(memcmp(got, pattern, 100) == 0);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_unread, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_done, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_idle, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s_idle, pattern, 1), -EPIPE);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_unread), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_done), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_idle), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, s_idle), LWVSOCK_SIM_CLOSED);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_unread), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_done), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_idle), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
+  guest_close();
+}
+END_TEST
+
 /* ---- credit ------------------------------------------------------------------------ */
 
 START_TEST(test_sim_host_send_within_credit)
@@ -1335,6 +1383,7 @@ lwvsock_test_suite(void)
     TESTFUNC(test_sim_credit_request_when_blocked),
     TESTFUNC(test_sim_seqpacket),
     TESTFUNC(test_sim_transport_reset_inject_tap),
+    TESTFUNC(test_sim_device_gone_resets_host_sockets),
     TESTFUNC(test_sim_faults),
     TESTFUNC(test_sim_ignore_credit),
     TESTFUNC(test_sim_event_idx),

@@ -422,6 +422,7 @@ sim_accept_request(struct lwvsock_sim *sim, struct sim_sock *l, const struct vso
     return;
   }
   c->state = LWVSOCK_SIM_CONNECTED;
+  c->established = true;
   c->type = h->type;
   c->local_port = h->dst_port;
   c->remote_port = h->src_port;
@@ -633,6 +634,7 @@ sim_handle_guest_pkt(struct lwvsock_sim *sim, const struct vsock_hdr *h, struct 
       sim_timer_disarm(sim, s);
       if (h->op == VIRTIO_VSOCK_OP_RESPONSE) {
         s->state = LWVSOCK_SIM_CONNECTED;
+        s->established = true;
       } else if (h->op == VIRTIO_VSOCK_OP_RST) {
         sim_set_closed(sim, s, -ECONNREFUSED);
       } else {
@@ -907,6 +909,13 @@ sim_run_timers(struct lwvsock_sim *sim)
   }
 }
 
+/*
+ * The guest's device went away (reset, closed, transport reset): as Linux's
+ * vhost_vsock_reset_orphans, every socket still in the connected table is
+ * reset, even one the guest already closed in order (its RST or SHUTDOWN
+ * done): the application's recv returns what is queued, then -ECONNRESET, not
+ * end of stream. Listeners stay; sockets the application let go of are gone.
+ */
 void
 sim_drop_connections(struct lwvsock_sim *sim)
 {
@@ -921,9 +930,10 @@ sim_drop_connections(struct lwvsock_sim *sim)
       sim_sock_free(sim, s);
       continue;
     }
-    if (s->state != LWVSOCK_SIM_CLOSED) {
+    if (s->state != LWVSOCK_SIM_CLOSED || s->established) {
       s->peer_shutdown = VIRTIO_VSOCK_SHUTDOWN_ALL;
       sim_set_closed(sim, s, -ECONNRESET);
+      s->rx_err = -ECONNRESET;
     }
     sim_clear_pend(sim, s, 0xff);
     sim_sl_remove(sim, s);
@@ -1204,6 +1214,9 @@ lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len)
   return (long)n;
 
 empty:
+  if (so->rx_err != 0) {
+    return so->rx_err;
+  }
   if (so->state == LWVSOCK_SIM_CLOSED || (so->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
       (so->local_shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV)) {
     return 0;

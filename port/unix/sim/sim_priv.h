@@ -110,11 +110,13 @@ struct sim_u32q {
 struct sim_sock {
   int id;
   enum lwvsock_sim_state state;
+  bool established;          /**< reached CONNECTED: in Linux's connected table until released */
   uint16_t type;
   uint32_t local_port;       /**< host port */
   uint32_t remote_port;      /**< guest port (VMADDR_PORT_ANY for listeners) */
   uint64_t remote_cid;       /**< where host packets go (normally the guest CID) */
   int err;
+  int rx_err;                /**< Linux's sk_err: recv's answer once drained (set when the device goes away) */
 
   bool hashed;
   int hnext;                 /**< next id in the hash bucket, 0 ends */
