@@ -116,29 +116,14 @@ sim_bq_trim(struct lwvsock_sim *sim, struct sim_bq *q, size_t keep)
 }
 
 int
-sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t len)
+sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, uint32_t len)
 {
-  const uint8_t *s = (const uint8_t *)src;
-  size_t keep = q->len;
+  /* one piece, only read from */
+  struct sim_iov piece = { (uint8_t *)(uintptr_t)src, len };
+  struct sim_iter it;
 
-  while (len > 0) {
-    struct sim_chunk *c = sim_bq_tail_room(sim, q);
-    size_t n;
-    if (c == NULL) {
-      sim_bq_trim(sim, q, keep);
-      return -ENOMEM;
-    }
-    n = SIM_CHUNK_SIZE - c->wr;
-    if (n > len) {
-      n = len;
-    }
-    memcpy(c->data + c->wr, s, n);
-    c->wr += (uint32_t)n;
-    q->len += n;
-    s += n;
-    len -= n;
-  }
-  return 0;
+  sim_iter_init(&it, &piece, 1);
+  return sim_bq_append_iter(sim, q, &it, len);
 }
 
 int

@@ -1155,7 +1155,7 @@ lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len)
   if (so->type == VIRTIO_VSOCK_TYPE_SEQPACKET && sim_u32q_push(&so->tx_msgs, (uint32_t)n) != 0) {
     return -ENOMEM;
   }
-  if (sim_bq_append(sim, &so->txq, buf, n) != 0) {
+  if (sim_bq_append(sim, &so->txq, buf, (uint32_t)n) != 0) {
     if (so->type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
       so->tx_msgs.count--; /* the message is not queued */
     }

@@ -247,7 +247,7 @@ uint32_t sim_iter_span(struct sim_iter *it, uint8_t **p, uint32_t max);
 
 /* sim_bq.c (appends are all or nothing: -ENOMEM leaves the queue as it was) */
 void sim_bq_clear(struct lwvsock_sim *sim, struct sim_bq *q);
-int sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t len);
+int sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, uint32_t len);
 int sim_bq_append_iter(struct lwvsock_sim *sim, struct sim_bq *q, struct sim_iter *it, uint32_t len);
 size_t sim_bq_read(struct lwvsock_sim *sim, struct sim_bq *q, void *dst, size_t len);
 uint32_t sim_bq_read_iter(struct lwvsock_sim *sim, struct sim_bq *q, struct sim_iter *it, uint32_t len);
