@@ -302,7 +302,7 @@ sim_poll(struct lwvsock_backend *be)
 {
   struct lwvsock_sim *sim = sim_of(be);
   unsigned q;
-  int work;
+  int work, tx;
 
   if (!sim->started) {
     return 0;
@@ -311,8 +311,10 @@ sim_poll(struct lwvsock_backend *be)
   work = sim_deliver_events(sim);
   /* deliver first (frees reply slots), take guest tx, then deliver its replies */
   work += sim_deliver(sim);
-  work += sim_process_tx(sim);
-  work += sim_deliver(sim);
+  tx = sim_process_tx(sim);
+  if (tx > 0) {
+    work += tx + sim_deliver(sim);
+  }
   for (q = 0; q < 3; q++) {
     sim_vq_signal(sim, &sim->vq[q]);
   }

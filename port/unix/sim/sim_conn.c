@@ -661,18 +661,30 @@ sim_handle_guest_pkt(struct lwvsock_sim *sim, const struct vsock_hdr *h, struct 
 
 /* ---- host -> guest -------------------------------------------------------------------------- */
 
-/** Write a header into the guest's buffer, with the one-shot header-length fault. */
+/**
+ * Write a header into the guest's buffer, with the one-shot header-length
+ * fault: encoded in place when the buffer's first piece holds it (always, but
+ * for drivers that split the header), else through a bounce buffer.
+ */
 static void
 sim_put_hdr(struct lwvsock_sim *sim, struct sim_iter *it, const struct vsock_hdr *h)
 {
-  uint8_t buf[VIRTIO_VSOCK_HDR_LEN];
+  uint8_t bounce[VIRTIO_VSOCK_HDR_LEN], *p = bounce;
+  struct sim_iter start = *it;
+  bool in_place = sim_iter_span(it, &p, VIRTIO_VSOCK_HDR_LEN) == VIRTIO_VSOCK_HDR_LEN;
 
-  vsock_hdr_encode(h, buf, sizeof(buf));
+  if (!in_place) {
+    *it = start;
+    p = bounce;
+  }
+  vsock_hdr_encode(h, p, VIRTIO_VSOCK_HDR_LEN);
   if (sim->faults.hdr_len_mismatch) {
     sim->faults.hdr_len_mismatch = 0;
-    le32_store(buf + VSOCK_HDR_OFF_LEN, h->len + 1);
+    le32_store(p + VSOCK_HDR_OFF_LEN, h->len + 1);
   }
-  sim_iter_write(it, buf, sizeof(buf));
+  if (!in_place) {
+    sim_iter_write(it, bounce, VIRTIO_VSOCK_HDR_LEN);
+  }
 }
 
 /** Payload bytes of the next RW: @p avail bounded by credit, the packet size and the buffer's @p room. */
