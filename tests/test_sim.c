@@ -267,6 +267,17 @@ expect_nothing(void)
   ck_assert_msg(!recv_pkt(&h, NULL), "unexpected %s", vsock_op_name(h.op));
 }
 
+/** The guest's stream SHUTDOWN with @p flags from @p sport to host port @p dport. */
+static void
+send_shutdown(uint32_t sport, uint32_t dport, uint32_t flags)
+{
+  struct vsock_hdr h;
+
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, sport, dport, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
+  h.flags = flags;
+  send_pkt(&h, NULL, 1);
+}
+
 /** A guest connection to host @p port accepted by listener @p l; returns the host socket. */
 static int
 connect_guest(int l, uint32_t sport, uint32_t port)
@@ -689,9 +700,7 @@ START_TEST(test_sim_guest_shutdown)
   s = connect_guest(l, 3000, 7);
   hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_RW, 100);
   send_pkt(&h, pattern, 3);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3000, 7, VIRTIO_VSOCK_SHUTDOWN_ALL);
   run();
   /* Linux: the RST waits until the host has read everything */
   expect_nothing();
@@ -712,18 +721,14 @@ START_TEST(test_sim_guest_shutdown)
 
   /* SHUTDOWN(SEND) only: end of stream for the host, which can still send */
   s = connect_guest(l, 3001, 7);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3001, 7, VIRTIO_VSOCK_SHUTDOWN_SEND);
   run();
   ck_assert_int_eq(lwvsock_sim_recv(g.sim, s, got, 100), 0);
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 5), 5);
   run();
   expect_pkt(&r, VIRTIO_VSOCK_OP_RW);
   /* then SHUTDOWN(RCV) with no flags set: sticky, and the host may not send */
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_RCV;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3001, 7, VIRTIO_VSOCK_SHUTDOWN_RCV);
   run();
   ck_assert_uint_eq(lwvsock_sim_peer_shutdown(g.sim, s), VIRTIO_VSOCK_SHUTDOWN_ALL);
   expect_pkt(&r, VIRTIO_VSOCK_OP_RST);
@@ -748,12 +753,8 @@ START_TEST(test_sim_device_gone_resets_host_sockets)
   s_idle = connect_guest(l, 3002, 9);
   hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 9, VIRTIO_VSOCK_OP_RW, 100);
   send_pkt(&h, pattern, 1);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 9, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
-  send_pkt(&h, NULL, 1);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 9, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3000, 9, VIRTIO_VSOCK_SHUTDOWN_ALL);
+  send_shutdown(3001, 9, VIRTIO_VSOCK_SHUTDOWN_ALL);
   run();
   /* s_done is over in order (RST out); its end of stream is still unread */
   expect_pkt(&r, VIRTIO_VSOCK_OP_RST);
