@@ -267,6 +267,17 @@ expect_nothing(void)
   ck_assert_msg(!recv_pkt(&h, NULL), "unexpected %s", vsock_op_name(h.op));
 }
 
+/** The guest's stream SHUTDOWN with @p flags from @p sport to host port @p dport. */
+static void
+send_shutdown(uint32_t sport, uint32_t dport, uint32_t flags)
+{
+  struct vsock_hdr h;
+
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, sport, dport, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
+  h.flags = flags;
+  send_pkt(&h, NULL, 1);
+}
+
 /** A guest connection to host @p port accepted by listener @p l; returns the host socket. */
 static int
 connect_guest(int l, uint32_t sport, uint32_t port)
@@ -689,9 +700,7 @@ START_TEST(test_sim_guest_shutdown)
   s = connect_guest(l, 3000, 7);
   hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_RW, 100);
   send_pkt(&h, pattern, 3);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_ALL;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3000, 7, VIRTIO_VSOCK_SHUTDOWN_ALL);
   run();
   /* Linux: the RST waits until the host has read everything */
   expect_nothing();
@@ -712,22 +721,62 @@ START_TEST(test_sim_guest_shutdown)
 
   /* SHUTDOWN(SEND) only: end of stream for the host, which can still send */
   s = connect_guest(l, 3001, 7);
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3001, 7, VIRTIO_VSOCK_SHUTDOWN_SEND);
   run();
   ck_assert_int_eq(lwvsock_sim_recv(g.sim, s, got, 100), 0);
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 5), 5);
   run();
   expect_pkt(&r, VIRTIO_VSOCK_OP_RW);
   /* then SHUTDOWN(RCV) with no flags set: sticky, and the host may not send */
-  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3001, 7, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
-  h.flags = VIRTIO_VSOCK_SHUTDOWN_RCV;
-  send_pkt(&h, NULL, 1);
+  send_shutdown(3001, 7, VIRTIO_VSOCK_SHUTDOWN_RCV);
   run();
   ck_assert_uint_eq(lwvsock_sim_peer_shutdown(g.sim, s), VIRTIO_VSOCK_SHUTDOWN_ALL);
   expect_pkt(&r, VIRTIO_VSOCK_OP_RST);
   ck_assert_int_eq(lwvsock_sim_close(g.sim, s), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
+  guest_close();
+}
+END_TEST
+
+/* The guest's device going away resets every host socket of the CID, as
+ * Linux's vhost does on release, even those the guest closed in order; the
+ * host reads what is queued, then ECONNRESET. Listeners stay. */
+START_TEST(test_sim_device_gone_resets_host_sockets)
+{
+  struct vsock_hdr h, r;
+  int l, s_unread, s_done, s_idle;
+
+  guest_open(NULL, 0);
+  l = lwvsock_sim_listen(g.sim, 9, VIRTIO_VSOCK_TYPE_STREAM);
+  s_unread = connect_guest(l, 3000, 9);
+  s_done = connect_guest(l, 3001, 9);
+  s_idle = connect_guest(l, 3002, 9);
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3000, 9, VIRTIO_VSOCK_OP_RW, 100);
+  send_pkt(&h, pattern, 1);
+  send_shutdown(3000, 9, VIRTIO_VSOCK_SHUTDOWN_ALL);
+  send_shutdown(3001, 9, VIRTIO_VSOCK_SHUTDOWN_ALL);
+  run();
+  /* s_done is over in order (RST out); its end of stream is still unread */
+  expect_pkt(&r, VIRTIO_VSOCK_OP_RST);
+  expect_nothing();
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, s_done), LWVSOCK_SIM_CLOSED);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_done), 0);
+
+  ck_assert_int_eq(g.be->ops->reset(g.be), 0);
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, l), LWVSOCK_SIM_LISTENING);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_unread, got, sizeof(got)), 100);
+  ck_assert(memcmp(got, pattern, 100) == 0);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_unread, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_done, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_recv(g.sim, s_idle, got, sizeof(got)), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s_idle, pattern, 1), -EPIPE);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_unread), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_done), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_error(g.sim, s_idle), -ECONNRESET);
+  ck_assert_int_eq(lwvsock_sim_state(g.sim, s_idle), LWVSOCK_SIM_CLOSED);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_unread), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_done), 0);
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, s_idle), 0);
   ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
   guest_close();
 }
@@ -743,8 +792,11 @@ START_TEST(test_sim_host_send_within_credit)
   int l, s;
 
   s = guest_open_connected(7, &l);
-  /* the host send buffer takes 256 KiB and no more */
+  /* the host send buffer takes 256 KiB and no more; what the guest's credit
+   * and rx buffers take goes straight to the guest and frees its room */
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 300000), 256 * 1024);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 256 * 1024 - GUEST_BUF);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern + 256 * 1024, 300000), GUEST_BUF);
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 1), -EAGAIN);
   run();
   while (recv_pkt(&r, pl)) {
@@ -756,8 +808,8 @@ START_TEST(test_sim_host_send_within_credit)
   }
   /* exactly the guest's buf_alloc, then the host waits (Linux sends no CREDIT_REQUEST) */
   ck_assert_uint_eq(total, GUEST_BUF);
-  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 256 * 1024 - GUEST_BUF);
-  while (total < 256 * 1024) {
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 256 * 1024);
+  while (total < 256 * 1024 + GUEST_BUF) {
     uint32_t fwd = total;
 
     send_credit(7, GUEST_BUF, fwd);
@@ -770,13 +822,78 @@ START_TEST(test_sim_host_send_within_credit)
       run();
     }
   }
-  ck_assert_uint_eq(total, 256 * 1024);
+  ck_assert_uint_eq(total, 256 * 1024 + GUEST_BUF);
   ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s), 0);
 
   /* a shrinking buf_alloc closes the window (signed arithmetic, no huge credit) */
   send_credit(7, 500, total - 1000);
   run();
   ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 100), 100);
+  run();
+  expect_nothing();
+  ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
+  guest_close();
+}
+END_TEST
+
+/* lwvsock_sim_send writes straight into the guest's rx buffers only when that
+ * gives the order sim_deliver would: nothing else waiting, nothing owed first. */
+START_TEST(test_sim_send_direct_order)
+{
+  struct lwvsock_sim_faults f;
+  struct vsock_hdr h, r;
+  static uint8_t pl[RX_PAY];
+  int l, s1, s2, s3;
+
+  s1 = guest_open_connected(7, &l);
+  s2 = connect_guest(l, 3001, 7);
+  /* nothing waiting: the packet is in the rx ring before any poll */
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s2, pattern, 50), 50);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s2), 0);
+  ck_assert(recv_pkt(&r, pl) && r.op == VIRTIO_VSOCK_OP_RW && r.len == 50 && r.dst_port == 3001);
+  ck_assert(memcmp(pl, pattern, 50) == 0);
+
+  /* s1 waits for rx (stalled): s2's data queues behind it, round robin kept */
+  memset(&f, 0, sizeof(f));
+  f.stall_rx = 1;
+  lwvsock_sim_set_faults(g.sim, &f);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s1, pattern, 100), 100);
+  lwvsock_sim_set_faults(g.sim, NULL);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s2, pattern + 50, 60), 60);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s1), 100);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s2), 60);
+  /* a queued stream never goes direct: its new bytes follow the queued ones */
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s2, pattern + 110, 5), 5);
+  run();
+  ck_assert(recv_pkt(&r, pl) && r.dst_port == 3000 && r.len == 100);
+  ck_assert(recv_pkt(&r, pl) && r.dst_port == 3001 && r.len == 65);
+  ck_assert(memcmp(pl, pattern + 50, 65) == 0);
+  expect_nothing();
+
+  /* a RESPONSE still owed goes out before the accepted socket's data */
+  f.stall_rx = 1;
+  lwvsock_sim_set_faults(g.sim, &f);
+  send_op(3002, 7, VIRTIO_VSOCK_OP_REQUEST);
+  run();
+  s3 = lwvsock_sim_accept(g.sim, l);
+  ck_assert_int_gt(s3, 0);
+  lwvsock_sim_set_faults(g.sim, NULL);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s3, pattern, 10), 10);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s3), 10);
+  run();
+  expect_pkt(&r, VIRTIO_VSOCK_OP_RESPONSE);
+  expect_pkt(&r, VIRTIO_VSOCK_OP_RW);
+  ck_assert_uint_eq(r.dst_port, 3002);
+  expect_nothing();
+
+  /* no credit: nothing goes direct, the bytes wait in the send buffer */
+  hdr(&h, VIRTIO_VSOCK_TYPE_STREAM, 3002, 7, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
+  h.buf_alloc = 10;
+  h.fwd_cnt = 0;
+  send_pkt(&h, NULL, 1);
+  run();
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s3, pattern, 7), 7);
+  ck_assert_uint_eq(lwvsock_sim_tx_pending(g.sim, s3), 7);
   run();
   expect_nothing();
   ck_assert_int_eq(lwvsock_sim_close(g.sim, l), 0);
@@ -1087,10 +1204,10 @@ START_TEST(test_sim_faults)
   expect_pkt(&r, VIRTIO_VSOCK_OP_RW);
 
   /* huge_buf_alloc: every host packet advertises it */
-  ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 100), 100);
   memset(&f, 0, sizeof(f));
   f.huge_buf_alloc = 0x7fffffffu;
   lwvsock_sim_set_faults(g.sim, &f);
+  ck_assert_int_eq(lwvsock_sim_send(g.sim, s, pattern, 100), 100);
   run();
   while (recv_pkt(&r, NULL)) {
     ck_assert_uint_eq(r.buf_alloc, 0x7fffffffu);
@@ -1330,11 +1447,13 @@ lwvsock_test_suite(void)
     TESTFUNC(test_sim_host_close),
     TESTFUNC(test_sim_guest_shutdown),
     TESTFUNC(test_sim_host_send_within_credit),
+    TESTFUNC(test_sim_send_direct_order),
     TESTFUNC(test_sim_credit_update_rule),
     TESTFUNC(test_sim_credit_violation),
     TESTFUNC(test_sim_credit_request_when_blocked),
     TESTFUNC(test_sim_seqpacket),
     TESTFUNC(test_sim_transport_reset_inject_tap),
+    TESTFUNC(test_sim_device_gone_resets_host_sockets),
     TESTFUNC(test_sim_faults),
     TESTFUNC(test_sim_ignore_credit),
     TESTFUNC(test_sim_event_idx),

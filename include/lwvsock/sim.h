@@ -125,8 +125,11 @@ LWVSOCK_API uint32_t lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s);
 LWVSOCK_API long lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len);
 /**
  * Read received bytes (stream) or one message, truncated to @p len (seqpacket).
- * Returns bytes, 0 at end of stream, -EAGAIN when nothing is there yet.
- * Reading returns credit to the guest as Linux does.
+ * Returns bytes, 0 at end of stream, -EAGAIN when nothing is there yet, and
+ * -ECONNRESET once drained when the guest's device went away (reset, closed
+ * or transport reset), even after the guest's orderly close: Linux resets
+ * every host socket of the CID then. Reading returns credit to the guest as
+ * Linux does.
  */
 LWVSOCK_API long lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len);
 /** Bytes received and not yet read. */

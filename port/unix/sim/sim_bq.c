@@ -116,14 +116,14 @@ sim_bq_trim(struct lwvsock_sim *sim, struct sim_bq *q, size_t keep)
 }
 
 int
-sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t len)
+sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, uint32_t len)
 {
   const uint8_t *s = (const uint8_t *)src;
   size_t keep = q->len;
 
   while (len > 0) {
     struct sim_chunk *c = sim_bq_tail_room(sim, q);
-    size_t n;
+    uint32_t n;
     if (c == NULL) {
       sim_bq_trim(sim, q, keep);
       return -ENOMEM;
@@ -133,7 +133,7 @@ sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t
       n = len;
     }
     memcpy(c->data + c->wr, s, n);
-    c->wr += (uint32_t)n;
+    c->wr += n;
     q->len += n;
     s += n;
     len -= n;
@@ -141,30 +141,21 @@ sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t
   return 0;
 }
 
+/* Piece by piece: a guest packet is normally one piece, so one append. */
 int
 sim_bq_append_iter(struct lwvsock_sim *sim, struct sim_bq *q, struct sim_iter *it, uint32_t len)
 {
   size_t keep = q->len;
 
   while (len > 0) {
-    struct sim_chunk *c = sim_bq_tail_room(sim, q);
-    uint32_t n, got;
-    if (c == NULL) {
+    uint8_t *p;
+    uint32_t n = sim_iter_span(it, &p, len);
+    int err = n == 0 ? -EINVAL : sim_bq_append(sim, q, p, n);
+    if (err != 0) {
       sim_bq_trim(sim, q, keep);
-      return -ENOMEM;
+      return err;
     }
-    n = SIM_CHUNK_SIZE - c->wr;
-    if (n > len) {
-      n = len;
-    }
-    got = sim_iter_read(it, c->data + c->wr, n);
-    c->wr += got;
-    q->len += got;
-    len -= got;
-    if (got < n) {
-      sim_bq_trim(sim, q, keep);
-      return -EINVAL;
-    }
+    len -= n;
   }
   return 0;
 }

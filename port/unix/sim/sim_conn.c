@@ -422,6 +422,7 @@ sim_accept_request(struct lwvsock_sim *sim, struct sim_sock *l, const struct vso
     return;
   }
   c->state = LWVSOCK_SIM_CONNECTED;
+  c->established = true;
   c->type = h->type;
   c->local_port = h->dst_port;
   c->remote_port = h->src_port;
@@ -633,6 +634,7 @@ sim_handle_guest_pkt(struct lwvsock_sim *sim, const struct vsock_hdr *h, struct 
       sim_timer_disarm(sim, s);
       if (h->op == VIRTIO_VSOCK_OP_RESPONSE) {
         s->state = LWVSOCK_SIM_CONNECTED;
+        s->established = true;
       } else if (h->op == VIRTIO_VSOCK_OP_RST) {
         sim_set_closed(sim, s, -ECONNREFUSED);
       } else {
@@ -659,18 +661,81 @@ sim_handle_guest_pkt(struct lwvsock_sim *sim, const struct vsock_hdr *h, struct 
 
 /* ---- host -> guest -------------------------------------------------------------------------- */
 
-/** Write a header into the guest's buffer, with the one-shot header-length fault. */
+/**
+ * Write a header into the guest's buffer, with the one-shot header-length
+ * fault: encoded in place when the buffer's first piece holds it (always, but
+ * for drivers that split the header), else through a bounce buffer.
+ */
 static void
 sim_put_hdr(struct lwvsock_sim *sim, struct sim_iter *it, const struct vsock_hdr *h)
 {
-  uint8_t buf[VIRTIO_VSOCK_HDR_LEN];
+  uint8_t bounce[VIRTIO_VSOCK_HDR_LEN], *p = bounce;
+  struct sim_iter start = *it;
+  bool in_place = sim_iter_span(it, &p, VIRTIO_VSOCK_HDR_LEN) == VIRTIO_VSOCK_HDR_LEN;
 
-  vsock_hdr_encode(h, buf, sizeof(buf));
+  if (!in_place) {
+    *it = start;
+    p = bounce;
+  }
+  vsock_hdr_encode(h, p, VIRTIO_VSOCK_HDR_LEN);
   if (sim->faults.hdr_len_mismatch) {
     sim->faults.hdr_len_mismatch = 0;
-    le32_store(buf + VSOCK_HDR_OFF_LEN, h->len + 1);
+    le32_store(p + VSOCK_HDR_OFF_LEN, h->len + 1);
   }
-  sim_iter_write(it, buf, sizeof(buf));
+  if (!in_place) {
+    sim_iter_write(it, bounce, VIRTIO_VSOCK_HDR_LEN);
+  }
+}
+
+/** Payload bytes of the next RW: @p avail bounded by credit, the packet size and the buffer's @p room. */
+static uint32_t
+sim_rw_len(const struct lwvsock_sim *sim, const struct sim_sock *s, uint32_t avail, uint32_t room)
+{
+  uint32_t n = sim_credit(sim, s);
+
+  if (n > avail) {
+    n = avail;
+  }
+  if (n > sim->cfg.max_pkt) {
+    n = sim->cfg.max_pkt;
+  }
+  return n < room ? n : room;
+}
+
+/**
+ * Write the RW in @p h (its len set) and its payload, from @p src or, when
+ * NULL, from the send queue. Returns bytes written.
+ */
+static uint32_t
+sim_put_rw(struct lwvsock_sim *sim, struct sim_sock *s, struct vsock_hdr *h, struct sim_iter *it,
+           const uint8_t *src)
+{
+  h->op = VIRTIO_VSOCK_OP_RW;
+  s->tx_cnt += h->len;
+  sim->stats.tx_bytes += h->len;
+  /* every packet tells the guest our buf_alloc and fwd_cnt */
+  s->last_fwd_cnt = s->fwd_cnt;
+  sim_clear_pend(sim, s, SIM_PEND_CREDIT_UPDATE);
+  sim_put_hdr(sim, it, h);
+  if (src != NULL) {
+    sim_iter_write(it, src, h->len);
+  } else {
+    sim_bq_read_iter(sim, &s->txq, it, h->len);
+  }
+  return VIRTIO_VSOCK_HDR_LEN + h->len;
+}
+
+static void
+sim_hdr_init(const struct lwvsock_sim *sim, const struct sim_sock *s, struct vsock_hdr *h)
+{
+  memset(h, 0, sizeof(*h));
+  h->src_cid = VMADDR_CID_HOST;
+  h->dst_cid = s->remote_cid;
+  h->src_port = s->local_port;
+  h->dst_port = s->remote_port;
+  h->type = s->type;
+  h->buf_alloc = sim_adv_buf_alloc(sim, s);
+  h->fwd_cnt = s->fwd_cnt;
 }
 
 /**
@@ -684,14 +749,7 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
 {
   struct vsock_hdr h;
 
-  memset(&h, 0, sizeof(h));
-  h.src_cid = VMADDR_CID_HOST;
-  h.dst_cid = s->remote_cid;
-  h.src_port = s->local_port;
-  h.dst_port = s->remote_port;
-  h.type = s->type;
-  h.buf_alloc = sim_adv_buf_alloc(sim, s);
-  h.fwd_cnt = s->fwd_cnt;
+  sim_hdr_init(sim, s, &h);
 
   if (s->pend & SIM_PEND_RST) {
     h.op = VIRTIO_VSOCK_OP_RST;
@@ -709,24 +767,13 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
     h.op = (s->pend & SIM_PEND_REQUEST) ? VIRTIO_VSOCK_OP_REQUEST : VIRTIO_VSOCK_OP_RESPONSE;
     sim_clear_pend(sim, s, SIM_PEND_REQUEST | SIM_PEND_RESPONSE);
   } else if (room > 0 && sim_data_sendable(sim, s)) {
-    uint32_t n = sim_credit(sim, s);
     uint32_t avail = (uint32_t)s->txq.len;
     if (s->type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
       avail = sim_u32q_peek(&s->tx_msgs) - s->tx_msg_off;
     }
-    if (n > avail) {
-      n = avail;
-    }
-    if (n > sim->cfg.max_pkt) {
-      n = sim->cfg.max_pkt;
-    }
-    if (n > room) {
-      n = room;
-    }
-    h.op = VIRTIO_VSOCK_OP_RW;
-    h.len = n;
+    h.len = sim_rw_len(sim, s, avail, room);
     if (s->type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
-      s->tx_msg_off += n;
+      s->tx_msg_off += h.len;
       if (s->tx_msg_off == sim_u32q_peek(&s->tx_msgs)) {
         /* as vhost: the end-of-message flags ride on the last fragment only */
         h.flags = VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR;
@@ -734,13 +781,7 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
         s->tx_msg_off = 0;
       }
     }
-    s->tx_cnt += n;
-    sim->stats.tx_bytes += n;
-    sim_put_hdr(sim, it, &h);
-    sim_bq_read_iter(sim, &s->txq, it, n);
-    s->last_fwd_cnt = s->fwd_cnt;
-    sim_clear_pend(sim, s, SIM_PEND_CREDIT_UPDATE);
-    return VIRTIO_VSOCK_HDR_LEN + n;
+    return sim_put_rw(sim, s, &h, it, NULL);
   } else if (sim_shutdown_sendable(s) != 0) {
     h.op = VIRTIO_VSOCK_OP_SHUTDOWN;
     h.flags = s->local_shutdown;
@@ -753,7 +794,6 @@ sim_sock_emit(struct lwvsock_sim *sim, struct sim_sock *s, struct sim_iter *it, 
   } else {
     return 0;
   }
-  /* every packet tells the guest our buf_alloc and fwd_cnt */
   s->last_fwd_cnt = s->fwd_cnt;
   sim_clear_pend(sim, s, SIM_PEND_CREDIT_UPDATE);
   sim_put_hdr(sim, it, &h);
@@ -787,13 +827,39 @@ sim_raw_pop(struct sim_raw **head, struct sim_raw **tail)
   return p;
 }
 
+/** Whether the device may look at the rx ring now. */
+static bool
+sim_rx_open(const struct lwvsock_sim *sim, const struct sim_vq *vq)
+{
+  return sim->started && !sim->faults.stall_rx && vq->ready && !vq->broken && !vq->need_kick;
+}
+
+/** Take the next rx chain, checked to be a writable buffer that holds a header; 1, or 0 for none. */
+static int
+sim_rx_pop(struct lwvsock_sim *sim, struct sim_vq *vq, struct sim_chain *c, struct sim_iter *it)
+{
+  if (sim_vq_pop(sim, vq, c) <= 0) {
+    return 0;
+  }
+  if (c->nout != 0) {
+    sim_vq_fail(sim, vq, "rx chain has device-readable descriptors");
+    return 0;
+  }
+  if (c->in_len < VIRTIO_VSOCK_HDR_LEN) {
+    sim_vq_fail(sim, vq, "rx buffer smaller than a packet header");
+    return 0;
+  }
+  sim_iter_init(it, c->iov, c->nin);
+  return 1;
+}
+
 int
 sim_deliver(struct lwvsock_sim *sim)
 {
   struct sim_vq *vq = &sim->vq[VIRTIO_VSOCK_QUEUE_RX];
   int work = 0;
 
-  if (sim->faults.stall_rx || !vq->ready || vq->broken || vq->need_kick) {
+  if (!sim_rx_open(sim, vq)) {
     return 0;
   }
   while (work < SIM_PKT_WEIGHT) {
@@ -808,18 +874,9 @@ sim_deliver(struct lwvsock_sim *sim)
     if (sim->inject_head == NULL && sim->orphan_head == NULL && sim->send_head == 0) {
       break;
     }
-    if (sim_vq_pop(sim, vq, &c) <= 0) {
+    if (!sim_rx_pop(sim, vq, &c, &it)) {
       break;
     }
-    if (c.nout != 0) {
-      sim_vq_fail(sim, vq, "rx chain has device-readable descriptors");
-      break;
-    }
-    if (c.in_len < VIRTIO_VSOCK_HDR_LEN) {
-      sim_vq_fail(sim, vq, "rx buffer smaller than a packet header");
-      break;
-    }
-    sim_iter_init(&it, c.iov, c.nin);
     if (sim->inject_head != NULL) {
       /* exactly the bytes given, cut short only by the buffer's size */
       struct sim_raw *p = sim_raw_pop(&sim->inject_head, &sim->inject_tail);
@@ -907,6 +964,13 @@ sim_run_timers(struct lwvsock_sim *sim)
   }
 }
 
+/*
+ * The guest's device went away (reset, closed, transport reset): as Linux's
+ * vhost_vsock_reset_orphans, every socket still in the connected table is
+ * reset, even one the guest already closed in order (its RST or SHUTDOWN
+ * done): the application's recv returns what is queued, then -ECONNRESET, not
+ * end of stream. Listeners stay; sockets the application let go of are gone.
+ */
 void
 sim_drop_connections(struct lwvsock_sim *sim)
 {
@@ -921,9 +985,10 @@ sim_drop_connections(struct lwvsock_sim *sim)
       sim_sock_free(sim, s);
       continue;
     }
-    if (s->state != LWVSOCK_SIM_CLOSED) {
+    if (s->state != LWVSOCK_SIM_CLOSED || s->established) {
       s->peer_shutdown = VIRTIO_VSOCK_SHUTDOWN_ALL;
       sim_set_closed(sim, s, -ECONNRESET);
+      s->rx_err = -ECONNRESET;
     }
     sim_clear_pend(sim, s, 0xff);
     sim_sl_remove(sim, s);
@@ -1101,11 +1166,53 @@ lwvsock_sim_remote_port(struct lwvsock_sim *sim, int s)
   return so ? so->remote_port : VMADDR_PORT_ANY;
 }
 
+/*
+ * Host -> guest without the send queue's copy, as a vhost-user backend does:
+ * while nothing else waits for rx buffers (so packet order and the round
+ * robin are exactly what sim_deliver would give) and the stream owes nothing
+ * but data, write from the application's buffer straight into the guest's rx
+ * buffers, within credit. Returns the bytes delivered; the caller queues the
+ * rest, which then waits for credit or buffers as usual.
+ */
+static size_t
+sim_send_direct(struct lwvsock_sim *sim, struct sim_sock *s, const uint8_t *buf, size_t len)
+{
+  struct sim_vq *vq = &sim->vq[VIRTIO_VSOCK_QUEUE_RX];
+  size_t done = 0;
+
+  if (s->type != VIRTIO_VSOCK_TYPE_STREAM || sim_tx_queued(s) ||
+      (s->pend & (uint8_t)~SIM_PEND_CREDIT_UPDATE) != 0 || sim->inject_head != NULL ||
+      sim->orphan_head != NULL || sim->send_head != sim->send_tail ||
+      (sim->send_head != 0 && sim->send_head != s->id) || !sim_rx_open(sim, vq)) {
+    return 0;
+  }
+  while (done < len && sim_credit(sim, s) > 0) {
+    struct sim_chain c;
+    struct sim_iter it;
+    struct vsock_hdr h;
+    size_t left = len - done;
+
+    if (!sim_rx_pop(sim, vq, &c, &it)) {
+      break;
+    }
+    sim_hdr_init(sim, s, &h);
+    h.len = sim_rw_len(sim, s, left < UINT32_MAX ? (uint32_t)left : UINT32_MAX,
+                       c.in_len - VIRTIO_VSOCK_HDR_LEN);
+    if (h.len == 0) {
+      sim_vq_unpop(vq);
+      break;
+    }
+    sim_rx_complete(sim, vq, &c, sim_put_rw(sim, s, &h, &it, buf + done));
+    done += h.len;
+  }
+  return done;
+}
+
 long
 lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len)
 {
   struct sim_sock *so = sim ? sim_sock_app(sim, s) : NULL;
-  size_t room, n = len;
+  size_t room, direct, n;
 
   if (so == NULL) {
     return -EBADF;
@@ -1136,23 +1243,27 @@ lwvsock_sim_send(struct lwvsock_sim *sim, int s, const void *buf, size_t len)
     if (len > room) {
       return -EAGAIN;
     }
-  } else if (n > room) {
-    n = room;
+  } else if (len > room) {
+    len = room; /* what goes straight to the guest passes through the send buffer too */
   }
+  direct = sim_send_direct(sim, so, (const uint8_t *)buf, len);
+  n = len - direct;
   if (n == 0) {
-    return -EAGAIN;
+    sim_schedule(sim, so);
+    return direct != 0 ? (long)direct : -EAGAIN;
   }
   if (so->type == VIRTIO_VSOCK_TYPE_SEQPACKET && sim_u32q_push(&so->tx_msgs, (uint32_t)n) != 0) {
     return -ENOMEM;
   }
-  if (sim_bq_append(sim, &so->txq, buf, n) != 0) {
+  if (sim_bq_append(sim, &so->txq, (const uint8_t *)buf + direct, (uint32_t)n) != 0) {
     if (so->type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
       so->tx_msgs.count--; /* the message is not queued */
     }
-    return -ENOMEM;
+    sim_schedule(sim, so);
+    return direct != 0 ? (long)direct : -ENOMEM;
   }
   sim_schedule(sim, so);
-  return (long)n;
+  return (long)(direct + n);
 }
 
 long
@@ -1204,6 +1315,9 @@ lwvsock_sim_recv(struct lwvsock_sim *sim, int s, void *buf, size_t len)
   return (long)n;
 
 empty:
+  if (so->rx_err != 0) {
+    return so->rx_err;
+  }
   if (so->state == LWVSOCK_SIM_CLOSED || (so->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
       (so->local_shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV)) {
     return 0;

@@ -110,11 +110,13 @@ struct sim_u32q {
 struct sim_sock {
   int id;
   enum lwvsock_sim_state state;
+  bool established;          /**< reached CONNECTED: in Linux's connected table until released */
   uint16_t type;
   uint32_t local_port;       /**< host port */
   uint32_t remote_port;      /**< guest port (VMADDR_PORT_ANY for listeners) */
   uint64_t remote_cid;       /**< where host packets go (normally the guest CID) */
   int err;
+  int rx_err;                /**< Linux's sk_err: recv's answer once drained (set when the device goes away) */
 
   bool hashed;
   int hnext;                 /**< next id in the hash bucket, 0 ends */
@@ -265,7 +267,7 @@ uint32_t sim_iter_span(struct sim_iter *it, uint8_t **p, uint32_t max);
 
 /* sim_bq.c (appends are all or nothing: -ENOMEM leaves the queue as it was) */
 void sim_bq_clear(struct lwvsock_sim *sim, struct sim_bq *q);
-int sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, size_t len);
+int sim_bq_append(struct lwvsock_sim *sim, struct sim_bq *q, const void *src, uint32_t len);
 int sim_bq_append_iter(struct lwvsock_sim *sim, struct sim_bq *q, struct sim_iter *it, uint32_t len);
 size_t sim_bq_read(struct lwvsock_sim *sim, struct sim_bq *q, void *dst, size_t len);
 uint32_t sim_bq_read_iter(struct lwvsock_sim *sim, struct sim_bq *q, struct sim_iter *it, uint32_t len);
