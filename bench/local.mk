@@ -47,20 +47,27 @@ bench: $(BENCH_PROGS)
 
 # `make bench-qemu` (optional): lwvsock over /dev/vhost-vsock against Linux's own
 # vsock loopback (CID 1) in one boot of the test VM (tests/interop/vm.sh; the VM
-# shares this build tree read-write). Several minutes: the VM runs under TCG.
+# shares this build tree read-write). A few minutes: the VM runs under TCG; the
+# progress lines show on stderr as they come, the whole log is bench-qemu.log.
 if ENABLE_EXAMPLES
-bench-qemu: examples/lwvsock-perf$(EXEEXT)
-	@rows=bench-qemu.rows; \
-	$(SHELL) $(top_srcdir)/tests/interop/vm.sh -t 600 -w "$(abs_builddir)" -- \
-	  /bin/bash "$(abs_top_srcdir)/bench/qemu.sh" -b "$(abs_builddir)" >bench-qemu.log 2>&1; \
-	rc=$$?; tr -d '\r' <bench-qemu.log | grep -a '^\(row\|note\|skip\)	' >$$rows; \
-	if [ $$rc -ne 0 ]; then echo "bench-qemu: the VM run failed (exit $$rc); see bench-qemu.log" >&2; exit 1; fi; \
+if HAVE_LINUX
+bench-qemu: examples/lwvsock-perf$(EXEEXT) examples/lwvsock-echo$(EXEEXT) tests/pci/linux_peer$(EXEEXT)
+	@rows=bench-qemu.rows; rm -f bench-qemu.rc; \
+	{ $(SHELL) $(top_srcdir)/tests/interop/vm.sh -t 900 -w "$(abs_builddir)" -- \
+	    /bin/bash "$(abs_top_srcdir)/bench/qemu.sh" -b "$(abs_builddir)" 2>&1; echo $$? >bench-qemu.rc; } | \
+	  tee bench-qemu.log | grep -a --line-buffered '^qemu.sh: ' >&2; \
+	rc=$$(cat bench-qemu.rc); tr -d '\r' <bench-qemu.log | grep -a '^\(row\|note\|skip\)	' >$$rows; \
+	if [ "$$rc" != 0 ]; then echo "bench-qemu: the VM run failed (exit $$rc); see bench-qemu.log" >&2; exit 1; fi; \
 	$(SHELL) $(top_srcdir)/bench/run.sh --format $$rows --cflags "$(CFLAGS)"
 else
 bench-qemu:
-	@echo "bench-qemu needs examples/lwvsock-perf: configure without --disable-examples" >&2; exit 1
+	@echo "bench-qemu needs Linux (vhost-vsock and the test VM)" >&2; exit 1
+endif
+else
+bench-qemu:
+	@echo "bench-qemu needs the examples: configure without --disable-examples" >&2; exit 1
 endif
 .PHONY: bench-qemu
-CLEANFILES += bench-qemu.rows bench-qemu.log
+CLEANFILES += bench-qemu.rows bench-qemu.log bench-qemu.rc
 
 EXTRA_DIST += bench/run.sh bench/qemu.sh

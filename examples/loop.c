@@ -243,8 +243,8 @@ ex_print_dev_stats(const struct ex_ctx *ctx)
           (unsigned)lwvsock_dev_cid(ctx->dev), text);
 }
 
-/* ex_run() end condition of the drain: only the still-open connections are
- * active, or the drain's time is up. */
+/* ex_run() end condition of the drain: no closed connection is still
+ * finishing (whoever owns its pcb), or the drain's time is up. */
 struct ex_drain {
   struct ex_ctx *ctx;
   uint32_t deadline;
@@ -254,15 +254,8 @@ static int
 ex_drained(void *arg)
 {
   const struct ex_drain *d = (const struct ex_drain *)arg;
-  const struct ex_conn *c;
-  struct lwvsock_dev_stats st;
-  uint64_t open = 0;
 
-  for (c = d->ctx->conns.next; c != &d->ctx->conns; c = c->next) {
-    open++;
-  }
-  lwvsock_dev_get_stats(d->ctx->dev, &st);
-  return st.conns_active <= open || (int32_t)(sys_now() - d->deadline) >= 0;
+  return lwvsock_dev_closing(d->ctx->dev) == 0 || (int32_t)(sys_now() - d->deadline) >= 0;
 }
 
 int

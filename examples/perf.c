@@ -456,6 +456,9 @@ perf_start_client(uint32_t cid_)
     lwvsock_abort(pcb);
     return -1;
   }
+  if (!ctx.quiet) {
+    ex_log(&ctx, "connecting to CID %u port %u", (unsigned)cid_, (unsigned)perf_port);
+  }
   return 0;
 }
 

@@ -1315,6 +1315,22 @@ pcb_abort_all(struct lwvsock_dev *dev, err_t err)
 
 /* ---- raw API ---------------------------------------------------------------------- */
 
+int
+lwvsock_dev_closing(const struct lwvsock_dev *dev)
+{
+  const struct lwvsock_pcb *pcb;
+  int n = 0;
+
+  /* A closed pcb stays on the list until its end; a dead one only while its RST waits. */
+  for (pcb = dev->pcbs->all; pcb != NULL; pcb = pcb->all_next) {
+    if ((pcb->flags & PCB_F_APP_CLOSED) &&
+        (!(pcb->flags & PCB_F_DEAD) || (pcb->flags & PCB_F_RST_PENDING))) {
+      n++;
+    }
+  }
+  return n;
+}
+
 struct lwvsock_pcb *
 lwvsock_new(struct lwvsock_dev *dev, uint8_t type)
 {

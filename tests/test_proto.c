@@ -136,6 +136,7 @@ START_TEST(test_handshake_guest_to_host)
   ck_assert_int_eq(lwvsock_close(a.pcb), ERR_OK);
   fx_run(&f, 10);
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CLOSED);
+  ck_assert_int_eq(lwvsock_dev_closing(f.dev), 0); /* the host's RST ended it */
   lwvsock_sim_close(f.sim, h);
   fx_run(&f, 5);
 }
@@ -295,11 +296,15 @@ START_TEST(test_close_timeout)
   flt.stall_rx = 1;
   lwvsock_sim_set_faults(f.sim, &flt);
   lwvsock_sim_get_stats(f.sim, &st0);
+  ck_assert_int_eq(lwvsock_dev_closing(f.dev), 0); /* open is not closing */
   lwvsock_close(a.pcb);
+  ck_assert_int_eq(lwvsock_dev_closing(f.dev), 1);
   fx_advance(&f, LWVSOCK_CLOSE_TIMEOUT_MS - 200);
   ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before + 1);
+  ck_assert_int_eq(lwvsock_dev_closing(f.dev), 1);
   fx_advance(&f, 400);
   ck_assert_uint_eq(fx_pcbs_in_use(), f.pcbs_before);
+  ck_assert_int_eq(lwvsock_dev_closing(f.dev), 0);
   lwvsock_sim_get_stats(f.sim, &st1);
   ck_assert_uint_eq(st1.rst_rx, st0.rst_rx + 1);
   flt.stall_rx = 0;

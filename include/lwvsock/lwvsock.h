@@ -196,6 +196,15 @@ LWVSOCK_API const char *lwvsock_dev_error(const struct lwvsock_dev *dev);
 /** Copy the device's counters into @p st. */
 LWVSOCK_API void lwvsock_dev_get_stats(const struct lwvsock_dev *dev, struct lwvsock_dev_stats *st);
 
+/**
+ * Connections the application has closed (lwvsock_close()) that are still
+ * finishing: their queued data, SHUTDOWN or RST not yet out, or the peer's RST
+ * not yet in (at most the close timeout). A program that wants its last
+ * connections to end cleanly polls until this is 0 before lwvsock_dev_close(),
+ * which resets them all (over vhost-vsock, every host socket of the CID).
+ */
+LWVSOCK_API int lwvsock_dev_closing(const struct lwvsock_dev *dev);
+
 /** Install (or, with NULL, remove) a packet tap. */
 LWVSOCK_API void lwvsock_dev_set_tap(struct lwvsock_dev *dev, lwvsock_tap_fn fn, void *arg);
 

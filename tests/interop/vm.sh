@@ -197,16 +197,21 @@ hostname lwvsock-testvm
 ip link set lo up  # loopback only: the VM has no network device
 echo "booted $(cut -d' ' -f1 /proc/uptime)" > $N/run/lwvsock-testvm
 echo "lwvsock-vm: kernel $(uname -r -v), up $(cut -d' ' -f1 /proc/uptime)s"
+# The power-off runs from a copy of busybox on tmpfs: it unmounts the 9p root,
+# and init must not need a file of it then (a failing command there would end
+# init: "Kernel panic - not syncing: Attempted to kill init").
+mkdir -p $N/run/lwvsock-halt && cp /bin/busybox $N/run/lwvsock-halt/busybox || fail "cannot copy busybox to /run"
 # switch_root, not chroot: a chrooted process may not create a user namespace
-# (EPERM), which passt's sandbox needs. The 9p root's own bash ends the run.
+# (EPERM), which passt's sandbox needs. The 9p root's own bash runs the command.
 exec switch_root $N /bin/bash -c 'bash /run/lwvsock-vm/cmd.sh; rc=$?
 echo $rc > /run/lwvsock-vm/status; echo "lwvsock-vm: exit status $rc"
-sync; echo o > /proc/sysrq-trigger; sleep 30'
+exec /run/lwvsock-halt/busybox sh -c "sync; echo o > /proc/sysrq-trigger; exec /run/lwvsock-halt/busybox sleep 30"'
 EOF
 )
 INITRD=$K/initrd-$(printf '%s\n' "$MODS" "$INIT" | md5sum | cut -c1-8).cpio.gz
 if [ ! -s "$INITRD" ]; then
-  rm -f "$K"/initrd-*.cpio.gz  # images of an older init
+  # images of other inits, unused for a day (another tree's vm.sh may share the cache)
+  find "$K" -maxdepth 1 -name 'initrd-*.cpio.gz' -mtime +0 -delete
   R=$(mktemp -d "$CACHE/initrd.XXXXXX")
   mkdir -p "$R"/{bin,proc,sys,dev,newroot,ctl,mods}
   cp "$BB/bin/busybox" "$R/bin/busybox"

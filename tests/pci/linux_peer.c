@@ -13,9 +13,11 @@
  *                                     (byte o is o % 251) and nothing else,
  *                                     SHUT_WR, wait for the server's EOF
  *
- * It refuses (exit 99) outside the nested guest of tests/pci: the hostname
- * must be lwvsock-l3 and the marker /lwvsock-l3 (in that guest's initramfs)
- * must exist, so it never opens AF_VSOCK on a build machine.
+ * It refuses (exit 99) outside the nested guest of tests/pci (hostname
+ * lwvsock-l3 and the marker /lwvsock-l3 of that guest's initramfs) and the
+ * test VM (bench/qemu.sh's Linux baseline there: hostname lwvsock-testvm, /
+ * the hostroot 9p mount, the marker /run/lwvsock-testvm and guard.sh's
+ * LWVSOCK_ALLOW_VHOST_VSOCK=1), so it never opens AF_VSOCK on a build machine.
  * Servers print "listening on port N", one "connection ended: ..." line per
  * connection, and run until SIGTERM (exit 0). Exit status: 0 ok, 1 error, 2 usage.
  */
@@ -252,13 +254,37 @@ on_term(int sig)
   _exit(0);
 }
 
+/* Whether / is the test VM's read-only share of the build machine (tests/interop/guard.sh). */
 static int
-in_nested_guest(void)
+root_is_hostroot(void)
+{
+  char line[512];
+  int found = 0;
+  FILE *f = fopen("/proc/mounts", "r");
+
+  while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL) {
+    found = strncmp(line, "hostroot / 9p ", 14) == 0;
+  }
+  if (f != NULL) {
+    fclose(f);
+  }
+  return found;
+}
+
+static int
+in_test_guest(void)
 {
   char host[64] = "";
+  const char *allow = getenv("LWVSOCK_ALLOW_VHOST_VSOCK");
 
-  return gethostname(host, sizeof(host) - 1) == 0 && strcmp(host, "lwvsock-l3") == 0 &&
-         access("/lwvsock-l3", F_OK) == 0;
+  if (gethostname(host, sizeof(host) - 1) != 0) {
+    return 0;
+  }
+  if (strcmp(host, "lwvsock-l3") == 0) {
+    return access("/lwvsock-l3", F_OK) == 0;
+  }
+  return strcmp(host, "lwvsock-testvm") == 0 && access("/run/lwvsock-testvm", F_OK) == 0 &&
+         root_is_hostroot() && allow != NULL && strcmp(allow, "1") == 0;
 }
 
 static int
@@ -285,9 +311,10 @@ main(int argc, char **argv)
     fprintf(stderr, "usage: linux_peer echo PORT | perf PORT | client CID PORT BYTES\n");
     return 2;
   }
-  if (!in_nested_guest()) {
+  if (!in_test_guest()) {
     fprintf(stderr, "linux_peer: REFUSING: it opens AF_VSOCK and runs only in the nested guest "
-                    "of tests/pci (hostname lwvsock-l3, marker /lwvsock-l3)\n");
+                    "of tests/pci (hostname lwvsock-l3, marker /lwvsock-l3) or in the test VM "
+                    "under tests/interop/guard.sh\n");
     return 99;
   }
   signal(SIGPIPE, SIG_IGN);
