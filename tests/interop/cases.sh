@@ -128,7 +128,7 @@ case_echo_zerocopy() {
   $PEER echo --cid 3 --port 1234 --bytes 1048576 || { tail -12 "$LOGS/$CASE.echo.log"; return 1; }
   kill -TERM "$pid"
   for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  grep -E '^ *kicks [0-9]+ syscalls [0-9]+ zc_bytes [1-9][0-9]* zc_fallback [0-9]+$' "$LOGS/$CASE.echo.log" ||
+  grep -E '^ *zc_bytes [1-9][0-9]* zc_fallback [0-9]+$' "$LOGS/$CASE.echo.log" ||
     { tail -5 "$LOGS/$CASE.echo.log"; echo "the echo sent nothing by reference"; return 1; }
 }
 
