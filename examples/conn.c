@@ -244,7 +244,8 @@ ex_format_dev_stats(struct lwvsock_dev *dev, char *buf, size_t len)
                "  bad_pkts %llu credit_violations %llu pool_exhausted %llu\n"
                "  transport_resets %llu dev_errors %llu conns_opened %llu conns_active %llu\n"
                "  tx_dropped_bytes %llu linger_timeouts %llu tx_holds %llu\n"
-               "  kicks %llu syscalls %llu zc_bytes %llu zc_fallback %llu\n",
+               "  kicks %llu syscalls %llu\n"
+               "  zc_bytes %llu zc_fallback %llu\n",
                (unsigned long long)st.rx_pkts, (unsigned long long)st.rx_bytes,
                (unsigned long long)st.tx_pkts, (unsigned long long)st.tx_bytes,
                (unsigned long long)st.rx_zerocopy, (unsigned long long)st.rx_copied,

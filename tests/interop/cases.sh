@@ -118,17 +118,17 @@ case_backend_echo() {
 defcase echo-exact 45
 case_echo_exact() { echo_server echo 3 && $PEER echo --cid 3 --port 1234 --bytes 100000; }
 
-defcase echo-zerocopy 60
+defcase echo-zerocopy 90
 case_echo_zerocopy() {
   # received payloads live in the device memory vhost reads: the echo writes them
   # back by reference (LWVSOCK_WRITE_FLAG_NOCOPY); its counters at exit show it
   local pid i
   echo_server echo 3 || return 1
   pid=$(lastpid)
-  $PEER echo --cid 3 --port 1234 --bytes 4194304 || return 1
+  $PEER echo --cid 3 --port 1234 --bytes 1048576 || { tail -12 "$LOGS/$CASE.echo.log"; return 1; }
   kill -TERM "$pid"
   for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  grep -E '^ *kicks [0-9]+ syscalls [0-9]+ zc_bytes [1-9][0-9]* zc_fallback [0-9]+$' "$LOGS/$CASE.echo.log" ||
+  grep -E '^ *zc_bytes [1-9][0-9]* zc_fallback [0-9]+$' "$LOGS/$CASE.echo.log" ||
     { tail -5 "$LOGS/$CASE.echo.log"; echo "the echo sent nothing by reference"; return 1; }
 }
 
