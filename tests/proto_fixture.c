@@ -290,6 +290,24 @@ fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port)
   return h;
 }
 
+size_t
+fx_host_read(struct fx *f, int h, uint8_t *buf, size_t cap)
+{
+  size_t got = 0;
+  int i;
+
+  for (i = 0; i < 400 && got < cap; i++) {
+    long r = lwvsock_sim_recv(f->sim, h, buf + got, cap - got);
+    if (r > 0) {
+      got += (size_t)r;
+    } else if (r == 0) {
+      break;
+    }
+    fx_run(f, 1);
+  }
+  return got;
+}
+
 void
 fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h)
 {

@@ -77,6 +77,12 @@ void pattern_fill(uint8_t *dst, uint64_t off, size_t len);
  */
 int fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port);
 
+/**
+ * Read up to @p cap bytes from host socket @p h into @p buf, polling between
+ * reads (bounded); stops early at end of stream. Returns the bytes read.
+ */
+size_t fx_host_read(struct fx *f, int h, uint8_t *buf, size_t cap);
+
 /** End a connection from both sides: the guest closes @p pcb, then the host closes @p h. */
 void fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h);
 

@@ -70,24 +70,6 @@ host_connect(struct app *l, struct app *acc, int nacc, uint32_t port, uint16_t t
   return h;
 }
 
-static ssize_t
-host_read_all(int h, uint8_t *buf, size_t cap)
-{
-  size_t got = 0;
-  int i;
-
-  for (i = 0; i < 200 && got < cap; i++) {
-    ssize_t r = lwvsock_sim_recv(f.sim, h, buf + got, cap - got);
-    if (r > 0) {
-      got += (size_t)r;
-    } else if (r == 0) {
-      break;
-    }
-    fx_run(&f, 1);
-  }
-  return (ssize_t)got;
-}
-
 /* lwvsock_pcb_pool_get_stats() reports the pool as lwIP keeps it. */
 START_TEST(test_pcb_pool_stats)
 {
@@ -127,7 +109,7 @@ START_TEST(test_handshake_guest_to_host)
   ck_assert_uint_eq(lwvsock_local_cid(a.pcb), lwvsock_dev_cid(f.dev));
   ck_assert_int_eq(lwvsock_write(a.pcb, "hello", 5, LWVSOCK_WRITE_FLAG_COPY), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h, buf, 5), 5);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, 5), 5);
   ck_assert_mem_eq(buf, "hello", 5);
   ck_assert_uint_eq(a.sent, 5);
   ck_assert_int_eq(lwvsock_sim_send(f.sim, h, "world!", 6), 6);
@@ -167,7 +149,7 @@ START_TEST(test_handshake_host_to_guest)
   ck_assert_uint_eq(acc[0].total, 4);
   ck_assert_int_eq(lwvsock_write(acc[0].pcb, "pong", 4, 0), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h, buf, 4), 4);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, 4), 4);
   ck_assert_mem_eq(buf, "pong", 4);
   /* Host closes: the guest sees end of stream, closes, and the exchange ends with RST. */
   lwvsock_sim_close(f.sim, h);
@@ -255,7 +237,7 @@ START_TEST(test_half_close_guest_send)
   ck_assert_int_eq(lwvsock_shutdown(a.pcb, 0, 1), ERR_OK);
   ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
   fx_run(&f, 10);
-  ck_assert_int_eq(host_read_all(h, buf, sizeof(buf)), 3);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, sizeof(buf)), 3);
   ck_assert_int_eq(lwvsock_sim_recv(f.sim, h, buf, sizeof(buf)), 0); /* EOF after the data */
   ck_assert_uint_eq(lwvsock_sim_peer_shutdown(f.sim, h), VIRTIO_VSOCK_SHUTDOWN_SEND);
   /* The other direction still works. */
@@ -279,7 +261,7 @@ START_TEST(test_half_close_host_send)
   ck_assert_int_eq(a.fin, 1);
   ck_assert_int_eq(lwvsock_write(a.pcb, "reply", 5, 0), ERR_OK);
   fx_run(&f, 10);
-  ck_assert_int_eq(host_read_all(h, buf, 5), 5);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, 5), 5);
   ck_assert_mem_eq(buf, "reply", 5);
   fx_end_pair(&f, a.pcb, h);
 }
@@ -333,7 +315,7 @@ START_TEST(test_sender_stalls_at_buf_alloc)
   lwvsock_dev_get_stats(f.dev, &st);
   ck_assert_uint_ge(st.credit_stalls, 1);
   /* Reading on the host sends a CREDIT_UPDATE, which resumes the sender. */
-  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_int_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   fx_end_pair(&f, a.pcb, h);
 }
@@ -425,7 +407,7 @@ START_TEST(test_counters_wrap)
   ck_assert_int_eq(lwvsock_write(a.pcb, data, 200 * 1024, 0), ERR_OK);
   fx_run(&f, 10);
   ck_assert_int_eq(lwvsock_write(a.pcb, data + 200 * 1024, 100 * 1024, 0), ERR_OK);
-  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_int_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   ck_assert_uint_lt(a.pcb->tx_cnt, base); /* wrapped */
   a.check_pattern = 1;
@@ -474,7 +456,7 @@ START_TEST(test_max_packet_64k)
   ck_assert_int_eq(lwvsock_write(a.pcb, data, 512 * 1024, 0), ERR_OK);
   fx_run(&f, 10);
   ck_assert_int_eq(lwvsock_write(a.pcb, data + 512 * 1024, 512 * 1024, 0), ERR_OK);
-  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_int_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   ck_assert_uint_eq(tap_max_len, 64 * 1024);
   ck_assert_uint_ge(tap_rw_pkts, 16);
@@ -498,7 +480,7 @@ START_TEST(test_small_write_coalescing)
     ck_assert_int_eq(lwvsock_write(a.pcb, &b, 1, LWVSOCK_WRITE_FLAG_COPY), ERR_OK);
   }
   fx_run(&f, 10);
-  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), 1000);
+  ck_assert_int_eq(fx_host_read(&f, h, got, sizeof(got)), 1000);
   for (i = 0; i < 1000; i++) {
     ck_assert_uint_eq(got[i], pattern_byte((uint64_t)i));
   }
@@ -585,7 +567,7 @@ START_TEST(test_small_records_coalesced)
     fx_run(&f, 1);
   }
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
-  ck_assert_int_eq(host_read_all(h, got, sizeof(got)), (ssize_t)sizeof(got));
+  ck_assert_int_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, want, sizeof(got));
   ck_assert_int_eq(lwvsock_sim_error(f.sim, h), 0);
   ck_assert_uint_le(tap_rw_pkts, 200);
@@ -623,7 +605,7 @@ START_TEST(test_small_hold_bounded)
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
   fx_run(&f, 5);
   ck_assert_uint_eq(lwvsock_sim_rx_pending(f.sim, h), 3);
-  ck_assert_int_eq(host_read_all(h, got, 3), 3);
+  ck_assert_int_eq(fx_host_read(&f, h, got, 3), 3);
   ck_assert_mem_eq(got, "abc", 3);
   fx_end_pair(&f, a.pcb, h);
 }
@@ -751,7 +733,7 @@ START_TEST(test_transport_reset)
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h2), LWVSOCK_SIM_CONNECTED);
   ck_assert_int_eq(lwvsock_write(acc[2].pcb, "ok", 2, 0), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h2, buf, 2), 2);
+  ck_assert_int_eq(fx_host_read(&f, h2, buf, 2), 2);
   lwvsock_close(acc[2].pcb);
   lwvsock_close(acc[1].pcb);
   lwvsock_close(a.pcb);
@@ -877,7 +859,7 @@ START_TEST(test_malformed_packets)
   ck_assert_int_eq(a.err_called, 0);
   ck_assert_int_eq(lwvsock_write(a.pcb, "fine", 4, 0), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h, buf, 4), 4);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, 4), 4);
   ck_assert_mem_eq(buf, "fine", 4);
   ck_assert_int_eq(lwvsock_dev_status(f.dev), ERR_OK);
   fx_end_pair(&f, a.pcb, h);
@@ -913,7 +895,7 @@ START_TEST(test_credit_violation_resets)
   /* The other connection is unaffected. */
   ck_assert_int_eq(lwvsock_write(b.pcb, "ok", 2, 0), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h2, buf, 2), 2);
+  ck_assert_int_eq(fx_host_read(&f, h2, buf, 2), 2);
   lwvsock_close(b.pcb);
   fx_run(&f, 10);
   lwvsock_sim_close(f.sim, h);
@@ -1251,7 +1233,7 @@ START_TEST(test_stray_handshake_dropped)
   ck_assert_int_eq(lwvsock_sim_state(f.sim, h), LWVSOCK_SIM_CONNECTED);
   ck_assert_int_eq(lwvsock_write(a.pcb, "ok", 2, 0), ERR_OK);
   fx_run(&f, 5);
-  ck_assert_int_eq(host_read_all(h, buf, 2), 2);
+  ck_assert_int_eq(fx_host_read(&f, h, buf, 2), 2);
   fx_end_pair(&f, a.pcb, h);
 }
 END_TEST
@@ -1275,7 +1257,7 @@ START_TEST(test_peer_shutdown_rcv_stops_sending)
   ck_assert_uint_eq(a.pcb->snd_queued, 0);
   ck_assert_int_eq(lwvsock_write(a.pcb, "x", 1, 0), ERR_CONN);
   /* Credit opens (the host reads), yet nothing more comes. */
-  ck_assert_int_eq(host_read_all(h, data, 64 * 1024), 64 * 1024);
+  ck_assert_int_eq(fx_host_read(&f, h, data, 64 * 1024), 64 * 1024);
   fx_run(&f, 20);
   lwvsock_sim_get_stats(f.sim, &s1);
   ck_assert_uint_eq(s1.rx_bytes, s0.rx_bytes);

@@ -51,25 +51,6 @@ maps_live(void)
   return st.dma_maps_live;
 }
 
-/* Read @p cap bytes from host socket @p h, polling. */
-static size_t
-host_read_all(int h, uint8_t *buf, size_t cap)
-{
-  size_t got = 0;
-  int i;
-
-  for (i = 0; i < 400 && got < cap; i++) {
-    long r = lwvsock_sim_recv(f.sim, h, buf + got, cap - got);
-    if (r > 0) {
-      got += (size_t)r;
-    } else if (r == 0) {
-      break;
-    }
-    fx_run(&f, 1);
-  }
-  return got;
-}
-
 /* A chain of @p n PBUF_REF pieces of @p piece bytes over @p data. */
 static struct pbuf *
 ref_chain(const uint8_t *data, unsigned n, u16_t piece)
@@ -132,7 +113,7 @@ START_TEST(test_zc_stream_mixed)
   zc += 100000;
   ck_assert_int_eq(lwvsock_write(a.pcb, data + off, (uint32_t)(sizeof(data) - off), 0), ERR_OK);
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
-  ck_assert_uint_eq(host_read_all(h, got, sizeof(got)), sizeof(got));
+  ck_assert_uint_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   fx_run(&f, 5);
   /* every byte reported sent exactly once, references and mappings gone */
@@ -232,7 +213,7 @@ START_TEST(test_zc_many_pieces)
   lwvsock_sim_get_stats(f.sim, &s0);
   ck_assert_int_eq(lwvsock_write_pbuf(a.pcb, chain, LWVSOCK_WRITE_FLAG_NOCOPY), ERR_OK);
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
-  ck_assert_uint_eq(host_read_all(h, got, sizeof(got)), sizeof(got));
+  ck_assert_uint_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   lwvsock_sim_get_stats(f.sim, &s1);
   ck_assert_uint_eq(s1.rx_pkts - s0.rx_pkts, (100 + LWVSOCK_TX_ZC_SEGS - 1) / LWVSOCK_TX_ZC_SEGS);
@@ -247,7 +228,7 @@ START_TEST(test_zc_many_pieces)
   lwvsock_sim_get_stats(f.sim, &s0);
   ck_assert_int_eq(lwvsock_write_pbuf(a.pcb, chain, LWVSOCK_WRITE_FLAG_NOCOPY), ERR_OK);
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
-  ck_assert_uint_eq(host_read_all(h, got, sizeof(got)), sizeof(got));
+  ck_assert_uint_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(data));
   lwvsock_sim_get_stats(f.sim, &s1);
   ck_assert_uint_eq(s1.rx_pkts - s0.rx_pkts, 50);
@@ -282,7 +263,7 @@ START_TEST(test_zc_fallback_when_refused)
   ck_assert_int_eq(lwvsock_write_pbuf(a.pcb, chain, LWVSOCK_WRITE_FLAG_NOCOPY), ERR_OK);
   ck_assert_uint_eq(chain->ref, 1); /* copied: nothing referenced */
   ck_assert_int_eq(lwvsock_output(a.pcb), ERR_OK);
-  ck_assert_uint_eq(host_read_all(h, got, sizeof(got)), sizeof(got));
+  ck_assert_uint_eq(fx_host_read(&f, h, got, sizeof(got)), sizeof(got));
   ck_assert_mem_eq(got, data, sizeof(got));
   st = dev_stats();
   ck_assert_uint_eq(st.zc_bytes, 0);
