@@ -180,6 +180,14 @@ cg_per_pkt() { # case size -> instructions per write of SIZE bytes
   i1=$(cg_ir "$1" "$2" "$n") && i2=$(cg_ir "$1" "$2" $((2 * n))) || return 1
   awk -v a="$i1" -v b="$i2" -v n="$n" -v s="$2" 'BEGIN { printf "%.0f\n", (b - a) / (n / s) }'
 }
+cg_row() { # metric ours baseline: one instructions row, or a skip when a run failed
+  if [ -n "$2" ] && [ -n "$3" ]; then
+    row "$1" "$2" "instr" "lwIP TCP loopback" "$3" - 0
+  else
+    skip "$1" "callgrind run failed (see above)"
+    failed=1
+  fi
+}
 if command -v valgrind >/dev/null 2>&1; then
   echo "running callgrind (instructions per packet) ..." >&2
   for size in 4096 65536; do
@@ -188,22 +196,12 @@ if command -v valgrind >/dev/null 2>&1; then
     for dir in g2h h2g; do
       case $dir in g2h) what="guest->host" ;; h2g) what="host->guest" ;; esac
       ours=$(cg_per_pkt vsock-$dir $size) || ours=
-      if [ -n "$ours" ] && [ -n "$tcp" ]; then
-        row "instructions per $kib KiB write, $what" "$ours" "instr" "lwIP TCP loopback" "$tcp" - 0
-      else
-        skip "instructions per $kib KiB write, $what" "callgrind run failed (see above)"
-        failed=1
-      fi
+      cg_row "instructions per $kib KiB write, $what" "$ours" "$tcp"
     done
   done
-  tcp=$(cg_per_pkt tcp-c2s 65536) || tcp=
+  # $tcp is still the 64 KiB baseline of the last pass.
   ours=$(cg_per_pkt vsock-g2h-zc 65536) || ours=
-  if [ -n "$ours" ] && [ -n "$tcp" ]; then
-    row "instructions per 64 KiB zero-copy write, guest->host" "$ours" "instr" "lwIP TCP loopback" "$tcp" - 0
-  else
-    skip "instructions per 64 KiB zero-copy write, guest->host" "callgrind run failed (see above)"
-    failed=1
-  fi
+  cg_row "instructions per 64 KiB zero-copy write, guest->host" "$ours" "$tcp"
   note "instructions: callgrind, $cg_mib MiB vs $((2 * cg_mib)) MiB moved, difference per write; both ends counted (guest driver + sim device + host socket; both TCP stacks); host->guest packets are at most LWVSOCK_RX_BUF_SIZE"
   # Round trips: N and 2N of them, the difference per round trip.
   cg_rr=2000
@@ -220,12 +218,7 @@ if command -v valgrind >/dev/null 2>&1; then
   }
   ours=$(cg_per_rr vsock) || ours=
   tcp=$(cg_per_rr tcp) || tcp=
-  if [ -n "$ours" ] && [ -n "$tcp" ]; then
-    row "instructions per 1-byte round trip" "$ours" "instr" "lwIP TCP loopback" "$tcp" - 0
-  else
-    skip "instructions per 1-byte round trip" "callgrind run failed (see above)"
-    failed=1
-  fi
+  cg_row "instructions per 1-byte round trip" "$ours" "$tcp"
   note "instructions per round trip: callgrind, $cg_rr vs $((2 * cg_rr)) round trips, difference per round trip; both ends counted as above"
 else
   skip "instructions per packet (callgrind)" "skipped: valgrind not installed (apt-get install valgrind)"
