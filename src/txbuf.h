@@ -27,7 +27,7 @@ struct txslot {
   uint8_t *mem;
   uint64_t dma;
   struct pbuf *ref;          /* reference slot: the chain, or NULL */
-  const uint8_t *raw;        /* reference slot: the bytes when ref is NULL */
+  const uint8_t *raw;        /* the bytes when ref is NULL (a copy slot: mem) */
   uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE, LWVSOCK_TX_SMALL_SLOT_SIZE, or fill */
   struct txbuf_sendq *owner; /* NULL once its queue is gone (orphaned: freed when idle) */
   uint32_t fill;             /* bytes written by the application */
