@@ -97,6 +97,7 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
     txbuf_fini(dev);
     return -1;
   }
+  dev->tx->hdrdma = devbase_dma(dev, dev->tx->hdrmem);
   dev->tx->pkt_free_head = LWVSOCK_NONE16;
   for (i = dev->tx->npkts; i-- > 0;) {
     dev->tx->pkts[i].next_free = dev->tx->pkt_free_head;
@@ -286,10 +287,10 @@ txbuf_pkt_put(struct lwvsock_dev *dev, struct txpkt *t)
   dev->tx->pkt_free_head = (uint16_t)(t - dev->tx->pkts);
 }
 
-static uint8_t *
-txbuf_pkt_hdr(struct lwvsock_dev *dev, const struct txpkt *t)
+static size_t
+txbuf_pkt_hdr_off(struct lwvsock_dev *dev, const struct txpkt *t)
 {
-  return dev->tx->hdrmem + (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
+  return (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
 }
 
 /* Tap a posted packet: its payload is at most two pieces while a tap runs. */
@@ -380,9 +381,9 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   if (t == NULL) {
     return ERR_WOULDBLOCK;
   }
-  hdr = txbuf_pkt_hdr(dev, t);
+  hdr = dev->tx->hdrmem + txbuf_pkt_hdr_off(dev, t);
   vsock_hdr_encode(h, hdr, VIRTIO_VSOCK_HDR_LEN);
-  out[0].addr = devbase_dma(dev, hdr);
+  out[0].addr = dev->tx->hdrdma + txbuf_pkt_hdr_off(dev, t);
   out[0].len = VIRTIO_VSOCK_HDR_LEN;
   t->nmap = 0;
   if (h->len > 0 && s->mem != NULL) {
