@@ -79,6 +79,22 @@ devbase_carve(struct lwvsock_dev *dev, size_t size, size_t align)
   return (uint8_t *)m->va + off;
 }
 
+uint64_t
+devbase_dma(const struct lwvsock_dev *dev, const void *va)
+{
+  const struct devbase *b = &dev->base;
+  const uint8_t *p = (const uint8_t *)va;
+  uint8_t i;
+
+  for (i = 0; i + 1 < b->nmem; i++) {
+    const uint8_t *base = (const uint8_t *)b->mem[i].va;
+    if (p >= base && p < base + b->mem[i].size) {
+      break;
+    }
+  }
+  return b->mem[i].dma + (uint64_t)(p - (const uint8_t *)b->mem[i].va);
+}
+
 void
 devbase_loop_enqueue(struct lwvsock_dev *dev, struct pbuf *p)
 {

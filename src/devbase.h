@@ -100,21 +100,7 @@ void devbase_plan(struct lwvsock_dev *dev, size_t size);
  */
 uint8_t *devbase_carve(struct lwvsock_dev *dev, size_t size, size_t align);
 /** Device address of a pointer into device memory (from devbase_carve). */
-static inline uint64_t
-devbase_dma(const struct lwvsock_dev *dev, const void *va)
-{
-  const struct devbase *b = &dev->base;
-  const uint8_t *p = (const uint8_t *)va;
-  uint8_t i;
-
-  for (i = 0; i + 1 < b->nmem; i++) {
-    const uint8_t *base = (const uint8_t *)b->mem[i].va;
-    if (p >= base && p < base + b->mem[i].size) {
-      break;
-    }
-  }
-  return b->mem[i].dma + (uint64_t)(p - (const uint8_t *)b->mem[i].va);
-}
+uint64_t devbase_dma(const struct lwvsock_dev *dev, const void *va);
 /** Whether @p cid goes through the in-driver loopback. */
 static inline bool
 devbase_is_local_cid(const struct lwvsock_dev *dev, uint64_t cid)

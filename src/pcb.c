@@ -1549,11 +1549,12 @@ static err_t
 pcb_write(struct lwvsock_pcb *pcb, const struct pbuf *p, const void *data, uint32_t len, uint8_t apiflags)
 {
   err_t err = pcb_write_check(pcb, len);
-  bool message = pcb->type == LWVSOCK_SEQPACKET;
+  bool message;
 
   if (err != ERR_OK || len == 0) {
-    return err;
+    return err; /* pcb may be NULL: read nothing before the check */
   }
+  message = pcb->type == LWVSOCK_SEQPACKET;
   /* SEQPACKET: each write is one message, in slots of its own. Zero-copy
      takes no slot memory; what it cannot reference is copied. */
   if (!(apiflags & LWVSOCK_WRITE_FLAG_NOCOPY) ||

@@ -106,10 +106,11 @@ rxbuf_refill(struct lwvsock_dev *dev)
   while (dev->rx->free_count > 0 && dev->rxq.num_free >= 2 && dev->rxq.in_flight < LWVSOCK_RX_BUFS &&
          !virtq_is_broken(&dev->rxq)) {
     struct rxbuf *rb = &dev->rx->bufs[dev->rx->free_head];
+    uint64_t dma = devbase_dma(dev, rb->mem); /* one carve: contiguous in one segment */
     /* Two descriptors, header then payload: the layout every device accepts. */
     struct virtq_buf in[2] = {
-      { devbase_dma(dev, rb->mem), VIRTIO_VSOCK_HDR_LEN },
-      { devbase_dma(dev, rb->mem + VIRTIO_VSOCK_HDR_LEN), LWVSOCK_RX_BUF_SIZE },
+      { dma, VIRTIO_VSOCK_HDR_LEN },
+      { dma + VIRTIO_VSOCK_HDR_LEN, LWVSOCK_RX_BUF_SIZE },
     };
     /* Scrub the old header: a device that replays a used entry for a buffer
        it did not fill then hands us garbage, not a stale packet. */

@@ -97,6 +97,7 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
     txbuf_fini(dev);
     return -1;
   }
+  dev->tx->hdrdma = devbase_dma(dev, dev->tx->hdrmem);
   dev->tx->pkt_free_head = LWVSOCK_NONE16;
   for (i = dev->tx->npkts; i-- > 0;) {
     dev->tx->pkts[i].next_free = dev->tx->pkt_free_head;
@@ -110,6 +111,7 @@ txbuf_setup(struct lwvsock_dev *dev, uint16_t npkts, txbuf_done_fn done)
       return -1;
     }
     s->dma = devbase_dma(dev, s->mem);
+    s->raw = s->mem; /* the iterator reads a copy slot as raw memory */
   }
   for (i = 0; i < 3; i++) {
     dev->tx->slot_free_head[i] = LWVSOCK_NONE16;
@@ -129,7 +131,7 @@ txbuf_fini(struct lwvsock_dev *dev)
 {
   uint16_t i;
 
-  for (i = 0; dev->tx->pkts != NULL && dev->tx->zcmap != NULL && i < dev->tx->npkts; i++) {
+  for (i = 0; dev->tx->pkts != NULL && i < dev->tx->npkts; i++) {
     txbuf_unmap(dev, &dev->tx->pkts[i]);
   }
   for (i = 0; dev->tx->slots != NULL && i < dev->tx->nslots; i++) {
@@ -146,12 +148,6 @@ txbuf_fini(struct lwvsock_dev *dev)
   dev->tx->pkts = NULL;
   dev->tx->slots = NULL;
   dev->tx->replies = NULL;
-}
-
-static unsigned
-txbuf_slot_class(const struct txslot *s)
-{
-  return s->mem == NULL ? 2 : s->size == LWVSOCK_TX_SLOT_SIZE ? 0 : 1;
 }
 
 /* Take a free slot of class @p c for @p owner; LWVSOCK_NONE16 when none is free. */
@@ -191,6 +187,12 @@ txbuf_slot_alloc(struct lwvsock_dev *dev, struct txbuf_sendq *owner, uint32_t wa
   return txbuf_slot_take(dev, owner, c);
 }
 
+static unsigned
+txbuf_slot_class(const struct txslot *s)
+{
+  return s->mem == NULL ? 2 : s->size == LWVSOCK_TX_SLOT_SIZE ? 0 : 1;
+}
+
 /* Release a slot that no packet references any more (a reference slot's pbuf reference too). */
 static void
 txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
@@ -207,7 +209,6 @@ txbuf_slot_free(struct lwvsock_dev *dev, uint16_t i)
     pbuf_free(s->ref);
     s->ref = NULL;
   }
-  s->raw = NULL;
   s->next = dev->tx->slot_free_head[c];
   dev->tx->slot_free_head[c] = i;
   dev->tx->slot_free_count[c]++;
@@ -247,19 +248,16 @@ txbuf_loop(struct lwvsock_dev *dev, const struct vsock_hdr *h, const struct txsl
   }
   vsock_hdr_encode(h, p->payload, VIRTIO_VSOCK_HDR_LEN);
   payload = (uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN;
-  if (s != NULL && s->mem != NULL) {
-    memcpy(payload, s->mem + s->sent, h->len);
-  } else if (s != NULL) {
+  if (s != NULL) {
     struct zc_iter it;
     const uint8_t *va;
-    uint32_t n;
+    uint32_t n, off = 0;
 
     zc_iter_init(&it, s, h->len);
     while (zc_iter_next(&it, &va, &n)) {
-      memcpy(payload, va, n);
-      payload += n;
+      memcpy(payload + off, va, n);
+      off += n;
     }
-    payload = (uint8_t *)p->payload + VIRTIO_VSOCK_HDR_LEN;
   }
   txbuf_tap(dev, (const uint8_t *)p->payload, payload, h->len, NULL, 0);
   dev->st.tx_pkts++;
@@ -289,10 +287,10 @@ txbuf_pkt_put(struct lwvsock_dev *dev, struct txpkt *t)
   dev->tx->pkt_free_head = (uint16_t)(t - dev->tx->pkts);
 }
 
-static uint8_t *
-txbuf_pkt_hdr(struct lwvsock_dev *dev, const struct txpkt *t)
+static size_t
+txbuf_pkt_hdr_off(struct lwvsock_dev *dev, const struct txpkt *t)
 {
-  return dev->tx->hdrmem + (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
+  return (size_t)(t - dev->tx->pkts) * HDR_STRIDE;
 }
 
 /* Tap a posted packet: its payload is at most two pieces while a tap runs. */
@@ -302,10 +300,7 @@ txbuf_tap_pkt(struct lwvsock_dev *dev, const uint8_t *hdr, const struct txslot *
   const uint8_t *va[2] = { NULL, NULL };
   uint32_t n[2] = { 0, 0 };
 
-  if (s != NULL && s->mem != NULL) {
-    va[0] = s->mem + s->sent;
-    n[0] = len;
-  } else if (s != NULL) {
+  if (s != NULL) {
     struct zc_iter it;
 
     zc_iter_init(&it, s, len);
@@ -320,11 +315,11 @@ txbuf_tap_pkt(struct lwvsock_dev *dev, const uint8_t *hdr, const struct txslot *
 static void
 txbuf_unmap(struct lwvsock_dev *dev, struct txpkt *t)
 {
-  const struct txmap *m = &dev->tx->zcmap[(size_t)(t - dev->tx->pkts) * LWVSOCK_TX_ZC_SEGS];
   uint8_t k;
 
-  for (k = 0; k < t->nmap; k++) {
-    dev->be->ops->dma_unmap(dev->be, m[k].dma, m[k].len);
+  for (k = 0; k < t->nmap; k++) { /* nmap is 0 without a zcmap */
+    const struct txmap *m = &dev->tx->zcmap[(size_t)(t - dev->tx->pkts) * LWVSOCK_TX_ZC_SEGS + k];
+    dev->be->ops->dma_unmap(dev->be, m->dma, m->len);
   }
   t->nmap = 0;
 }
@@ -353,14 +348,11 @@ txbuf_zc_map(struct lwvsock_dev *dev, struct txpkt *t, const struct txslot *s, u
   uint32_t n;
   unsigned k = 0;
 
-  t->nmap = 0;
   zc_iter_init(&it, s, len);
   while (zc_iter_next(&it, &va, &n)) {
     LWIP_ASSERT("pieces were counted", k < LWVSOCK_TX_ZC_SEGS);
     if (be->ops->dma_map(be, va, n, &out[1 + k].addr) != 0) {
-      if (m != NULL) {
-        txbuf_unmap(dev, t);
-      }
+      txbuf_unmap(dev, t);
       return 0;
     }
     out[1 + k].len = n;
@@ -381,15 +373,17 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
   struct virtq_buf out[1 + LWVSOCK_TX_ZC_SEGS];
   unsigned nout = 1;
   struct txslot *s = slot != LWVSOCK_NONE16 ? &dev->tx->slots[slot] : NULL;
-  struct txpkt *t = txbuf_pkt_get(dev, (uint16_t)(h->len == 0 ? 1 : s->mem != NULL ? 2 : 1 + txbuf_zc_segs(dev)));
+  /* A payload needs 2 free descriptors: a zero-copy packet takes at most all
+     but one of those free (txbuf_zc_segs()). */
+  struct txpkt *t = txbuf_pkt_get(dev, h->len == 0 ? 1 : 2);
   uint8_t *hdr;
 
   if (t == NULL) {
     return ERR_WOULDBLOCK;
   }
-  hdr = txbuf_pkt_hdr(dev, t);
+  hdr = dev->tx->hdrmem + txbuf_pkt_hdr_off(dev, t);
   vsock_hdr_encode(h, hdr, VIRTIO_VSOCK_HDR_LEN);
-  out[0].addr = devbase_dma(dev, hdr);
+  out[0].addr = dev->tx->hdrdma + txbuf_pkt_hdr_off(dev, t);
   out[0].len = VIRTIO_VSOCK_HDR_LEN;
   t->nmap = 0;
   if (h->len > 0 && s->mem != NULL) {
@@ -405,9 +399,7 @@ txbuf_post(struct lwvsock_dev *dev, const struct vsock_hdr *h, uint16_t slot)
     nout = 1 + k;
   }
   if (virtq_add(&dev->txq, out, nout, NULL, 0, t) != 0) {
-    if (t->nmap != 0) {
-      txbuf_unmap(dev, t);
-    }
+    txbuf_unmap(dev, t);
     txbuf_pkt_put(dev, t);
     return ERR_WOULDBLOCK;
   }
@@ -430,20 +422,18 @@ txbuf_send_ctrl(struct lwvsock_dev *dev, const struct vsock_hdr *h, bool may_sto
   if (devbase_is_local_cid(dev, c.dst_cid)) {
     return txbuf_loop(dev, &c, NULL);
   }
-  if (dev->tx->nreplies == 0 && txbuf_post(dev, &c, LWVSOCK_NONE16) == ERR_OK) {
-    dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
-    return ERR_OK;
-  }
-  if (!may_store) {
-    return ERR_WOULDBLOCK;
-  }
-  if (dev->tx->nreplies >= LWVSOCK_REPLY_QUEUE_MAX) {
-    dev->st.pool_exhausted++;
-    return ERR_MEM;
+  if (dev->tx->nreplies != 0 || txbuf_post(dev, &c, LWVSOCK_NONE16) != ERR_OK) {
+    if (!may_store) {
+      return ERR_WOULDBLOCK;
+    }
+    if (dev->tx->nreplies >= LWVSOCK_REPLY_QUEUE_MAX) {
+      dev->st.pool_exhausted++;
+      return ERR_MEM;
+    }
+    dev->tx->replies[(dev->tx->reply_head + dev->tx->nreplies) % LWVSOCK_REPLY_QUEUE_MAX] = c;
+    dev->tx->nreplies++;
   }
   dev->st.rst_tx += c.op == VIRTIO_VSOCK_OP_RST;
-  dev->tx->replies[(dev->tx->reply_head + dev->tx->nreplies) % LWVSOCK_REPLY_QUEUE_MAX] = c;
-  dev->tx->nreplies++;
   return ERR_OK;
 }
 

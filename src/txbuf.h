@@ -27,7 +27,7 @@ struct txslot {
   uint8_t *mem;
   uint64_t dma;
   struct pbuf *ref;          /* reference slot: the chain, or NULL */
-  const uint8_t *raw;        /* reference slot: the bytes when ref is NULL */
+  const uint8_t *raw;        /* the bytes when ref is NULL (a copy slot: mem) */
   uint32_t size;             /* LWVSOCK_TX_SLOT_SIZE, LWVSOCK_TX_SMALL_SLOT_SIZE, or fill */
   struct txbuf_sendq *owner; /* NULL once its queue is gone (orphaned: freed when idle) */
   uint32_t fill;             /* bytes written by the application */
@@ -86,6 +86,7 @@ struct txbuf {
   uint16_t slot_free_head[3], slot_free_count[3]; /* [0] big, [1] small, [2] reference */
   struct txpkt *pkts;        /* one per header slot */
   uint8_t *hdrmem;           /* header slots in device memory */
+  uint64_t hdrdma;           /* their device address (one carve: one segment, contiguous) */
   uint16_t npkts, pkt_free_head;
   struct txmap *zcmap;       /* LWVSOCK_TX_ZC_SEGS per txpkt, when the backend has dma_unmap */
   bool added;                /* tx buffers added since the last kick */
