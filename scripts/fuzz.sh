@@ -75,7 +75,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$cc $san $cppflags" ]; then
 fi
 
 # The library (core, sim, lwIP through its wrappers) once, as fuzzer-instrumented objects.
-lib_srcs="src/vsock_hdr.c src/virtq.c src/devbase.c src/device.c src/rxbuf.c src/txbuf.c src/pcb.c src/strerror.c
+lib_srcs="src/vsock_hdr.c src/virtq.c src/devbase.c src/device.c src/rxbuf.c src/txbuf.c src/pcb.c src/strerror.c src/log.c
   src/virtio_pci.c port/unix/sim/sim.c port/unix/sim/sim_vring.c port/unix/sim/sim_iommu.c port/unix/sim/sim_bq.c port/unix/sim/sim_conn.c
   tests/fuzz/fuzz_common.c tests/fuzz/fuzzdev.c tests/fakepci.c"
 lwip_srcs=$(cd "$top" && ls port/unix/lwip/*.c)
