@@ -290,6 +290,32 @@ fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port)
   return h;
 }
 
+void
+fx_loopback_pair(struct fx *f, uint32_t cid, struct app *l, struct app *acc, struct app *c,
+                 uint8_t *buf, size_t cap, struct lwvsock_pcb **lp, struct lwvsock_pcb **cp)
+{
+  *lp = lwvsock_new(f->dev, LWVSOCK_STREAM);
+  *cp = lwvsock_new(f->dev, LWVSOCK_STREAM);
+  ck_assert_ptr_nonnull(*lp);
+  ck_assert_ptr_nonnull(*cp);
+  memset(l, 0, sizeof(*l));
+  memset(acc, 0, sizeof(*acc));
+  memset(c, 0, sizeof(*c));
+  ck_assert_int_eq(lwvsock_bind(*lp, LWVSOCK_CID_ANY, 7), ERR_OK);
+  ck_assert_ptr_eq(lwvsock_listen(*lp), *lp);
+  l->accepted = acc;
+  l->max_accepted = 1;
+  lwvsock_arg(*lp, l);
+  lwvsock_accept(*lp, app_accept);
+  app_attach(c, *cp);
+  c->buf = buf;
+  c->cap = cap;
+  ck_assert_int_eq(lwvsock_connect(*cp, cid, 7, app_connected), ERR_OK);
+  fx_run(f, 5);
+  ck_assert_int_eq(c->connected, 1);
+  ck_assert_int_eq(l->naccepted, 1);
+}
+
 size_t
 fx_host_read(struct fx *f, int h, uint8_t *buf, size_t cap)
 {

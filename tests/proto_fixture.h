@@ -83,6 +83,16 @@ int fx_guest_connect(struct fx *f, struct app *a, uint16_t type, uint32_t port);
  */
 size_t fx_host_read(struct fx *f, int h, uint8_t *buf, size_t cap);
 
+/**
+ * Two pcbs of this device connected to each other through @p cid (the
+ * in-driver loopback): a listener on port 7 recording into @p l, its one
+ * accepted connection in @p acc[0], and a client recording into @p c whose
+ * received bytes go to @p buf (up to @p cap). Fails the test unless the
+ * client is connected and accepted. The pcbs are returned in @p lp and @p cp.
+ */
+void fx_loopback_pair(struct fx *f, uint32_t cid, struct app *l, struct app *acc, struct app *c,
+                      uint8_t *buf, size_t cap, struct lwvsock_pcb **lp, struct lwvsock_pcb **cp);
+
 /** End a connection from both sides: the guest closes @p pcb, then the host closes @p h. */
 void fx_end_pair(struct fx *f, struct lwvsock_pcb *pcb, int h);
 

@@ -748,27 +748,13 @@ END_TEST
 static void
 loopback_case(uint32_t cid)
 {
-  struct app l = {0}, acc[1], c = {0};
-  struct lwvsock_pcb *lp = lwvsock_new(f.dev, LWVSOCK_STREAM);
-  struct lwvsock_pcb *cp = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct app l, acc[1], c;
+  struct lwvsock_pcb *lp, *cp;
   struct lwvsock_sim_stats s0, s1;
   static uint8_t data[300 * 1024], got[300 * 1024];
 
-  memset(acc, 0, sizeof(acc));
   lwvsock_sim_get_stats(f.sim, &s0);
-  ck_assert_int_eq(lwvsock_bind(lp, LWVSOCK_CID_ANY, 7), ERR_OK);
-  ck_assert_ptr_eq(lwvsock_listen(lp), lp);
-  l.accepted = acc;
-  l.max_accepted = 1;
-  lwvsock_arg(lp, &l);
-  lwvsock_accept(lp, app_accept);
-  app_attach(&c, cp);
-  c.buf = got;
-  c.cap = sizeof(got);
-  ck_assert_int_eq(lwvsock_connect(cp, cid, 7, app_connected), ERR_OK);
-  fx_run(&f, 5);
-  ck_assert_int_eq(c.connected, 1);
-  ck_assert_int_eq(l.naccepted, 1);
+  fx_loopback_pair(&f, cid, &l, acc, &c, got, sizeof(got), &lp, &cp);
   pattern_fill(data, 0, sizeof(data));
   lwvsock_set_sndbuf(acc[0].pcb, sizeof(data));
   ck_assert_int_eq(lwvsock_write(acc[0].pcb, data, sizeof(data), 0), ERR_OK);

@@ -320,25 +320,12 @@ END_TEST
 /* Loopback copies referenced bytes into the receiver's pbufs. */
 START_TEST(test_zc_loopback)
 {
-  struct app l = {0}, acc[1], c = {0};
-  struct lwvsock_pcb *lp = lwvsock_new(f.dev, LWVSOCK_STREAM);
-  struct lwvsock_pcb *cp = lwvsock_new(f.dev, LWVSOCK_STREAM);
+  struct app l, acc[1], c;
+  struct lwvsock_pcb *lp, *cp;
   static uint8_t data[100 * 1024], got[100 * 1024];
   struct pbuf *chain = ref_chain(data + 90 * 1024, 10, 1024);
 
-  memset(acc, 0, sizeof(acc));
-  ck_assert_int_eq(lwvsock_bind(lp, LWVSOCK_CID_ANY, 7), ERR_OK);
-  ck_assert_ptr_eq(lwvsock_listen(lp), lp);
-  l.accepted = acc;
-  l.max_accepted = 1;
-  lwvsock_arg(lp, &l);
-  lwvsock_accept(lp, app_accept);
-  app_attach(&c, cp);
-  c.buf = got;
-  c.cap = sizeof(got);
-  ck_assert_int_eq(lwvsock_connect(cp, LWVSOCK_CID_LOCAL, 7, app_connected), ERR_OK);
-  fx_run(&f, 5);
-  ck_assert_int_eq(l.naccepted, 1);
+  fx_loopback_pair(&f, LWVSOCK_CID_LOCAL, &l, acc, &c, got, sizeof(got), &lp, &cp);
   pattern_fill(data, 0, sizeof(data));
   ck_assert_int_eq(lwvsock_write(acc[0].pcb, data, 90 * 1024, LWVSOCK_WRITE_FLAG_NOCOPY), ERR_OK);
   ck_assert_int_eq(lwvsock_write_pbuf(acc[0].pcb, chain, LWVSOCK_WRITE_FLAG_NOCOPY), ERR_OK);
